@@ -1,0 +1,91 @@
+// The admin listener (127.0.0.1:15000 by default, never on a public listener):
+//   GET  /healthz   the process is up                         (always open)
+//   GET  /readyz    config loaded and every listener bound     (always open)
+//   GET  /metrics   Prometheus text                            (always open)
+//   GET  /config    effective config, secrets redacted         (token when set)
+//   POST /reload    reload the config file now                 (token when set)
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { redactedConfig, type Secret } from '../config/index.js';
+import type { Gateway } from '../gateway/gateway.js';
+
+export class AdminServer {
+  readonly server: http.Server;
+  readonly #host: string;
+  readonly #port: number;
+
+  constructor(gateway: Gateway, opts: { host: string; port: number; token: Secret | null }) {
+    this.#host = opts.host;
+    this.#port = opts.port;
+    this.server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+      route(gateway, req, res).catch((err: unknown) => {
+        gateway.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'admin request failed');
+        if (!res.headersSent) json(res, 500, { error: { message: 'admin request failed' } });
+        else res.destroy();
+      });
+    });
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host: this.#host, port: this.#port }, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  get port(): number { return (this.server.address() as AddressInfo | null)?.port ?? this.#port; }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+async function route(gw: Gateway, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0];
+  const method = req.method ?? 'GET';
+  switch (path) {
+    case '/healthz':
+      return json(res, 200, { status: 'ok' });
+    case '/readyz':
+      return gw.ready ? json(res, 200, { status: 'ready' }) : json(res, 503, { status: 'not ready' });
+    case '/metrics': {
+      const body = await gw.metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': gw.metrics.registry.contentType });
+      res.end(body);
+      return;
+    }
+  }
+  if (!authorized(gw.config.gateway.admin?.token ?? null, req.headers.authorization)) {
+    res.setHeader('www-authenticate', 'Bearer realm="agentedge-admin"');
+    return json(res, 401, { error: { message: 'admin token required', code: 'AE_ADMIN_UNAUTHORIZED' } });
+  }
+  if (path === '/config' && method === 'GET') return json(res, 200, redactedConfig(gw.config));
+  if (path === '/reload' && method === 'POST') {
+    const r = await gw.reload();
+    return json(res, r.ok ? 200 : 400, r);
+  }
+  return json(res, 404, { error: { message: 'not found' } });
+}
+
+function authorized(token: Secret | null, header: string | undefined): boolean {
+  if (token === null) return true;
+  const m = /^Bearer (.+)$/i.exec(header ?? '');
+  if (!m) return false;
+  // Compare digests so lengths never leak through timing.
+  const a = createHash('sha256').update(m[1]!).digest();
+  const b = createHash('sha256').update(token.reveal()).digest();
+  return timingSafeEqual(a, b);
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, null, 2);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}

@@ -1,0 +1,100 @@
+// The runtime model: what the gateway serves from. Everything here is normalised
+// (durations in ms, sizes in bytes, paths absolute, regexes compiled) and frozen, so a
+// request only reads it and a reload swaps it whole.
+import type { Secret } from './secret.js';
+import type { Config } from './schema.js';
+
+export interface RuntimeConfig {
+  readonly file: string;
+  readonly baseDir: string;
+  readonly text: string;
+  /** The validated file with ${VAR} already substituted. Use redactedConfig() to show it. */
+  readonly source: Config;
+  readonly gateway: GatewaySpec;
+  readonly listeners: readonly ListenerSpec[];
+  readonly backends: ReadonlyMap<string, BackendSpec>;
+  readonly policies: ReadonlyMap<string, PolicySpec>;
+  /** Every secret value in the file, for redaction of logs and admin output. */
+  readonly secrets: readonly string[];
+}
+
+export interface GatewaySpec {
+  readonly admin: { readonly host: string; readonly port: number; readonly token: Secret | null } | null;
+  readonly accessLog: 'json' | 'text' | 'off';
+  readonly drainTimeoutMs: number;
+  readonly watch: boolean;
+}
+
+export interface ListenerLimits {
+  readonly maxHeaderBytes: number;
+  readonly maxHeaderCount: number;
+  readonly maxBodyBytes: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly bodyIdleTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+}
+
+export interface ListenerSpec {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly tls: { readonly cert: Buffer; readonly key: Buffer } | null;
+  readonly limits: ListenerLimits;
+  readonly routes: readonly RouteSpec[];
+  /** Identity of everything that needs a new server socket when it changes. */
+  readonly bindKey: string;
+}
+
+export type HeaderCondition =
+  | { readonly name: string; readonly kind: 'exact'; readonly value: string }
+  | { readonly name: string; readonly kind: 'regex'; readonly regex: RegExp }
+  | { readonly name: string; readonly kind: 'present'; readonly present: boolean };
+
+export interface HostPattern { readonly exact?: string; readonly suffix?: string }
+
+export interface RouteSpec {
+  readonly name: string;
+  readonly listener: string;
+  /** Normalised prefix without a trailing slash ("" for "/"), or null for any path. */
+  readonly pathPrefix: string | null;
+  readonly hosts: readonly HostPattern[] | null;
+  readonly methods: ReadonlySet<string> | null;
+  readonly headers: readonly HeaderCondition[] | null;
+  readonly backend: string;
+  /** Listener policies first, then the route's own, without repeats. */
+  readonly policies: readonly string[];
+  readonly stripPrefix: boolean;
+  readonly maxBodyBytes: number;
+}
+
+export interface HttpBackendSpec {
+  readonly kind: 'http';
+  readonly name: string;
+  readonly origin: string;
+  /** The url's path without a trailing slash ("" for none). */
+  readonly basePath: string;
+  readonly host: string;
+  readonly preserveHost: boolean;
+  readonly connections: number;
+  readonly connectTimeoutMs: number;
+  readonly responseTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly retries: number;
+  /** Equal keys mean the live connection pool can be reused across a reload. */
+  readonly key: string;
+}
+
+export type BackendSpec = HttpBackendSpec;
+
+export interface CorsSpec {
+  readonly origins: readonly { readonly exact?: string; readonly any?: true; readonly suffix?: string; readonly scheme?: string }[];
+  readonly allowMethods: string;
+  readonly allowHeaders: string | null;
+  readonly exposeHeaders: string | null;
+  readonly allowCredentials: boolean;
+  readonly maxAgeSeconds: number | null;
+}
+
+export type PolicySpec = { readonly kind: 'cors'; readonly name: string; readonly cors: CorsSpec };

@@ -1,0 +1,57 @@
+// Checks the schema cannot express: names that must be unique, references that must
+// resolve, ports that must not collide. Each issue names the path it is about.
+import type { Config } from './schema.js';
+import { nearest } from './errors.js';
+
+export interface SemanticIssue { path: (string | number)[]; message: string }
+
+export function semanticIssues(config: Config): SemanticIssue[] {
+  const issues: SemanticIssue[] = [];
+  const backends = new Set(Object.keys(config.backends ?? {}));
+  const policies = new Set(Object.keys(config.policies ?? {}));
+  const listenerNames = new Map<string, number>();
+  const ports = new Map<number, number>();
+
+  const checkPolicies = (refs: readonly string[] | undefined, path: (string | number)[]) => {
+    refs?.forEach((ref, i) => {
+      if (!policies.has(ref)) issues.push({ path: [...path, i], message: `unknown policy "${ref}"${suggest(ref, policies)}` });
+    });
+  };
+
+  config.listeners.forEach((l, li) => {
+    const prev = listenerNames.get(l.name);
+    if (prev !== undefined) issues.push({ path: ['listeners', li, 'name'], message: `duplicate listener name "${l.name}" (also listeners[${prev}])` });
+    else listenerNames.set(l.name, li);
+    if (l.port !== 0) {
+      const other = ports.get(l.port);
+      if (other !== undefined) issues.push({ path: ['listeners', li, 'port'], message: `port ${l.port} is already used by listeners[${other}]` });
+      else ports.set(l.port, li);
+    }
+    checkPolicies(l.policies, ['listeners', li, 'policies']);
+    const routeNames = new Map<string, number>();
+    l.routes.forEach((r, ri) => {
+      const base = ['listeners', li, 'routes', ri];
+      const dup = routeNames.get(r.name);
+      if (dup !== undefined) issues.push({ path: [...base, 'name'], message: `duplicate route name "${r.name}" in listener "${l.name}" (also routes[${dup}])` });
+      else routeNames.set(r.name, ri);
+      if (!backends.has(r.backend)) issues.push({ path: [...base, 'backend'], message: `unknown backend "${r.backend}"${suggest(r.backend, backends)}` });
+      checkPolicies(r.policies, [...base, 'policies']);
+    });
+  });
+
+  const admin = config.gateway?.admin;
+  if (admin !== undefined && admin !== 'off') {
+    const port = admin.port ?? 15000;
+    const clash = port !== 0 ? ports.get(port) : undefined;
+    if (clash !== undefined) issues.push({ path: ['gateway', 'admin', 'port'], message: `port ${port} is already used by listeners[${clash}]` });
+  } else if (admin === undefined && ports.has(15000)) {
+    issues.push({ path: ['listeners', ports.get(15000)!, 'port'], message: 'port 15000 is the admin port by default; move the admin (gateway.admin.port) or this listener' });
+  }
+  return issues;
+}
+
+function suggest(word: string, names: Set<string>): string {
+  if (names.size === 0) return '';
+  const hint = nearest(word, names);
+  return hint ? `; did you mean "${hint}"?` : `; defined: ${[...names].join(', ')}`;
+}

@@ -1,0 +1,67 @@
+// The request context: one object per downstream request, created at accept and passed
+// through every phase. Phases read and fill it; the access log, metrics and (later) spans
+// are written from it when the response ends.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorRenderer } from './render.js';
+import { renderJsonError } from './render.js';
+import type { ErrorCode } from './errors.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller, once authentication has run (issue 4 fills this in). */
+export interface Identity {
+  readonly kind: string;
+  readonly name: string;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+export class RequestContext {
+  readonly id: string;
+  readonly startedAt: number;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly listener: string;
+  readonly clientAddress: string;
+  readonly secure: boolean;
+  method: string;
+  /** Normalised path (listeners/path.ts); what routing, policy and the upstream see. */
+  path = '/';
+  query = '';
+  host = '';
+  route: string | null = null;
+  backend: string | null = null;
+  identity: Identity | null = null;
+  /** Turns errors into the route's protocol shape. */
+  render: ErrorRenderer = renderJsonError;
+  /** Headers filters add to whatever response goes out (CORS, rate-limit info). */
+  responseHeaders: Record<string, string> | null = null;
+  /** Set when the gateway, not the upstream, produced the outcome. */
+  errorCode: ErrorCode | null = null;
+  bytesIn = 0;
+  bytesOut = 0;
+  upstreamStartedAt = 0;
+  upstreamHeadersAt = 0;
+  /** The client went away before the response completed. */
+  clientAborted = false;
+
+  constructor(req: IncomingMessage, res: ServerResponse, listener: string, secure: boolean) {
+    this.startedAt = performance.now();
+    this.req = req;
+    this.res = res;
+    this.listener = listener;
+    this.secure = secure;
+    this.method = req.method ?? 'GET';
+    this.clientAddress = req.socket.remoteAddress ?? '';
+    const incoming = req.headers['x-request-id'];
+    this.id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  }
+
+  addResponseHeader(name: string, value: string): void {
+    (this.responseHeaders ??= {})[name] = value;
+  }
+
+  elapsedMs(): number {
+    return performance.now() - this.startedAt;
+  }
+}

@@ -1,0 +1,63 @@
+// The request lifecycle, written down once. Every request passes these phases in this
+// order; docs/lifecycle.md describes the same list and a test keeps the two in step.
+// Filters (policies) belong to a phase and run in phase order; a filter decides —
+// continue, reply with a typed error, or answer directly (a CORS preflight) — and never
+// writes bytes itself.
+import type { ErrorCode } from './errors.js';
+import { GatewayError } from './errors.js';
+import type { RequestContext } from './context.js';
+
+export interface PhaseSpec {
+  readonly name: string;
+  readonly description: string;
+  /** Errors this phase can produce. */
+  readonly errors: readonly ErrorCode[];
+}
+
+export const PHASES = [
+  { name: 'accept', description: 'The listener parses the request line and headers within the header limits and timeout; a request id is taken from x-request-id or made.', errors: ['AE_BAD_REQUEST', 'AE_HEADERS_TOO_LARGE', 'AE_REQUEST_TIMEOUT', 'AE_SHUTTING_DOWN'] },
+  { name: 'route', description: 'The path is normalised once; the first route in file order whose conditions all hold is chosen; a declared body size over the route limit is refused.', errors: ['AE_BAD_PATH', 'AE_BAD_HEADER', 'AE_ROUTE_NOT_FOUND', 'AE_BODY_TOO_LARGE'] },
+  { name: 'cors', description: 'CORS policies answer preflight requests and refuse origins that are not allowed.', errors: ['AE_CORS_REJECTED'] },
+  { name: 'authenticate', description: 'Authentication policies establish the caller (issue 4).', errors: [] },
+  { name: 'rateLimit', description: 'Request rate limits (issue 4).', errors: [] },
+  { name: 'authorize', description: 'CEL authorization rules on the request (issue 4).', errors: [] },
+  { name: 'handler', description: 'The backend\'s protocol handler forwards the request upstream and streams the answer back, with body limits and upstream timeouts.', errors: ['AE_BODY_TOO_LARGE', 'AE_REQUEST_TIMEOUT', 'AE_UPSTREAM_UNAVAILABLE', 'AE_UPSTREAM_TIMEOUT', 'AE_UPSTREAM_PROTOCOL', 'AE_UPSTREAM_STREAM_ABORTED', 'AE_INTERNAL'] },
+  { name: 'log', description: 'When the response ends (or the client leaves): access log line, metrics.', errors: [] },
+] as const satisfies readonly PhaseSpec[];
+
+export type PhaseName = (typeof PHASES)[number]['name'];
+/** Phases a filter may belong to. */
+export type FilterPhase = 'cors' | 'authenticate' | 'rateLimit' | 'authorize';
+
+export const CONTINUE = Object.freeze({ kind: 'continue' as const });
+export type Decision =
+  | typeof CONTINUE
+  | { readonly kind: 'error'; readonly error: GatewayError }
+  | { readonly kind: 'respond'; readonly status: number; readonly headers: Readonly<Record<string, string>> };
+
+export interface Filter {
+  readonly name: string;
+  readonly phase: FilterPhase;
+  readonly run: (ctx: RequestContext) => Decision | Promise<Decision>;
+}
+
+const PHASE_INDEX = new Map<string, number>(PHASES.map((p, i) => [p.name, i]));
+
+/** Sorts filters into phase order; within a phase the configured order is kept. */
+export function orderFilters(filters: readonly Filter[]): readonly Filter[] {
+  return [...filters].sort((a, b) => PHASE_INDEX.get(a.phase)! - PHASE_INDEX.get(b.phase)!);
+}
+
+export function reject(code: ErrorCode, options?: ConstructorParameters<typeof GatewayError>[1]): Decision {
+  return { kind: 'error', error: new GatewayError(code, options) };
+}
+
+/** Runs filters in order until one does not continue. Stays synchronous when they are. */
+export function runFilters(filters: readonly Filter[], ctx: RequestContext): Decision | Promise<Decision> {
+  for (let i = 0; i < filters.length; i++) {
+    const d = filters[i]!.run(ctx);
+    if (d instanceof Promise) return d.then((r) => (r.kind === 'continue' ? runFilters(filters.slice(i + 1), ctx) : r));
+    if (d.kind !== 'continue') return d;
+  }
+  return CONTINUE;
+}

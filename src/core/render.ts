@@ -1,0 +1,54 @@
+// Renderers turn a GatewayError into bytes in the caller's protocol. Filters never write;
+// they return decisions, and the pipeline hands errors to the renderer of the route's
+// protocol. Later protocols (OpenAI, Anthropic, JSON-RPC) register their own renderer.
+import type { ServerResponse } from 'node:http';
+import { ERRORS, type GatewayError } from './errors.js';
+
+export interface RenderedError {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type ErrorRenderer = (err: GatewayError, requestId: string) => RenderedError;
+
+/** The plain JSON shape used by http routes and the gateway itself (404, 413, …). */
+export const renderJsonError: ErrorRenderer = (err, requestId) => ({
+  status: err.status,
+  headers: { 'content-type': 'application/json', ...err.headers },
+  body: JSON.stringify({
+    error: {
+      message: err.publicMessage,
+      type: ERRORS[err.code].type,
+      code: err.code,
+      request_id: requestId,
+    },
+  }),
+});
+
+/** Writes a rendered error when the response has not started; returns false if it had. */
+export function writeError(res: ServerResponse, err: GatewayError, requestId: string, render: ErrorRenderer = renderJsonError): boolean {
+  if (res.headersSent || res.destroyed) return false;
+  const r = render(err, requestId);
+  r.headers['content-length'] = String(Buffer.byteLength(r.body));
+  r.headers['x-request-id'] = requestId;
+  res.writeHead(r.status, r.headers);
+  res.end(r.body);
+  return true;
+}
+
+/** Raw HTTP/1.1 error for a socket that never became a request (parse errors, timeouts). */
+export function rawHttpError(err: GatewayError, requestId: string): string {
+  const r = renderJsonError(err, requestId);
+  return `HTTP/1.1 ${r.status} ${statusText(r.status)}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(r.body)}\r\nconnection: close\r\n\r\n${r.body}`;
+}
+
+function statusText(status: number): string {
+  switch (status) {
+    case 400: return 'Bad Request';
+    case 408: return 'Request Timeout';
+    case 413: return 'Payload Too Large';
+    case 431: return 'Request Header Fields Too Large';
+    default: return 'Error';
+  }
+}

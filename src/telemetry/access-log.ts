@@ -1,0 +1,51 @@
+// The access log: one line per request when its response ends or is abandoned. JSON
+// fields are stable (dashboards parse them); the text format is for people.
+import type { Logger } from 'pino';
+import type { RequestContext } from '../core/index.js';
+import type { LogFormat } from './logger.js';
+
+export interface AccessRecord {
+  time: string;
+  requestId: string;
+  listener: string;
+  method: string;
+  path: string;
+  route: string | null;
+  backend: string | null;
+  status: number;
+  durationMs: number;
+  bytesIn: number;
+  bytesOut: number;
+  client: string;
+  error?: string;
+  aborted?: boolean;
+}
+
+export function accessRecord(ctx: RequestContext, status: number, durationMs: number): AccessRecord {
+  const r: AccessRecord = {
+    time: new Date().toISOString(),
+    requestId: ctx.id,
+    listener: ctx.listener,
+    method: ctx.method,
+    path: ctx.path,
+    route: ctx.route,
+    backend: ctx.backend,
+    status,
+    durationMs: Math.round(durationMs * 1000) / 1000,
+    bytesIn: ctx.bytesIn,
+    bytesOut: ctx.bytesOut,
+    client: ctx.clientAddress,
+  };
+  if (ctx.errorCode) r.error = ctx.errorCode;
+  if (ctx.clientAborted) r.aborted = true;
+  return r;
+}
+
+export function writeAccessLog(logger: Logger, format: LogFormat, r: AccessRecord): void {
+  if (format === 'off') return;
+  if (format === 'json') {
+    logger.info({ access: r }, 'request');
+    return;
+  }
+  logger.info(`${r.method} ${r.path} ${r.status} ${r.durationMs}ms route=${r.route ?? '-'} backend=${r.backend ?? '-'} in=${r.bytesIn} out=${r.bytesOut} id=${r.requestId}${r.error ? ` error=${r.error}` : ''}${r.aborted ? ' aborted' : ''}`);
+}

@@ -1,0 +1,39 @@
+// Prometheus metrics, one registry per gateway instance (tests run several in one
+// process). Label children are cached so the hot path does one Map lookup per update.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({ name: 'agentedge_requests_total', help: 'Downstream requests by listener, route and status.', labelNames: ['listener', 'route', 'status'] as const, registers: [this.registry] });
+  readonly duration = new Histogram({ name: 'agentedge_request_duration_seconds', help: 'Time from accept to the end of the response.', labelNames: ['listener', 'route'] as const, buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers: [this.registry] });
+  readonly inFlight = new Gauge({ name: 'agentedge_requests_in_flight', help: 'Requests being handled now.', labelNames: ['listener'] as const, registers: [this.registry] });
+  readonly upstreamErrors = new Counter({ name: 'agentedge_upstream_errors_total', help: 'Upstream failures by backend and error code.', labelNames: ['backend', 'code'] as const, registers: [this.registry] });
+  readonly upstreamRetries = new Counter({ name: 'agentedge_upstream_retries_total', help: 'Requests retried because they provably never reached the upstream.', labelNames: ['backend'] as const, registers: [this.registry] });
+  readonly downstreamRejected = new Counter({ name: 'agentedge_downstream_rejected_total', help: 'Connections or requests refused by a listener limit (headers, timeouts, parse errors).', labelNames: ['listener', 'reason'] as const, registers: [this.registry] });
+  readonly clientAborts = new Counter({ name: 'agentedge_client_aborts_total', help: 'Requests whose client left before the response finished.', labelNames: ['listener', 'route'] as const, registers: [this.registry] });
+  readonly reloads = new Counter({ name: 'agentedge_config_reloads_total', help: 'Config reloads by result.', labelNames: ['result'] as const, registers: [this.registry] });
+  readonly configInfo = new Gauge({ name: 'agentedge_config_last_reload_success', help: '1 when the last reload attempt succeeded, 0 when it failed.', registers: [this.registry] });
+
+  readonly #children = new Map<string, { requests: Map<number, Counter.Internal>; duration: Histogram.Internal<'listener' | 'route'> }>();
+
+  constructor(defaults = false) {
+    if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'agentedge_process_' });
+    this.configInfo.set(1);
+  }
+
+  observeRequest(listener: string, route: string, status: number, seconds: number): void {
+    const key = `${listener}\u0000${route}`;
+    let c = this.#children.get(key);
+    if (!c) {
+      c = { requests: new Map(), duration: this.duration.labels(listener, route) };
+      this.#children.set(key, c);
+    }
+    let r = c.requests.get(status);
+    if (!r) {
+      r = this.requests.labels(listener, route, String(status));
+      c.requests.set(status, r);
+    }
+    r.inc();
+    c.duration.observe(seconds);
+  }
+}
