@@ -1,6 +1,7 @@
 // The agentedge command line. The only place in src/ that writes to the console directly.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, formatIssue, readRuntimeConfig } from '../config/index.js';
 import { Gateway } from '../gateway/gateway.js';
@@ -17,7 +18,16 @@ Usage:
 
 Signals: SIGHUP reloads the config; SIGTERM/SIGINT drain and exit.`;
 
-const pkgRoot = resolve(new URL('.', import.meta.url).pathname, '../../..');
+// The package root is the nearest folder above this file with a package.json: dist/src/cli
+// when installed, src/cli when run from source.
+const pkgRoot = findPackageRoot(fileURLToPath(new URL('.', import.meta.url)));
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return from;
+  }
+}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(resolve(pkgRoot, 'package.json'), 'utf8')) as { version: string };
@@ -63,23 +73,53 @@ export async function main(argv: string[]): Promise<number> {
         return reportConfigError(err);
       }
       if (demo) console.log(demo.describe(gateway));
-      return new Promise<number>((resolveExit) => {
-        let stopping = false;
-        const stop = (signal: string) => {
-          if (stopping) return;
-          stopping = true;
-          gateway.logger.info({ signal }, 'draining');
-          void gateway.close().then(async () => { await demo?.close(); resolveExit(0); });
-        };
-        process.on('SIGTERM', () => stop('SIGTERM'));
-        process.on('SIGINT', () => stop('SIGINT'));
-        process.on('SIGHUP', () => { void gateway.reload(); });
-      });
+      return serveUntilSignal(gateway, () => demo?.close());
     }
     default:
       console.error(`unknown command "${command}"\n\n${HELP}`);
       return 2;
   }
+}
+
+/**
+ * Runs until SIGTERM or SIGINT, then drains: listeners stop accepting at once, requests in
+ * flight get until gateway.drainTimeout, and the exit code is 0 either way (a drain that hit
+ * its deadline is still an orderly stop). SIGHUP reloads the config file.
+ */
+function serveUntilSignal(gateway: Gateway, cleanup: () => Promise<void> | undefined): Promise<number> {
+  return new Promise<number>((resolveExit) => {
+    let stopping = false;
+    const onHup = () => {
+      gateway.logger.info({ signal: 'SIGHUP' }, 'reloading the config');
+      void gateway.reload();
+    };
+    const stop = async (signal: NodeJS.Signals) => {
+      if (stopping) {
+        gateway.logger.info({ signal }, 'already draining');
+        return;
+      }
+      stopping = true;
+      gateway.logger.info({ signal }, 'shutting down');
+      let code = 0;
+      try {
+        await gateway.close();
+        await cleanup();
+      } catch (err) {
+        gateway.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');
+        code = 1;
+      }
+      for (const [s, h] of handlers) process.off(s, h);
+      gateway.logger.info({ code }, 'agentedge stopped');
+      gateway.logger.flush();
+      resolveExit(code);
+    };
+    const handlers: [NodeJS.Signals, () => void][] = [
+      ['SIGTERM', () => void stop('SIGTERM')],
+      ['SIGINT', () => void stop('SIGINT')],
+      ['SIGHUP', onHup],
+    ];
+    for (const [s, h] of handlers) process.on(s, h);
+  });
 }
 
 function reportConfigError(err: unknown): number {

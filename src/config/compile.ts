@@ -1,59 +1,77 @@
 // Turns a validated config into the frozen runtime model (model.ts). Errors found here
-// (an unreadable TLS file, a bad regex) still name their YAML path and position.
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+// (an unreadable TLS file, a bad regex) still name their YAML path and position. Defaults
+// come from schema.ts's DEFAULTS, the same values the schema and docs state.
+import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, formatPath, type ConfigIssue } from './errors.js';
+import { ConfigError, fileErrorText, formatPath, type ConfigIssue } from './errors.js';
 import type { LoadedConfig } from './load.js';
 import type { BackendSpec, CorsSpec, GatewaySpec, HeaderCondition, HostPattern, ListenerLimits, ListenerSpec, PolicySpec, RouteSpec, RuntimeConfig } from './model.js';
-import type { Config, CorsPolicyConfig, ListenerConfig } from './schema.js';
-import { Secret } from './secret.js';
+import { DEFAULTS, type Config, type CorsPolicyConfig, type DurationValue, type ListenerConfig } from './schema.js';
+import { MIN_SECRET_LENGTH, Secret } from './secret.js';
 import { byteSize, durationMs } from './units.js';
 
 export const LIMIT_DEFAULTS: ListenerLimits = Object.freeze({
-  maxHeaderBytes: 16 * 1024,
-  maxHeaderCount: 100,
-  maxBodyBytes: 16 * 1024 * 1024,
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 300_000,
-  bodyIdleTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 5_000,
-  idleTimeoutMs: 300_000,
+  maxHeaderBytes: DEFAULTS.maxHeaderBytes,
+  maxHeaderCount: DEFAULTS.maxHeaderCount,
+  maxBodyBytes: byteSize(DEFAULTS.maxBodyBytes, 0),
+  headersTimeoutMs: durationMs(DEFAULTS.headersTimeout, 0),
+  requestTimeoutMs: durationMs(DEFAULTS.requestTimeout, 0),
+  bodyIdleTimeoutMs: durationMs(DEFAULTS.bodyIdleTimeout, 0),
+  keepAliveTimeoutMs: durationMs(DEFAULTS.keepAliveTimeout, 0),
+  idleTimeoutMs: durationMs(DEFAULTS.idleTimeout, 0),
 });
 
 export const HTTP_BACKEND_DEFAULTS = Object.freeze({
-  connections: 128,
-  connectTimeoutMs: 10_000,
-  responseTimeoutMs: 60_000,
-  idleTimeoutMs: 300_000,
-  retries: 1,
+  connections: DEFAULTS.connections,
+  connectTimeoutMs: durationMs(DEFAULTS.connectTimeout, 0),
+  responseTimeoutMs: durationMs(DEFAULTS.responseTimeout, 0),
+  idleTimeoutMs: durationMs(DEFAULTS.upstreamIdleTimeout, 0),
+  retries: DEFAULTS.retries,
 });
+
+/** A certificate chain or key is a few KiB; anything this big is the wrong file. */
+const MAX_PEM_BYTES = 1024 * 1024;
+
+/** Node timers overflow above this (a longer timeout silently becomes 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+type At = (path: (string | number)[], message: string) => void;
 
 export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
   const issues: ConfigIssue[] = [];
-  const at = (path: (string | number)[], message: string) => issues.push({ path: formatPath(path), ...loaded.positionOf(path), message });
+  const at: At = (path, message) => issues.push({ path: formatPath(path), ...loaded.positionOf(path), message });
+  const ms = durationChecker(at);
   const c = loaded.config;
 
   const secrets = new Set<string>(loaded.envValues);
-  const gateway = compileGateway(c, secrets);
+  const gateway = compileGateway(c, secrets, ms);
   const backends = new Map<string, BackendSpec>();
   for (const [name, b] of Object.entries(c.backends ?? {})) {
     if (b.http) {
-      const u = new URL(b.http.url);
-      if (u.username || u.password) at(['backends', name, 'http', 'url'], 'credentials in the URL are not allowed; use headers or a policy');
-      if (u.search || u.hash) at(['backends', name, 'http', 'url'], 'the URL must not have a query or fragment');
+      const urlPath = ['backends', name, 'http', 'url'];
+      let u: URL;
+      try {
+        u = new URL(b.http.url);
+      } catch {
+        at(urlPath, 'is not a valid URL');
+        continue;
+      }
+      if (u.username || u.password) at(urlPath, 'credentials in the URL are not allowed; use headers or a policy');
+      if (u.search || u.hash) at(urlPath, 'the URL must not have a query or fragment');
       const t = b.http.timeouts ?? {};
+      const tp = ['backends', name, 'http', 'timeouts'];
       const spec = {
         kind: 'http' as const,
         name,
         origin: u.origin,
         basePath: u.pathname.replace(/\/+$/, ''),
         host: u.host,
-        preserveHost: b.http.preserveHost ?? false,
+        preserveHost: b.http.preserveHost ?? DEFAULTS.preserveHost,
         connections: b.http.connections ?? HTTP_BACKEND_DEFAULTS.connections,
-        connectTimeoutMs: durationMs(t.connect, HTTP_BACKEND_DEFAULTS.connectTimeoutMs),
-        responseTimeoutMs: durationMs(t.response, HTTP_BACKEND_DEFAULTS.responseTimeoutMs),
-        idleTimeoutMs: durationMs(t.idle, HTTP_BACKEND_DEFAULTS.idleTimeoutMs),
+        connectTimeoutMs: ms([...tp, 'connect'], t.connect, HTTP_BACKEND_DEFAULTS.connectTimeoutMs),
+        responseTimeoutMs: ms([...tp, 'response'], t.response, HTTP_BACKEND_DEFAULTS.responseTimeoutMs),
+        idleTimeoutMs: ms([...tp, 'idle'], t.idle, HTTP_BACKEND_DEFAULTS.idleTimeoutMs),
         retries: b.http.retries ?? HTTP_BACKEND_DEFAULTS.retries,
         key: '',
       };
@@ -64,11 +82,11 @@ export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
 
   const policies = new Map<string, PolicySpec>();
   for (const [name, p] of Object.entries(c.policies ?? {})) {
-    if (p.cors) policies.set(name, Object.freeze({ kind: 'cors', name, cors: compileCors(p.cors) }));
+    if (p.cors) policies.set(name, Object.freeze({ kind: 'cors', name, cors: compileCors(p.cors, ['policies', name, 'cors'], ms) }));
   }
 
-  const listeners = c.listeners.map((l, li) => compileListener(l, li, loaded.baseDir, at));
-  if (issues.length > 0) throw new ConfigError(loaded.file, issues);
+  const listeners = c.listeners.map((l, li) => compileListener(l, li, loaded.baseDir, at, ms));
+  if (issues.length > 0) throw new ConfigError(loaded.file, issues.sort((a, b) => a.line - b.line || a.column - b.column), secrets);
 
   return deepFreeze({
     file: loaded.file,
@@ -79,50 +97,54 @@ export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
     listeners,
     backends,
     policies,
-    secrets: [...secrets].filter((s) => s.length >= 4),
+    secrets: [...secrets].filter((s) => s.length >= MIN_SECRET_LENGTH),
   });
 }
 
-function compileGateway(c: Config, secrets: Set<string>): GatewaySpec {
+type Ms = (path: (string | number)[], v: DurationValue | undefined, fallback: number) => number;
+
+/** Converts a duration, reporting one that Node's timers cannot hold. */
+function durationChecker(at: At): Ms {
+  return (path, v, fallback) => {
+    const n = durationMs(v, fallback);
+    if (n > MAX_TIMER_MS) {
+      at(path, `must be at most ${MAX_TIMER_MS} ms (about 24 days)`);
+      return fallback;
+    }
+    return n;
+  };
+}
+
+function compileGateway(c: Config, secrets: Set<string>, ms: Ms): GatewaySpec {
   const g = c.gateway ?? {};
   let admin: GatewaySpec['admin'] = null;
   if (g.admin !== 'off') {
     const a = g.admin ?? {};
     if (a.token) secrets.add(a.token);
-    admin = { host: a.host ?? '127.0.0.1', port: a.port ?? 15000, token: a.token ? new Secret(a.token) : null };
+    admin = { host: a.host ?? DEFAULTS.adminHost, port: a.port ?? DEFAULTS.adminPort, token: a.token ? new Secret(a.token) : null };
   }
   return {
     admin,
-    accessLog: g.accessLog?.format ?? 'json',
-    drainTimeoutMs: durationMs(g.drainTimeout, 30_000),
-    watch: g.reload?.watch ?? true,
+    accessLog: g.accessLog?.format ?? DEFAULTS.accessLogFormat,
+    drainTimeoutMs: ms(['gateway', 'drainTimeout'], g.drainTimeout, durationMs(DEFAULTS.drainTimeout, 0)),
+    watch: g.reload?.watch ?? DEFAULTS.watch,
   };
 }
 
-function compileListener(l: ListenerConfig, li: number, baseDir: string, at: (p: (string | number)[], m: string) => void): ListenerSpec {
+function compileListener(l: ListenerConfig, li: number, baseDir: string, at: At, ms: Ms): ListenerSpec {
   const lim = l.limits ?? {};
+  const lp = ['listeners', li, 'limits'];
   const limits: ListenerLimits = {
     maxHeaderBytes: lim.maxHeaderBytes ?? LIMIT_DEFAULTS.maxHeaderBytes,
     maxHeaderCount: lim.maxHeaderCount ?? LIMIT_DEFAULTS.maxHeaderCount,
     maxBodyBytes: byteSize(lim.maxBodyBytes, LIMIT_DEFAULTS.maxBodyBytes),
-    headersTimeoutMs: durationMs(lim.headersTimeout, LIMIT_DEFAULTS.headersTimeoutMs),
-    requestTimeoutMs: durationMs(lim.requestTimeout, LIMIT_DEFAULTS.requestTimeoutMs),
-    bodyIdleTimeoutMs: durationMs(lim.bodyIdleTimeout, LIMIT_DEFAULTS.bodyIdleTimeoutMs),
-    keepAliveTimeoutMs: durationMs(lim.keepAliveTimeout, LIMIT_DEFAULTS.keepAliveTimeoutMs),
-    idleTimeoutMs: durationMs(lim.idleTimeout, LIMIT_DEFAULTS.idleTimeoutMs),
+    headersTimeoutMs: ms([...lp, 'headersTimeout'], lim.headersTimeout, LIMIT_DEFAULTS.headersTimeoutMs),
+    requestTimeoutMs: ms([...lp, 'requestTimeout'], lim.requestTimeout, LIMIT_DEFAULTS.requestTimeoutMs),
+    bodyIdleTimeoutMs: ms([...lp, 'bodyIdleTimeout'], lim.bodyIdleTimeout, LIMIT_DEFAULTS.bodyIdleTimeoutMs),
+    keepAliveTimeoutMs: ms([...lp, 'keepAliveTimeout'], lim.keepAliveTimeout, LIMIT_DEFAULTS.keepAliveTimeoutMs),
+    idleTimeoutMs: ms([...lp, 'idleTimeout'], lim.idleTimeout, LIMIT_DEFAULTS.idleTimeoutMs),
   };
-  let tls: ListenerSpec['tls'] = null;
-  if (l.tls) {
-    const read = (field: 'cert' | 'key') => {
-      try {
-        return readFileSync(resolve(baseDir, l.tls![field]));
-      } catch (err) {
-        at(['listeners', li, 'tls', field], `cannot read ${field} file "${l.tls![field]}" (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-        return Buffer.alloc(0);
-      }
-    };
-    tls = { cert: read('cert'), key: read('key') };
-  }
+  const tls = l.tls ? compileTls(l.tls, ['listeners', li, 'tls'], baseDir, at) : null;
   const routes = l.routes.map((r, ri): RouteSpec => {
     const m = r.match ?? {};
     const base = ['listeners', li, 'routes', ri, 'match'];
@@ -142,7 +164,9 @@ function compileListener(l: ListenerConfig, li: number, baseDir: string, at: (p:
         try {
           return { name: lname, kind: 'regex', regex: new RegExp(cond.regex) };
         } catch (err) {
-          at([...base, 'headers', name, 'regex'], `invalid regular expression: ${(err as Error).message}`);
+          // V8 repeats the pattern in its message; the path already says which one.
+          const why = (err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
+          at([...base, 'headers', name, 'regex'], `invalid regular expression: ${why}`);
           return { name: lname, kind: 'present', present: true };
         }
       }
@@ -158,11 +182,11 @@ function compileListener(l: ListenerConfig, li: number, baseDir: string, at: (p:
       headers,
       backend: r.backend,
       policies,
-      stripPrefix: r.stripPrefix ?? false,
+      stripPrefix: r.stripPrefix ?? DEFAULTS.stripPrefix,
       maxBodyBytes: byteSize(r.limits?.maxBodyBytes, limits.maxBodyBytes),
     };
   });
-  const host = l.host ?? '127.0.0.1';
+  const host = l.host ?? DEFAULTS.listenerHost;
   return {
     name: l.name,
     host,
@@ -174,7 +198,49 @@ function compileListener(l: ListenerConfig, li: number, baseDir: string, at: (p:
   };
 }
 
-function compileCors(p: CorsPolicyConfig): CorsSpec {
+/**
+ * Reads and checks the TLS files now, so a wrong path, a non-PEM file or a key that does not
+ * belong to the certificate is a config error with a position, not a failure at bind time.
+ */
+function compileTls(t: { cert: string; key: string }, path: (string | number)[], baseDir: string, at: At): ListenerSpec['tls'] {
+  const read = (field: 'cert' | 'key'): Buffer | null => {
+    const abs = resolve(baseDir, t[field]);
+    const fail = (why: string) => { at([...path, field], `cannot read ${field} file "${t[field]}" (${abs}): ${why}`); return null; };
+    let fd: number | undefined;
+    try {
+      fd = openSync(abs, 'r');
+      // Only regular files of PEM size: /dev/zero or a FIFO would hang or exhaust the loader.
+      const st = fstatSync(fd);
+      if (st.isDirectory()) return fail('is a folder, not a file');
+      if (!st.isFile()) return fail('is not a regular file');
+      if (st.size > MAX_PEM_BYTES) return fail(`is larger than ${MAX_PEM_BYTES} bytes; not a PEM file`);
+      return readFileSync(fd);
+    } catch (err) {
+      return fail(fileErrorText(err));
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  };
+  const cert = read('cert');
+  const key = read('key');
+  if (cert === null || key === null) return { cert: cert ?? Buffer.alloc(0), key: key ?? Buffer.alloc(0) };
+  let x509: X509Certificate | null = null;
+  let privateKey: KeyObject | null = null;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch {
+    at([...path, 'cert'], `"${t.cert}" is not a PEM certificate`);
+  }
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    at([...path, 'key'], `"${t.key}" is not an unencrypted PEM private key`);
+  }
+  if (x509 && privateKey && !x509.checkPrivateKey(privateKey)) at([...path, 'key'], `"${t.key}" does not match the certificate in "${t.cert}"`);
+  return { cert, key };
+}
+
+function compileCors(p: CorsPolicyConfig, path: (string | number)[], ms: Ms): CorsSpec {
   return {
     origins: p.allowOrigins.map((o) => {
       if (o === '*') return { any: true as const };
@@ -182,11 +248,11 @@ function compileCors(p: CorsPolicyConfig): CorsSpec {
       if (m) return { scheme: m[1]!, suffix: m[2]!.toLowerCase() };
       return { exact: o.toLowerCase().replace(/\/$/, '') };
     }),
-    allowMethods: (p.allowMethods ?? ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).map((m) => m.toUpperCase()).join(', '),
+    allowMethods: (p.allowMethods ?? DEFAULTS.corsMethods).map((m) => m.toUpperCase()).join(', '),
     allowHeaders: p.allowHeaders ? p.allowHeaders.join(', ') : null,
     exposeHeaders: p.exposeHeaders ? p.exposeHeaders.join(', ') : null,
-    allowCredentials: p.allowCredentials ?? false,
-    maxAgeSeconds: p.maxAge === undefined ? null : Math.floor(durationMs(p.maxAge, 0) / 1000),
+    allowCredentials: p.allowCredentials ?? DEFAULTS.allowCredentials,
+    maxAgeSeconds: p.maxAge === undefined ? null : Math.floor(ms([...path, 'maxAge'], p.maxAge, 0) / 1000),
   };
 }
 

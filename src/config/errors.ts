@@ -1,5 +1,8 @@
 // Config errors carry the YAML path and the source position, and print as
 // `path (line L, column C): message`, the format `agentedge validate` promises.
+// A message may quote a value from the file (an unknown backend name, a file path); values
+// that came from the environment are scrubbed here, the one place every issue passes.
+import { scrubSecrets } from './secret.js';
 
 export interface ConfigIssue {
   /** e.g. "listeners[0].routes[1].backend"; "" for the whole file. */
@@ -17,11 +20,14 @@ export function formatIssue(i: ConfigIssue): string {
 export class ConfigError extends Error {
   readonly issues: readonly ConfigIssue[];
   readonly file: string;
-  constructor(file: string, issues: ConfigIssue[]) {
-    super(`${file}: invalid configuration\n${issues.map(formatIssue).join('\n')}`);
+  /** `secrets`: values (from the environment) that must not appear in any message. */
+  constructor(file: string, issues: readonly ConfigIssue[], secrets: Iterable<string> = []) {
+    const list = [...secrets];
+    const clean = issues.map((i) => Object.freeze({ ...i, message: scrubSecrets(i.message, list) }));
+    super(`${file}: invalid configuration\n${clean.map(formatIssue).join('\n')}`);
     this.name = 'ConfigError';
     this.file = file;
-    this.issues = issues;
+    this.issues = clean;
   }
 }
 
@@ -33,6 +39,18 @@ export function formatPath(segments: readonly (string | number)[]): string {
     else out += `[${JSON.stringify(s)}]`;
   }
   return out;
+}
+
+/** Words for the errno codes a config file read can fail with. */
+export function fileErrorText(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  switch (code) {
+    case 'ENOENT': return 'file not found';
+    case 'EACCES':
+    case 'EPERM': return 'permission denied';
+    case 'EISDIR': return 'is a folder, not a file';
+    default: return `cannot read it (${code ?? 'unknown error'})`;
+  }
 }
 
 /** Levenshtein distance, small inputs only (config keys). */

@@ -5,16 +5,18 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, parse as parseYamlValue, visit, type Document, type Node as YamlNode, Scalar } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type YAMLError, Scalar } from 'yaml';
 import { ConfigSchema, type Config } from './schema.js';
-import { ConfigError, formatPath, nearest, type ConfigIssue } from './errors.js';
+import { ConfigError, fileErrorText, formatPath, nearest, type ConfigIssue } from './errors.js';
 import { semanticIssues } from './semantic.js';
 
 type Segment = string | number;
 type Env = Readonly<Record<string, string | undefined>>;
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
+// verbose: errors carry their schema, which the messages below read (allowed keys for a
+// suggestion, a union's branches, `x-expected`). Loading is not a hot path.
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+for (const keyword of ['x-secret', 'x-expected', 'x-key']) ajv.addKeyword({ keyword });
 const validateSchema = ajv.compile(ConfigSchema);
 
 export interface LoadedConfig {
@@ -37,8 +39,7 @@ export function loadConfigFile(file: string, env: Env = process.env): LoadedConf
   try {
     text = readFileSync(abs, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new ConfigError(abs, [{ path: '', line: 1, column: 1, message: code === 'ENOENT' ? 'file not found' : `cannot read file (${code})` }]);
+    throw new ConfigError(abs, [{ path: '', line: 1, column: 1, message: `cannot read the config file: ${fileErrorText(err)}` }]);
   }
   return loadConfigText(text, abs, env);
 }
@@ -52,17 +53,23 @@ export function loadConfigText(text: string, file: string, env: Env = process.en
   };
 
   const syntax = [...doc.errors, ...doc.warnings];
-  if (syntax.length > 0) {
-    throw new ConfigError(file, syntax.map((e) => ({ path: pathAtOffset(doc, e.pos[0]), ...pos(e.pos[0]), message: yamlMessage(e.message) })));
-  }
+  if (syntax.length > 0) throw new ConfigError(file, syntaxIssues(syntax, text, doc, pos));
 
   const envValues = new Set<string>();
   const interpolationIssues = interpolate(doc, env, envValues, pos);
-  if (interpolationIssues.length > 0) throw new ConfigError(file, interpolationIssues);
+  if (interpolationIssues.length > 0) throw new ConfigError(file, interpolationIssues, envValues);
 
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // toJS throws only on alias abuse (a "billion laughs" file); report it like any other issue.
+    throw new ConfigError(file, [{ path: '', line: 1, column: 1, message: `cannot expand YAML aliases: ${(err as Error).message}` }], envValues);
+  }
   if (data === null || data === undefined || typeof data !== 'object' || Array.isArray(data)) {
-    throw new ConfigError(file, [{ path: '', line: 1, column: 1, message: 'the file must be a YAML mapping with at least `listeners:`' }]);
+    const at = doc.contents?.range ? pos(doc.contents.range[0]) : { line: 1, column: 1 };
+    const what = data === null || data === undefined ? 'the file is empty' : `the file holds ${Array.isArray(data) ? 'a list' : `a ${typeof data}`}`;
+    throw new ConfigError(file, [{ path: '', ...at, message: `${what}; it must be a YAML mapping with at least \`listeners:\`` }], envValues);
   }
 
   const positionOf = (path: readonly Segment[], preferKey = false) => {
@@ -71,33 +78,40 @@ export function loadConfigText(text: string, file: string, env: Env = process.en
   };
 
   if (!validateSchema(data)) {
-    throw new ConfigError(file, schemaIssues(validateSchema.errors ?? [], positionOf));
+    throw new ConfigError(file, schemaIssues(validateSchema.errors ?? [], data, positionOf), envValues);
   }
   const config = data as Config;
   const semantic = semanticIssues(config).map((s) => ({ path: formatPath(s.path), ...positionOf(s.path), message: s.message }));
-  if (semantic.length > 0) throw new ConfigError(file, semantic);
+  if (semantic.length > 0) throw new ConfigError(file, byPosition(semantic), envValues);
 
   return { config, file, baseDir: resolve(file, '..'), text, positionOf: (p) => positionOf(p), envValues };
 }
 
-const REF = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+// `$$` is a literal `$`; `${NAME}` and `${NAME:-default}` are references; any other `${`
+// is an error, so a typo such as `${OPENAI_KEY` is caught instead of sent as a key.
+const REF = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{/g;
 
-/** Replaces ${VAR} and ${VAR:-default} in string scalars; "$$" is a literal "$". */
+/** Replaces ${VAR} and ${VAR:-default} in string scalars (values only, never keys). */
 function interpolate(doc: Document, env: Env, envValues: Set<string>, pos: (o: number) => { line: number; column: number }): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   visit(doc, {
     Scalar(key, node, path) {
       if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('$')) return;
       const raw = node.value;
+      const where = () => ({ path: formatPath(pathOfVisit(path, node)), ...pos(node.range?.[0] ?? 0) });
       let whole = false;
       const out = raw.replace(REF, (m: string, name: string | undefined, def: string | undefined, offset: number) => {
         if (m === '$$') return '$';
+        if (name === undefined) {
+          issues.push({ ...where(), message: 'invalid variable reference: write ${NAME} or ${NAME:-default}, and $${ for a literal "${"' });
+          return m;
+        }
         if (offset === 0 && m.length === raw.length) whole = true;
-        const value = env[name!];
+        const value = env[name];
+        // As in the shell, `:-` also applies when the variable is set but empty.
         if (value === undefined || (value === '' && def !== undefined)) {
           if (def !== undefined) return def;
-          const segs = pathOfVisit(path, node);
-          issues.push({ path: formatPath(segs), ...pos(node.range?.[0] ?? 0), message: `environment variable ${name!} is not set (use \${${name!}:-default} for a default)` });
+          issues.push({ ...where(), message: `environment variable ${name} is not set (use \${${name}:-default} for a default)` });
           return '';
         }
         if (value !== '') envValues.add(value);
@@ -105,24 +119,19 @@ function interpolate(doc: Document, env: Env, envValues: Set<string>, pos: (o: n
       });
       if (out === raw) return;
       // An unquoted `port: ${PORT}` should yield a number, as if the value had been typed there.
-      if (whole && node.type === Scalar.PLAIN) {
-        const typed: unknown = safeScalar(out);
-        node.value = typed;
-      } else {
-        node.value = out;
-      }
+      node.value = whole && node.type === Scalar.PLAIN ? plainScalar(out) : out;
     },
   });
   return issues;
 }
 
-function safeScalar(s: string): unknown {
-  try {
-    const v: unknown = parseYamlValue(s);
-    return typeof v === 'number' || typeof v === 'boolean' ? v : s;
-  } catch {
-    return s;
-  }
+/** What `out` would be had it been typed unquoted: a number or boolean, else the string. */
+function plainScalar(out: string): unknown {
+  // parseDocument, not parse(): it never logs warnings to the console.
+  const d = parseDocument(out);
+  if (d.errors.length > 0 || d.warnings.length > 0 || !isScalar(d.contents)) return out;
+  const v = d.contents.value;
+  return typeof v === 'number' || typeof v === 'boolean' ? v : out;
 }
 
 /** Turns the ancestry the yaml visitor gives into a config path. */
@@ -187,8 +196,27 @@ function pathAtOffset(doc: Document, offset: number): string {
   return formatPath(segs);
 }
 
+/**
+ * One issue per line: after a syntax error the parser reports every following token on
+ * that line as unexpected, which buries the first, useful message.
+ */
+function syntaxIssues(errors: readonly YAMLError[], text: string, doc: Document, pos: (o: number) => { line: number; column: number }): ConfigIssue[] {
+  const lines = text.split(/\r?\n/);
+  const byLine = new Map<number, ConfigIssue>();
+  for (const e of [...errors].sort((a, b) => a.pos[0] - b.pos[0])) {
+    const at = pos(e.pos[0]);
+    if (byLine.has(at.line)) continue;
+    let message = yamlMessage(e.message);
+    // `{ port: ${PORT} }`: inside { } or [ ] YAML reads `{` as a nested mapping.
+    if (/\$\{/.test(lines[at.line - 1] ?? '') && /flow|Unexpected/.test(message)) message += ' (inside { } or [ ], quote values that contain ${...})';
+    byLine.set(at.line, { path: pathAtOffset(doc, e.pos[0]), ...at, message });
+  }
+  return [...byLine.values()];
+}
+
 function yamlMessage(m: string): string {
-  return m.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
+  const first = m.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
+  return first.startsWith('Map keys must be unique') ? 'duplicate key: each key may appear only once in a mapping' : first;
 }
 
 function pointerToPath(ptr: string): Segment[] {
@@ -199,56 +227,104 @@ function pointerToPath(ptr: string): Segment[] {
   });
 }
 
-/** Picks the clearest message per location from ajv's errors. */
-function schemaIssues(errors: ErrorObject[], positionOf: (p: readonly Segment[], preferKey?: boolean) => { line: number; column: number }): ConfigIssue[] {
-  const unionPaths = errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath);
-  const underUnion = (p: string) => unionPaths.some((u) => p === u || p.startsWith(u + '/'));
+/** The parts of a JSON Schema node the messages read (ajv's `verbose` gives us the node). */
+interface SchemaNode {
+  type?: string;
+  description?: string;
+  properties?: Record<string, unknown>;
+  patternProperties?: Record<string, unknown>;
+  'x-expected'?: string;
+  'x-key'?: string;
+}
+
+type PositionOf = (p: readonly Segment[], preferKey?: boolean) => { line: number; column: number };
+
+/**
+ * Turns ajv's errors into one clear message per problem. A union (anyOf) fails with an
+ * error from every branch; when the value is a mapping or a list and exactly one branch
+ * takes that shape, that branch's errors are the useful ones (so `admin: { hots: x }` says
+ * `unknown key "hots"; did you mean "host"?`). Otherwise the union gets one message.
+ */
+function schemaIssues(errors: readonly ErrorObject[], data: unknown, positionOf: PositionOf): ConfigIssue[] {
+  const unions = errors.filter((e) => e.keyword === 'anyOf');
+  const chosen = new Map(unions.map((u) => [u, fittingBranch(u, data)] as const));
+  const inside = (e: ErrorObject, u: ErrorObject) => e !== u && e.schemaPath.startsWith(`${u.schemaPath}/`)
+    && (e.instancePath === u.instancePath || e.instancePath.startsWith(`${u.instancePath}/`));
+  const shown = (e: ErrorObject) => unions.every((u) => {
+    if (!inside(e, u)) return true;
+    const b = chosen.get(u)!;
+    return b >= 0 && e.schemaPath.startsWith(`${u.schemaPath}/${b}/`);
+  });
+
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();
   for (const e of errors) {
-    if (e.keyword !== 'anyOf' && underUnion(e.instancePath)) continue;
-    const base = pointerToPath(e.instancePath);
-    let path = base;
-    let message: string;
-    let preferKey = false;
-    switch (e.keyword) {
-      case 'additionalProperties': {
-        const key = String((e.params as { additionalProperty: string }).additionalProperty);
-        path = [...base, key];
-        preferKey = true;
-        const props = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
-        const hint = nearest(key, props);
-        message = `unknown key "${key}"` + (hint ? `; did you mean "${hint}"?` : props.length ? `; valid keys: ${props.join(', ')}` : '');
-        break;
-      }
-      case 'required':
-        message = `missing required key "${(e.params as { missingProperty: string }).missingProperty}"`;
-        break;
-      case 'anyOf': {
-        const desc = (e.parentSchema as { description?: string }).description;
-        message = desc ? `must be ${lowerFirst(desc)}` : 'has an invalid value';
-        break;
-      }
-      case 'minProperties':
-      case 'maxProperties': {
-        const props = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
-        message = `must set exactly one of: ${props.join(', ')}`;
-        break;
-      }
-      case 'pattern': {
-        const desc = (e.parentSchema as { description?: string }).description;
-        message = desc ? `must be ${lowerFirst(desc)}` : `must match ${String((e.params as { pattern: string }).pattern)}`;
-        break;
-      }
-      default:
-        message = e.message ?? 'is invalid';
-    }
+    if (!shown(e) || (e.keyword === 'anyOf' && chosen.get(e)! >= 0)) continue;
+    const { path, message, preferKey } = describeError(e, pointerToPath(e.instancePath));
     const key = `${formatPath(path)}\u0000${message}`;
     if (seen.has(key)) continue;
     seen.add(key);
     issues.push({ path: formatPath(path), ...positionOf(path, preferKey), message });
   }
-  return issues;
+  return byPosition(issues);
+}
+
+/** The index of the one branch of a union whose type fits a mapping or list value, else -1. */
+function fittingBranch(u: ErrorObject, data: unknown): number {
+  const value = valueAt(data, pointerToPath(u.instancePath));
+  const shape = Array.isArray(value) ? 'array' : value !== null && typeof value === 'object' ? 'object' : undefined;
+  if (shape === undefined || !Array.isArray(u.schema)) return -1;
+  const fits = (u.schema as SchemaNode[]).flatMap((b, i) => (b.type === shape ? [i] : []));
+  return fits.length === 1 ? fits[0]! : -1;
+}
+
+function valueAt(data: unknown, path: readonly Segment[]): unknown {
+  let v = data;
+  for (const seg of path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[String(seg)] : undefined;
+  return v;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  object: 'a mapping (key: value)', array: 'a list', integer: 'an integer', number: 'a number', string: 'a string', boolean: 'true or false', null: 'empty',
+};
+
+function describeError(e: ErrorObject, base: Segment[]): { path: Segment[]; message: string; preferKey: boolean } {
+  const parent = (e.parentSchema ?? {}) as SchemaNode;
+  const params = e.params as Record<string, unknown>;
+  const expected = parent['x-expected'];
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(params.additionalProperty);
+      const props = Object.keys(parent.properties ?? {});
+      if (props.length === 0 && parent['x-key']) return { path: [...base, key], preferKey: true, message: `invalid key "${key}": must be ${parent['x-key']}` };
+      const hint = nearest(key, props);
+      const message = `unknown key "${key}"` + (hint ? `; did you mean "${hint}"?` : props.length ? `; valid keys: ${props.join(', ')}` : '');
+      return { path: [...base, key], preferKey: true, message };
+    }
+    case 'required':
+      return { path: base, preferKey: false, message: `missing required key "${String(params.missingProperty)}"` };
+    case 'anyOf':
+      return { path: base, preferKey: false, message: `must be ${expected ?? (parent.description ? lowerFirst(parent.description) : 'a valid value')}` };
+    case 'minProperties':
+    case 'maxProperties':
+      return { path: base, preferKey: false, message: `must set exactly one of: ${Object.keys(parent.properties ?? {}).join(', ')}` };
+    case 'pattern':
+      return { path: base, preferKey: false, message: `must be ${expected ?? `a string matching ${String(params.pattern)}`}` };
+    case 'enum':
+      return { path: base, preferKey: false, message: `must be one of: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'const':
+      return { path: base, preferKey: false, message: `must be ${JSON.stringify(params.allowedValue)}` };
+    case 'type': {
+      const types = String(params.type).split(',');
+      return { path: base, preferKey: false, message: `must be ${types.map((t) => TYPE_WORDS[t] ?? t).join(' or ')}` };
+    }
+    default:
+      return { path: base, preferKey: false, message: e.message ?? 'is invalid' };
+  }
+}
+
+function byPosition(issues: ConfigIssue[]): ConfigIssue[] {
+  return issues.sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
 function lowerFirst(s: string): string {

@@ -1,96 +1,152 @@
 // The one source of the config file's shape. The JSON Schema in schema/agentedge.schema.json
-// is generated from this file (npm run schema) and a test fails when the two drift.
-// Every object is closed (additionalProperties: false) so a typo is an error, not a no-op.
-// Descriptions here are the documentation: docs/config.md is generated from them.
-import { Type, type Static, type TSchema, type ObjectOptions, type TProperties } from '@sinclair/typebox';
+// and the key reference in docs/config.md are generated from this file (npm run schema), and
+// a test fails when they drift. Every object is closed (additionalProperties: false) so a
+// typo is an error, not a no-op. Descriptions and `default`s here are the documentation;
+// compile.ts applies the same DEFAULTS, so what the docs promise is what runs.
+// Custom annotations: `x-secret` marks values the admin API redacts; `x-expected` is the
+// phrase an error message uses for a value ("must be <x-expected>"), `x-key` the same for
+// the keys of a map.
+import { Type, type Static, type TSchema, type ObjectOptions, type SchemaOptions, type TProperties } from '@sinclair/typebox';
 
 const Closed = <T extends TProperties>(props: T, opts: ObjectOptions = {}) =>
   Type.Object(props, { additionalProperties: false, ...opts });
 
+/** Defaults, as written in a config file. compile.ts converts and applies them. */
+export const DEFAULTS = Object.freeze({
+  adminHost: '127.0.0.1',
+  adminPort: 15000,
+  accessLogFormat: 'json',
+  drainTimeout: '30s',
+  watch: true,
+  listenerHost: '127.0.0.1',
+  maxHeaderBytes: 16384,
+  maxHeaderCount: 100,
+  maxBodyBytes: '16mb',
+  headersTimeout: '10s',
+  requestTimeout: '300s',
+  bodyIdleTimeout: '30s',
+  keepAliveTimeout: '5s',
+  idleTimeout: '300s',
+  stripPrefix: false,
+  preserveHost: false,
+  connections: 128,
+  connectTimeout: '10s',
+  responseTimeout: '60s',
+  upstreamIdleTimeout: '300s',
+  retries: 1,
+  corsMethods: Object.freeze(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']),
+  allowCredentials: false,
+} as const);
+
+const DURATION_PATTERN = '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$';
+const SIZE_PATTERN = '^[0-9]+([kKmMgG][iI]?[bB]|[bB])?$';
+
 /** Milliseconds as an integer, or a string such as "500ms", "30s", "5m", "1h". */
-export const Duration = Type.Union([
+const duration = (description: string, opts: SchemaOptions = {}) => Type.Union([
   Type.Integer({ minimum: 0 }),
-  Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$' }),
-], { description: 'A duration: milliseconds as a number, or a string like "500ms", "30s", "5m", "1h".' });
+  Type.String({ pattern: DURATION_PATTERN }),
+], { title: 'duration', 'x-expected': 'a duration: milliseconds as a number, or a string like "500ms", "30s", "5m", "1h"', description, ...opts });
 
 /** Bytes as an integer, or a string such as "64kb", "16mb" (powers of 1024). */
-export const ByteSize = Type.Union([
+const byteSize = (description: string, opts: SchemaOptions = {}) => Type.Union([
   Type.Integer({ minimum: 0 }),
-  Type.String({ pattern: '^[0-9]+([kKmMgG][iI]?[bB]|[bB])?$' }),
-], { description: 'A size in bytes: a number, or a string like "64kb", "16mb" (units of 1024).' });
+  Type.String({ pattern: SIZE_PATTERN }),
+], { title: 'size', 'x-expected': 'a size: bytes as a number, or a string like "64kb", "16mb", "1gb" (units of 1024)', description, ...opts });
 
-const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', maxLength: 64, description: 'A name: letters, digits, ".", "_" and "-".' });
-const PolicyRefs = Type.Array(Type.String(), { description: 'Names of policies (from `policies:`) applied here, in order.' });
+/** A closed set of strings, emitted as a plain `enum` (clearer errors and editor hints than anyOf/const). */
+const StringEnum = <T extends string>(values: readonly T[], opts: SchemaOptions = {}) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values], ...opts });
+
+// The length limit is in the pattern so that it also holds where the name is a map key
+// (backends, policies), where only the pattern is checked.
+const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+const NAME_EXPECTED = 'a name of 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit';
+const name = (description: string) => Type.String({ pattern: NAME_PATTERN, 'x-expected': NAME_EXPECTED, description });
+const policyRefs = (description: string) => Type.Array(Type.String({ description: 'A policy name.' }), { description });
+/** A map from names to T; names that do not fit NAME_PATTERN are rejected. */
+const NamedMap = <T extends TSchema>(value: T, description: string) =>
+  Type.Record(Type.String({ pattern: NAME_PATTERN }), value, { additionalProperties: false, 'x-key': NAME_EXPECTED, description });
 
 export const ListenerLimits = Closed({
-  maxHeaderBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1048576, description: 'Largest total size of request headers in bytes (default 16384). Larger → 431.' })),
-  maxHeaderCount: Type.Optional(Type.Integer({ minimum: 8, maximum: 2000, description: 'Most request headers (default 100). More → 431.' })),
-  maxBodyBytes: Type.Optional(ByteSize),
-  headersTimeout: Type.Optional(Duration),
-  requestTimeout: Type.Optional(Duration),
-  bodyIdleTimeout: Type.Optional(Duration),
-  keepAliveTimeout: Type.Optional(Duration),
-  idleTimeout: Type.Optional(Duration),
-}, { description: 'Downstream limits. Defaults: maxHeaderBytes 16384, maxHeaderCount 100, maxBodyBytes 16mb, headersTimeout 10s (slow headers → 408), requestTimeout 300s (whole request received), bodyIdleTimeout 30s (no body byte → 408), keepAliveTimeout 5s, idleTimeout 300s (a response the client does not read).' });
+  maxHeaderBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1048576, default: DEFAULTS.maxHeaderBytes, description: 'Largest total size of the request line and headers, in bytes. Larger → 431.' })),
+  maxHeaderCount: Type.Optional(Type.Integer({ minimum: 8, maximum: 2000, default: DEFAULTS.maxHeaderCount, description: 'Most request headers. More → 431.' })),
+  maxBodyBytes: Type.Optional(byteSize('Largest request body. Larger → 413.', { default: DEFAULTS.maxBodyBytes })),
+  headersTimeout: Type.Optional(duration('Time allowed to receive the request headers. Slower → 408.', { default: DEFAULTS.headersTimeout })),
+  requestTimeout: Type.Optional(duration('Time allowed to receive the whole request. Slower → 408.', { default: DEFAULTS.requestTimeout })),
+  bodyIdleTimeout: Type.Optional(duration('Longest pause between two chunks of a request body. Longer → 408.', { default: DEFAULTS.bodyIdleTimeout })),
+  keepAliveTimeout: Type.Optional(duration('How long an idle keep-alive connection stays open.', { default: DEFAULTS.keepAliveTimeout })),
+  idleTimeout: Type.Optional(duration('Longest time a socket may be inactive, e.g. a client that stops reading a response; then it is closed.', { default: DEFAULTS.idleTimeout })),
+}, { description: 'Downstream limits and timeouts for this listener.' });
+
+const HeaderCondition = Type.Union([
+  Type.String({ description: 'The exact header value.' }),
+  Closed({ regex: Type.String({ description: 'A JavaScript regular expression the header value must match (unanchored; use ^ and $ for a full match).' }) }),
+  Closed({ present: Type.Boolean({ description: 'true: the header must be present; false: it must be absent.' }) }),
+], { 'x-expected': 'an exact value (a string), { regex: "..." } or { present: true|false }', description: 'One header condition: an exact value, { regex }, or { present }. Header names are case-insensitive.' });
 
 export const RouteMatch = Closed({
-  path: Type.Optional(Type.String({ pattern: '^/', description: 'Path prefix, matched on segment boundaries: "/v1" matches "/v1" and "/v1/x", not "/v10".' })),
-  host: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })], { description: 'Host name(s), exact or "*.example.com" (any subdomain). The port is ignored.' })),
-  methods: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z]+$' }), { minItems: 1, description: 'HTTP methods (any case).' })),
-  headers: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }), Type.Union([
-    Type.String(),
-    Closed({ regex: Type.String({ description: 'A regular expression the header value must match.' }) }),
-    Closed({ present: Type.Boolean({ description: 'true: the header must be present; false: absent.' }) }),
-  ]), { description: 'Header conditions: an exact value, { regex }, or { present }.' })),
-}, { description: 'Conditions, all of which must hold. An empty match matches everything.' });
+  path: Type.Optional(Type.String({ pattern: '^/', 'x-expected': 'a path starting with "/"', description: 'Path prefix, matched on segment boundaries: "/v1" matches "/v1" and "/v1/x", not "/v10". Must be normalised (no "//", "." or ".." segments, no percent-encoding).' })),
+  host: Type.Optional(Type.Union([
+    Type.String({ description: 'A host name.' }),
+    Type.Array(Type.String({ description: 'A host name.' }), { minItems: 1 }),
+  ], { 'x-expected': 'a host name or a list of host names', description: 'Host name(s), exact ("api.example.com") or "*.example.com" (any subdomain). Case-insensitive; the port is ignored.' })),
+  methods: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z]+$', 'x-expected': 'an HTTP method name such as "GET"', description: 'An HTTP method (any case).' }), { minItems: 1, description: 'HTTP methods, any of which matches.' })),
+  headers: Type.Optional(Type.Record(
+    Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }),
+    HeaderCondition,
+    { additionalProperties: false, 'x-key': 'a header name', description: 'Request headers, by name: all must hold.' },
+  )),
+}, { description: 'Conditions, all of which must hold. No match (or an empty one) matches every request.' });
 
 export const Route = Closed({
-  name: Name,
+  name: name('Route name, unique within its listener; shown in logs and metrics.'),
   match: Type.Optional(RouteMatch),
-  backend: Type.String({ description: 'Name of a backend in `backends:`.' }),
-  policies: Type.Optional(PolicyRefs),
-  stripPrefix: Type.Optional(Type.Boolean({ description: 'Remove the matched path prefix before forwarding to an http backend (default false).' })),
-  limits: Type.Optional(Closed({ maxBodyBytes: Type.Optional(ByteSize) }, { description: 'Per-route overrides of listener limits.' })),
-});
+  backend: Type.String({ description: 'Name of a backend in `backends:` that receives the matched requests.' }),
+  policies: Type.Optional(policyRefs('Policies applied to this route, after the listener\'s own.')),
+  stripPrefix: Type.Optional(Type.Boolean({ default: DEFAULTS.stripPrefix, description: 'Remove the matched path prefix before forwarding to an http backend.' })),
+  limits: Type.Optional(Closed({
+    maxBodyBytes: Type.Optional(byteSize('Largest request body for this route; defaults to the listener\'s limits.maxBodyBytes.')),
+  }, { description: 'Per-route overrides of listener limits.' })),
+}, { description: 'A route: which requests (match) go to which backend, through which policies.' });
 
 export const Tls = Closed({
-  cert: Type.String({ description: 'PEM certificate chain file, relative to the config file.' }),
-  key: Type.String({ description: 'PEM private key file, relative to the config file.' }),
-});
+  cert: Type.String({ description: 'PEM certificate chain file; a relative path is relative to the config file\'s folder.' }),
+  key: Type.String({ description: 'PEM private key file (unencrypted), matching cert; a relative path is relative to the config file\'s folder.' }),
+}, { description: 'Serve HTTPS. Both files are read and checked (readable, valid PEM, key matches cert) when the config loads.' });
 
 export const Listener = Closed({
-  name: Name,
-  host: Type.Optional(Type.String({ description: 'Address to bind (default 127.0.0.1; use 0.0.0.0 for all interfaces).' })),
-  port: Type.Integer({ minimum: 0, maximum: 65535, description: 'TCP port; 0 picks a free one.' }),
+  name: name('Listener name, unique; shown in logs and metrics.'),
+  host: Type.Optional(Type.String({ default: DEFAULTS.listenerHost, description: 'Address to bind; 0.0.0.0 (or ::) for all interfaces.' })),
+  port: Type.Integer({ minimum: 0, maximum: 65535, description: 'TCP port, unique among listeners; 0 picks a free one.' }),
   tls: Type.Optional(Tls),
-  policies: Type.Optional(PolicyRefs),
+  policies: Type.Optional(policyRefs('Policies applied to every route of this listener, before the route\'s own.')),
   limits: Type.Optional(ListenerLimits),
-  routes: Type.Array(Route, { description: 'Routes in order: the first that matches wins.' }),
-});
+  routes: Type.Array(Route, { description: 'Routes in order: the first that matches wins. No match → 404.' }),
+}, { description: 'A listener: an address where the gateway accepts downstream traffic.' });
 
 export const HttpBackend = Closed({
-  url: Type.String({ pattern: '^https?://', description: 'Upstream base URL; its path is prepended to the request path.' }),
-  preserveHost: Type.Optional(Type.Boolean({ description: 'Send the client\'s Host header upstream instead of the upstream\'s own (default false).' })),
-  connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Most open connections to the upstream (default 128).' })),
+  url: Type.String({ pattern: '^https?://', 'x-expected': 'an http:// or https:// URL', description: 'Upstream base URL, without query, fragment or credentials; its path is prepended to the request path.' }),
+  preserveHost: Type.Optional(Type.Boolean({ default: DEFAULTS.preserveHost, description: 'Send the client\'s Host header upstream instead of the upstream\'s own.' })),
+  connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: DEFAULTS.connections, description: 'Most open connections to the upstream.' })),
   timeouts: Type.Optional(Closed({
-    connect: Type.Optional(Duration),
-    response: Type.Optional(Duration),
-    idle: Type.Optional(Duration),
-  }, { description: 'Upstream timeouts. connect (default 10s) → 504; response: until response headers (default 60s) → 504; idle: between body chunks (default 300s) → stream error.' })),
-  retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 5, description: 'Retries of a request that provably never reached the upstream (connection refused), for requests without a streamed body (default 1).' })),
-});
+    connect: Type.Optional(duration('Time allowed to connect. Slower → 504.', { default: DEFAULTS.connectTimeout })),
+    response: Type.Optional(duration('Time allowed until the response headers arrive. Slower → 504.', { default: DEFAULTS.responseTimeout })),
+    idle: Type.Optional(duration('Longest pause between two chunks of the response body; then the response ends with an error.', { default: DEFAULTS.upstreamIdleTimeout })),
+  }, { description: 'Upstream timeouts.' })),
+  retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 5, default: DEFAULTS.retries, description: 'Retries of a request that provably never reached the upstream (connection refused), for requests without a streamed body.' })),
+}, { description: 'A plain HTTP reverse proxy.' });
 
 export const Backend = Closed({
   http: Type.Optional(HttpBackend),
-}, { minProperties: 1, maxProperties: 1, description: 'A backend: exactly one kind. `http` is a reverse proxy. (llm, mcp and a2a backends come with their own issues.)' });
+}, { minProperties: 1, maxProperties: 1, description: 'A backend: exactly one kind. (llm, mcp and a2a backends come with their own issues.)' });
 
 export const CorsPolicy = Closed({
-  allowOrigins: Type.Array(Type.String(), { minItems: 1, description: 'Allowed origins, exact ("https://app.example.com"), "*" or "https://*.example.com".' }),
-  allowMethods: Type.Optional(Type.Array(Type.String())),
-  allowHeaders: Type.Optional(Type.Array(Type.String())),
-  exposeHeaders: Type.Optional(Type.Array(Type.String())),
-  allowCredentials: Type.Optional(Type.Boolean()),
-  maxAge: Type.Optional(Duration),
+  allowOrigins: Type.Array(Type.String({ description: 'An origin.' }), { minItems: 1, description: 'Allowed origins: exact ("https://app.example.com"), "*", or "https://*.example.com" (any subdomain).' }),
+  allowMethods: Type.Optional(Type.Array(Type.String({ description: 'An HTTP method.' }), { default: [...DEFAULTS.corsMethods], description: 'Methods a preflight allows.' })),
+  allowHeaders: Type.Optional(Type.Array(Type.String({ description: 'A header name.' }), { description: 'Request headers a preflight allows; when unset, the headers the preflight asks for are allowed.' })),
+  exposeHeaders: Type.Optional(Type.Array(Type.String({ description: 'A header name.' }), { description: 'Response headers the browser may read (Access-Control-Expose-Headers); none when unset.' })),
+  allowCredentials: Type.Optional(Type.Boolean({ default: DEFAULTS.allowCredentials, description: 'Allow cookies and credentials (Access-Control-Allow-Credentials); with "*" the request\'s own origin is echoed.' })),
+  maxAge: Type.Optional(duration('How long a browser may cache a preflight answer (Access-Control-Max-Age); not sent when unset.')),
 }, { description: 'CORS: answers preflight requests and adds Access-Control-* headers. A request from an origin not allowed is refused with 403.' });
 
 export const Policy = Closed({
@@ -98,30 +154,34 @@ export const Policy = Closed({
 }, { minProperties: 1, maxProperties: 1, description: 'A named policy: exactly one kind.' });
 
 export const Admin = Closed({
-  host: Type.Optional(Type.String({ description: 'Default 127.0.0.1.' })),
-  port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Default 15000; 0 picks a free one.' })),
-  token: Type.Optional(Type.String({ minLength: 16, 'x-secret': true, description: 'Bearer token for the admin API (/config and later endpoints). /healthz, /readyz and /metrics stay open.' })),
-});
+  host: Type.Optional(Type.String({ default: DEFAULTS.adminHost, description: 'Address the admin listener binds.' })),
+  port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, default: DEFAULTS.adminPort, description: 'Admin port; 0 picks a free one. Must differ from every listener\'s port.' })),
+  token: Type.Optional(Type.String({ minLength: 16, 'x-secret': true, description: 'Bearer token the admin API (/config and later endpoints) requires; at least 16 characters, best given as ${VAR}. Without it the admin API is open. /healthz, /readyz and /metrics are always open.' })),
+}, { description: 'The admin listener.' });
 
 export const GatewaySettings = Closed({
-  admin: Type.Optional(Type.Union([Admin, Type.Literal('off')], { description: 'Admin listener, or "off".' })),
+  admin: Type.Optional(Type.Union([Admin, Type.Literal('off')], {
+    'x-expected': 'an admin mapping (host, port, token) or "off"',
+    description: 'The admin listener (admin API, /config, /metrics, /healthz, /readyz), or "off" to disable it. Defaults to 127.0.0.1:15000.',
+  })),
   accessLog: Type.Optional(Closed({
-    format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('text'), Type.Literal('off')], { description: 'json (default), text or off.' })),
-  })),
-  drainTimeout: Type.Optional(Duration),
+    format: Type.Optional(StringEnum(['json', 'text', 'off'] as const, { default: DEFAULTS.accessLogFormat, description: 'One line per request as JSON or text, or "off".' })),
+  }, { description: 'The access log.' })),
+  drainTimeout: Type.Optional(duration('How long SIGTERM/SIGINT wait for in-flight requests before closing connections.', { default: DEFAULTS.drainTimeout })),
   reload: Type.Optional(Closed({
-    watch: Type.Optional(Type.Boolean({ description: 'Reload when the file changes (default true).' })),
-  })),
-}, { description: 'Process-level settings; all optional. drainTimeout: how long SIGTERM waits for in-flight requests (default 30s).' });
+    watch: Type.Optional(Type.Boolean({ default: DEFAULTS.watch, description: 'Reload when the config file changes. SIGHUP always reloads; a bad file keeps the old config serving.' })),
+  }, { description: 'Live reload of the config file.' })),
+}, { description: 'Process-level settings; all optional.' });
 
 export const ConfigSchema = Closed({
   gateway: Type.Optional(GatewaySettings),
   listeners: Type.Array(Listener, { description: 'Where the gateway accepts traffic.' }),
-  backends: Type.Optional(Type.Record(Name, Backend, { description: 'Named upstreams that routes send traffic to.' })),
-  policies: Type.Optional(Type.Record(Name, Policy, { description: 'Named policies that listeners and routes refer to.' })),
+  backends: Type.Optional(NamedMap(Backend, 'Named upstreams that routes send traffic to.')),
+  policies: Type.Optional(NamedMap(Policy, 'Named policies that listeners and routes refer to.')),
 }, {
   $id: 'https://agentedge.dev/schema/agentedge.schema.json',
   title: 'agentedge configuration',
+  description: 'The agentedge config file: listeners, routes, backends and policies.',
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -131,6 +191,6 @@ export type BackendConfig = Static<typeof Backend>;
 export type HttpBackendConfig = Static<typeof HttpBackend>;
 export type PolicyConfig = Static<typeof Policy>;
 export type CorsPolicyConfig = Static<typeof CorsPolicy>;
-export type DurationValue = Static<typeof Duration>;
-export type ByteSizeValue = Static<typeof ByteSize>;
+export type DurationValue = number | string;
+export type ByteSizeValue = number | string;
 export type AnySchema = TSchema;

@@ -14,7 +14,7 @@ export function semanticIssues(config: Config): SemanticIssue[] {
 
   const checkPolicies = (refs: readonly string[] | undefined, path: (string | number)[]) => {
     refs?.forEach((ref, i) => {
-      if (!policies.has(ref)) issues.push({ path: [...path, i], message: `unknown policy "${ref}"${suggest(ref, policies)}` });
+      if (!policies.has(ref)) issues.push({ path: [...path, i], message: `unknown policy "${ref}"${suggest(ref, policies, 'policies')}` });
     });
   };
 
@@ -34,10 +34,17 @@ export function semanticIssues(config: Config): SemanticIssue[] {
       const dup = routeNames.get(r.name);
       if (dup !== undefined) issues.push({ path: [...base, 'name'], message: `duplicate route name "${r.name}" in listener "${l.name}" (also routes[${dup}])` });
       else routeNames.set(r.name, ri);
-      if (!backends.has(r.backend)) issues.push({ path: [...base, 'backend'], message: `unknown backend "${r.backend}"${suggest(r.backend, backends)}` });
+      if (!backends.has(r.backend)) issues.push({ path: [...base, 'backend'], message: `unknown backend "${r.backend}"${suggest(r.backend, backends, 'backends')}` });
       checkPolicies(r.policies, [...base, 'policies']);
     });
   });
+
+  for (const [name, p] of Object.entries(config.policies ?? {})) {
+    // Echoing any origin with credentials allowed would let every site act as the user.
+    if (p.cors?.allowCredentials && p.cors.allowOrigins.includes('*')) {
+      issues.push({ path: ['policies', name, 'cors', 'allowCredentials'], message: 'allowCredentials cannot be combined with allowOrigins "*"; list the origins' });
+    }
+  }
 
   const admin = config.gateway?.admin;
   if (admin !== undefined && admin !== 'off') {
@@ -50,8 +57,8 @@ export function semanticIssues(config: Config): SemanticIssue[] {
   return issues;
 }
 
-function suggest(word: string, names: Set<string>): string {
-  if (names.size === 0) return '';
+function suggest(word: string, names: Set<string>, kind: 'backends' | 'policies'): string {
+  if (names.size === 0) return `; no ${kind} are defined`;
   const hint = nearest(word, names);
   return hint ? `; did you mean "${hint}"?` : `; defined: ${[...names].join(', ')}`;
 }
