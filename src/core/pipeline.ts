@@ -4,12 +4,13 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ListenerSpec, RouteSpec } from '../config/index.js';
+import { acceptRequest, type AcceptRejection } from '../listeners/accept.js';
 import { findRoute, hostOf } from '../listeners/router.js';
 import { normalizeTarget } from '../listeners/path.js';
 import { RequestContext } from './context.js';
-import { GatewayError, toGatewayError } from './errors.js';
+import { GatewayError, toGatewayError, type ErrorCode } from './errors.js';
 import { runFilters, type Decision, type Filter } from './lifecycle.js';
-import { writeError, rawHttpError } from './render.js';
+import { replyError, rawHttpError } from './render.js';
 import { unsafeHeaderValue } from './headers.js';
 
 export interface BackendHandler {
@@ -35,28 +36,58 @@ export interface PipelineHooks {
   /** Logs a failure that the client only sees as a generic error. */
   internalError(ctx: RequestContext, err: unknown): void;
   draining(): boolean;
+  /** A listener limit refused the request; feeds agentedge_downstream_rejected_total. */
+  readonly rejected?: (listener: string, reason: string) => void;
 }
+
+// The listener learns of a body that fails to parse only from the socket, holding the
+// response; this link lets the pipeline answer it with the request's own context. Null
+// once the listener has answered (and counted) it that way.
+const CONTEXT = Symbol('agentedge.requestContext');
+type ResponseWithContext = ServerResponse & { [CONTEXT]?: RequestContext | null };
 
 /** Runs the accept → route → filters → handler phases for one request. */
 export function handleRequest(lr: ListenerRuntime, req: IncomingMessage, res: ServerResponse, hooks: PipelineHooks, secure: boolean): void {
   const ctx = new RequestContext(req, res, lr.spec.name, secure);
+  (res as ResponseWithContext)[CONTEXT] = ctx;
   res.once('close', () => {
     if (!res.writableFinished) ctx.clientAborted = true;
     hooks.done(ctx);
   });
   if (hooks.draining()) res.setHeader('connection', 'close');
 
-  // accept: header count (Node's maxHeaderSize covers bytes; count is ours).
-  if (req.rawHeaders.length / 2 > lr.spec.limits.maxHeaderCount) return fail(ctx, new GatewayError('AE_HEADERS_TOO_LARGE'), true);
+  // accept: what llhttp let through but a proxy must not forward (listeners/accept.ts).
+  const refused = acceptRequest(req, lr.spec.limits.maxHeaderCount);
+  if (refused !== null) return refuseHead(ctx, refused, hooks);
 
   const route = routeRequest(lr, ctx);
-  if (route instanceof GatewayError) return fail(ctx, route, route.code === 'AE_BODY_TOO_LARGE');
+  if (route instanceof GatewayError) {
+    const reason = routeRejection(route.code);
+    if (reason !== null) hooks.rejected?.(ctx.listener, reason);
+    // After a refused body size the connection closes: the body may still be on its way.
+    return fail(ctx, route, route.code === 'AE_BODY_TOO_LARGE');
+  }
 
   const decision = route.filters.length === 0 ? null : runFilters(route.filters, ctx);
   if (decision instanceof Promise) {
     decision.then((d) => afterFilters(ctx, route, d, lr, hooks), (err: unknown) => crash(ctx, err, hooks));
   } else {
     afterFilters(ctx, route, decision, lr, hooks);
+  }
+}
+
+/** Refuses a request head in the accept phase; the connection closes after the answer. */
+function refuseHead(ctx: RequestContext, r: AcceptRejection, hooks: PipelineHooks): void {
+  hooks.rejected?.(ctx.listener, r.reason);
+  fail(ctx, new GatewayError(r.code), true);
+}
+
+/** Route-phase refusals that count as a listener limit (a missing route does not). */
+function routeRejection(code: ErrorCode): string | null {
+  switch (code) {
+    case 'AE_BAD_PATH': return 'bad_path';
+    case 'AE_BODY_TOO_LARGE': return 'body_too_large';
+    default: return null;
   }
 }
 
@@ -80,26 +111,48 @@ function afterFilters(ctx: RequestContext, route: RouteRuntime, d: Decision | nu
   if (d !== null && d.kind !== 'continue') {
     if (d.kind === 'error') return fail(ctx, d.error, false);
     for (const v of Object.values(d.headers)) if (unsafeHeaderValue(v)) return fail(ctx, new GatewayError('AE_BAD_HEADER'), false);
-    ctx.res.writeHead(d.status, { ...d.headers, 'x-request-id': ctx.id, 'content-length': '0' });
+    const headers: Record<string, string> = { ...d.headers, 'x-request-id': ctx.id };
+    // RFC 9110 §8.6: no Content-Length on a 204 or 304.
+    if (d.status !== 204 && d.status !== 304) headers['content-length'] = '0';
+    ctx.res.writeHead(d.status, headers);
     ctx.res.end();
     return;
   }
   const limits = { maxBodyBytes: route.spec.maxBodyBytes, bodyIdleTimeoutMs: lr.spec.limits.bodyIdleTimeoutMs };
-  route.backend.handle(ctx, route.spec, limits).catch((err: unknown) => crash(ctx, err, hooks));
+  route.backend.handle(ctx, route.spec, limits).then(
+    () => { if (ctx.errorCode !== null && hooks.rejected) countBodyRejection(ctx, hooks.rejected); },
+    (err: unknown) => crash(ctx, err, hooks),
+  );
+}
+
+/** The handler enforces body size and body idle time while streaming; those are listener limits too. */
+function countBodyRejection(ctx: RequestContext, rejected: (listener: string, reason: string) => void): void {
+  if ((ctx.res as ResponseWithContext)[CONTEXT] === null) return;
+  if (ctx.errorCode === 'AE_BODY_TOO_LARGE') rejected(ctx.listener, 'body_too_large');
+  else if (ctx.errorCode === 'AE_REQUEST_TIMEOUT') rejected(ctx.listener, 'body_timeout');
 }
 
 function fail(ctx: RequestContext, err: GatewayError, close: boolean): void {
-  ctx.errorCode = err.code;
-  if (close) ctx.res.setHeader('connection', 'close');
-  if (ctx.responseHeaders) for (const [k, v] of Object.entries(ctx.responseHeaders)) ctx.res.setHeader(k, v);
-  writeError(ctx.res, err, ctx.id, ctx.render);
+  if (close && !ctx.res.headersSent) ctx.res.setHeader('connection', 'close');
+  replyError(ctx, err);
+}
+
+/**
+ * Answers a request whose body turned out to be malformed after it entered the pipeline.
+ * False when the response had already started; the caller then resets the connection.
+ */
+export function failInFlight(res: ServerResponse, err: GatewayError): boolean {
+  const ctx = (res as ResponseWithContext)[CONTEXT];
+  if (ctx == null || res.headersSent || res.destroyed) return false;
+  (res as ResponseWithContext)[CONTEXT] = null;
+  fail(ctx, err, true);
+  return true;
 }
 
 function crash(ctx: RequestContext, err: unknown, hooks: PipelineHooks): void {
   const e = toGatewayError(err);
   if (e.code === 'AE_INTERNAL') hooks.internalError(ctx, err);
-  ctx.errorCode = e.code;
-  if (!writeError(ctx.res, e, ctx.id, ctx.render)) ctx.res.destroy();
+  if (!replyError(ctx, e)) ctx.res.destroy();
 }
 
 /** The same phases for an HTTP upgrade (WebSocket): no response object, a raw socket. */
@@ -112,8 +165,17 @@ export function handleUpgrade(lr: ListenerRuntime, req: IncomingMessage, socket:
     else socket.destroy();
     hooks.done(ctx);
   };
+  const refused = acceptRequest(req, lr.spec.limits.maxHeaderCount);
+  if (refused !== null) {
+    hooks.rejected?.(ctx.listener, refused.reason);
+    return refuse(new GatewayError(refused.code));
+  }
   const route = routeRequest(lr, ctx);
-  if (route instanceof GatewayError) return refuse(route);
+  if (route instanceof GatewayError) {
+    const reason = routeRejection(route.code);
+    if (reason !== null) hooks.rejected?.(ctx.listener, reason);
+    return refuse(route);
+  }
   if (!route.backend.upgrade) return refuse(new GatewayError('AE_BAD_REQUEST', { detail: 'backend does not accept upgrades' }));
   const proceed = (d: Decision | null) => {
     if (d !== null && d.kind !== 'continue') return refuse(d.kind === 'error' ? d.error : new GatewayError('AE_BAD_REQUEST'));

@@ -3,6 +3,7 @@
 // protocol. Later protocols (OpenAI, Anthropic, JSON-RPC) register their own renderer.
 import type { ServerResponse } from 'node:http';
 import { ERRORS, type GatewayError } from './errors.js';
+import type { RequestContext } from './context.js';
 
 export interface RenderedError {
   status: number;
@@ -35,6 +36,19 @@ export function writeError(res: ServerResponse, err: GatewayError, requestId: st
   res.writeHead(r.status, r.headers);
   res.end(r.body);
   return true;
+}
+
+/**
+ * Answers a request with an error in its route's protocol shape, with the headers filters
+ * added (CORS: a browser cannot read an error without them). The one way a request's
+ * error is written; false when the response had already started.
+ */
+export function replyError(ctx: RequestContext, err: GatewayError): boolean {
+  ctx.errorCode = err.code;
+  const res = ctx.res;
+  if (res.headersSent || res.destroyed) return false;
+  if (ctx.responseHeaders !== null) for (const name in ctx.responseHeaders) res.setHeader(name, ctx.responseHeaders[name]!);
+  return writeError(res, err, ctx.id, ctx.render);
 }
 
 /** Raw HTTP/1.1 error for a socket that never became a request (parse errors, timeouts). */

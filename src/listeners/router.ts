@@ -1,7 +1,7 @@
 // Route matching: first match in file order wins. A route's conditions are all ANDed:
 // path prefix on segment boundaries, host (exact or "*.suffix"), method and headers.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RouteSpec } from '../config/index.js';
+import type { HostPattern, RouteSpec } from '../config/index.js';
 
 export interface RouteRequest {
   method: string;
@@ -21,7 +21,7 @@ export function matchPathPrefix(prefix: string, path: string): boolean {
 export function routeMatches(r: RouteSpec, req: RouteRequest): boolean {
   if (r.pathPrefix !== null && !matchPathPrefix(r.pathPrefix, req.path)) return false;
   if (r.methods !== null && !r.methods.has(req.method)) return false;
-  if (r.hosts !== null && !r.hosts.some((h) => (h.exact !== undefined ? h.exact === req.host : req.host.endsWith(h.suffix!) && req.host.length > h.suffix!.length))) return false;
+  if (r.hosts !== null && !hostMatches(r.hosts, req.host)) return false;
   if (r.headers !== null) {
     for (const c of r.headers) {
       const raw = req.headers[c.name];
@@ -34,19 +34,32 @@ export function routeMatches(r: RouteSpec, req: RouteRequest): boolean {
   return true;
 }
 
+/** Exact, or "*.suffix" for any subdomain (never the bare suffix itself). */
+function hostMatches(patterns: readonly HostPattern[], host: string): boolean {
+  for (const h of patterns) {
+    if (h.exact !== undefined ? h.exact === host : host.length > h.suffix!.length && host.endsWith(h.suffix!)) return true;
+  }
+  return false;
+}
+
 export function findRoute<R extends { spec: RouteSpec }>(routes: readonly R[], req: RouteRequest): R | null {
   for (const r of routes) if (routeMatches(r.spec, req)) return r;
   return null;
 }
 
-/** Host header without the port, lower-cased; IPv6 literals keep their brackets. */
+/**
+ * Host header without the port, lower-cased; IPv6 literals keep their brackets. A
+ * trailing dot ("api.example.com.", the same name in DNS) is dropped, so it cannot
+ * steer a request past a host route.
+ */
 export function hostOf(hostHeader: string | undefined): string {
   if (!hostHeader) return '';
   const h = hostHeader.toLowerCase();
-  if (h.startsWith('[')) {
+  if (h.charCodeAt(0) === 91 /* [ */) {
     const end = h.indexOf(']');
     return end === -1 ? h : h.slice(0, end + 1);
   }
   const colon = h.indexOf(':');
-  return colon === -1 ? h : h.slice(0, colon);
+  const name = colon === -1 ? h : h.slice(0, colon);
+  return name.length > 1 && name.charCodeAt(name.length - 1) === 46 /* . */ ? name.slice(0, -1) : name;
 }

@@ -8,10 +8,11 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ListenerSpec } from '../config/index.js';
-import { GatewayError, rawHttpError, handleRequest, handleUpgrade, type ListenerRuntime, type PipelineHooks, type ErrorCode } from '../core/index.js';
+import { GatewayError, rawHttpError, failInFlight, handleRequest, handleUpgrade, type ListenerRuntime, type PipelineHooks, type ErrorCode } from '../core/index.js';
 
 export interface ListenerEvents {
-  rejected(listener: string, reason: string): void;
+  /** A listener limit refused a connection or request (agentedge_downstream_rejected_total). */
+  readonly rejected: (listener: string, reason: string) => void;
 }
 
 export class DownstreamListener {
@@ -20,13 +21,21 @@ export class DownstreamListener {
   #runtime: ListenerRuntime;
   readonly #hooks: PipelineHooks;
   readonly #upgraded = new Set<Duplex>();
-  #inFlight = 0;
+  /** Responses not yet closed: what a drain waits for. */
+  readonly #inFlight = new Set<http.ServerResponse>();
   #idleWaiters: (() => void)[] = [];
 
   constructor(runtime: ListenerRuntime, hooks: PipelineHooks, events: ListenerEvents) {
     this.spec = runtime.spec;
     this.#runtime = runtime;
-    this.#hooks = hooks;
+    // The pipeline reports its own refusals (header count, framing, body size) the same
+    // way. Delegating (not spreading) keeps working when hooks is a class instance.
+    this.#hooks = {
+      done: (ctx) => hooks.done(ctx),
+      internalError: (ctx, err) => hooks.internalError(ctx, err),
+      draining: () => hooks.draining(),
+      rejected: events.rejected,
+    };
     const l = runtime.spec.limits;
     const headersTimeout = Math.min(l.headersTimeoutMs, l.requestTimeoutMs || l.headersTimeoutMs);
     const options: http.ServerOptions = {
@@ -41,8 +50,8 @@ export class DownstreamListener {
     };
     const secure = runtime.spec.tls !== null;
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
-      this.#inFlight++;
-      res.once('close', this.#requestDone);
+      this.#inFlight.add(res);
+      res.once('close', () => this.#requestDone(res));
       handleRequest(this.#runtime, req, res, this.#hooks, secure);
     };
     this.server = secure
@@ -51,13 +60,32 @@ export class DownstreamListener {
     this.server.maxHeadersCount = l.maxHeaderCount + 1;
     this.server.timeout = l.idleTimeoutMs;
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-      const reason = clientErrorCode(err);
-      events.rejected(this.spec.name, reason ?? err.code ?? 'socket');
-      if (reason === null || !socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+      const refusal = clientErrorRefusal(err);
+      // Not writable: a reset, or an error after our answer was already sent (llhttp
+      // reports the client's FIN as HPE_INVALID_EOF_STATE); neither is a new refusal.
+      if (refusal === null || !socket.writable) {
         socket.destroy();
         return;
       }
-      socket.end(rawHttpError(new GatewayError(reason), '-'));
+      const inFlight = (socket as Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage;
+      if (inFlight) {
+        // A request was already handed to the pipeline and then its body failed to parse.
+        // If the pipeline had already refused it (and counted that), let the answer flush.
+        if (inFlight.writableEnded) {
+          (socket as Socket).destroySoon();
+          return;
+        }
+        events.rejected(this.spec.name, refusal.reason);
+        // The response closes the connection once written; the handler then sees its
+        // client gone and aborts the upstream request.
+        if (!failInFlight(inFlight, new GatewayError(refusal.code))) socket.destroy();
+        return;
+      }
+      events.rejected(this.spec.name, refusal.reason);
+      socket.end(rawHttpError(new GatewayError(refusal.code), '-'));
+      // A client that keeps sending instead of reading gets a bounded grace period.
+      const linger = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+      socket.once('close', () => clearTimeout(linger));
     });
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       this.#upgraded.add(socket);
@@ -67,15 +95,15 @@ export class DownstreamListener {
     });
   }
 
-  readonly #requestDone = (): void => {
-    this.#inFlight--;
-    if (this.#inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w();
-  };
+  #requestDone(res: http.ServerResponse): void {
+    this.#inFlight.delete(res);
+    if (this.#inFlight.size === 0) for (const w of this.#idleWaiters.splice(0)) w();
+  }
 
   get runtime(): ListenerRuntime { return this.#runtime; }
   /** Swaps routes for new requests; in-flight ones keep what they started with. */
   set runtime(r: ListenerRuntime) { this.#runtime = r; }
-  get inFlight(): number { return this.#inFlight; }
+  get inFlight(): number { return this.#inFlight.size; }
 
   listen(): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
@@ -96,7 +124,10 @@ export class DownstreamListener {
   async close(deadlineMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    if (this.#inFlight > 0) {
+    // A response not yet started tells its client to close: a keep-alive client would
+    // otherwise send its next request on a socket about to be cut.
+    for (const res of this.#inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+    if (this.#inFlight.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
@@ -110,11 +141,20 @@ export class DownstreamListener {
   }
 }
 
-function clientErrorCode(err: NodeJS.ErrnoException): ErrorCode | null {
+/** How long a refused connection may stay half-open so the client can read the answer. */
+const LINGER_MS = 2000;
+
+interface Refusal { readonly code: ErrorCode; readonly reason: string }
+const HEADER_BYTES: Refusal = { code: 'AE_HEADERS_TOO_LARGE', reason: 'header_bytes' };
+const TIMEOUT: Refusal = { code: 'AE_REQUEST_TIMEOUT', reason: 'timeout' };
+const PARSE: Refusal = { code: 'AE_BAD_REQUEST', reason: 'parse_error' };
+
+/** Maps a parser or socket error to what the client is told; null for a client that left. */
+function clientErrorRefusal(err: NodeJS.ErrnoException): Refusal | null {
   switch (err.code) {
-    case 'HPE_HEADER_OVERFLOW': return 'AE_HEADERS_TOO_LARGE';
-    case 'ERR_HTTP_REQUEST_TIMEOUT': return 'AE_REQUEST_TIMEOUT';
-    case 'ECONNRESET': case 'EPIPE': return null;
-    default: return 'AE_BAD_REQUEST';
+    case 'HPE_HEADER_OVERFLOW': return HEADER_BYTES;
+    case 'ERR_HTTP_REQUEST_TIMEOUT': return TIMEOUT;
+    case 'ECONNRESET': case 'EPIPE': case 'ETIMEDOUT': return null;
+    default: return PARSE;
   }
 }
