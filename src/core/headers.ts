@@ -1,24 +1,45 @@
 // Header hygiene between downstream and upstream (RELIABILITY 25). Hop-by-hop headers,
-// and any header the client lists in Connection, stop here. Headers the gateway sets
-// (x-forwarded-*, x-request-id, credentials added by later issues) are set after the
-// strip, so a client cannot use Connection: to remove them. Client-sent forwarding
-// headers are replaced, never trusted.
+// proxy-* headers and any header a peer lists in Connection stop here, in both
+// directions. Headers the gateway sets (Host, x-forwarded-*, x-request-id, credentials
+// added by later issues) are set after the strip, so a client cannot use Connection: to
+// remove them. Client-sent forwarding headers are dropped and replaced, never trusted;
+// `Forwarded` is dropped and not re-emitted (x-forwarded-* carry the same facts).
+//
+// This runs twice per request, so it avoids regexes and builds at most one small array
+// for the Connection list (none for the usual bare "keep-alive").
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
-const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization',
-  'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings',
-]);
-const FORWARDING = new Set(['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip']);
+/** RFC 9110 §7.6.1 connection-specific fields, plus http2-settings. proxy-* is matched by prefix. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings']);
 
-function connectionListed(connection: string | string[] | undefined): Set<string> | null {
-  if (connection === undefined) return null;
-  const s = new Set<string>();
-  for (const part of (Array.isArray(connection) ? connection.join(',') : connection).split(',')) {
-    const t = part.trim().toLowerCase();
-    if (t) s.add(t);
+/**
+ * Request headers the gateway never forwards as sent: hop-by-hop ones; forwarding and
+ * identity headers it sets itself; `expect` (Node already answered 100-continue, and
+ * undici refuses to send it); `proxy` (httpoxy).
+ */
+const REQUEST_DROP = new Set([
+  ...HOP_BY_HOP, 'host', 'x-request-id', 'expect', 'proxy',
+  'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip',
+]);
+
+function isProxyHeader(name: string): boolean {
+  return name.length > 6 && name.charCodeAt(5) === 45 /* - */ && name.startsWith('proxy-');
+}
+
+/** Extra names a peer listed in Connection; null for none (the usual "keep-alive"/"close"). */
+function connectionListed(value: string | string[] | undefined): string[] | null {
+  if (value === undefined) return null;
+  const s = typeof value === 'string' ? value : value.join(',');
+  if (s.indexOf(',') === -1) {
+    const t = s.trim().toLowerCase();
+    return t === '' || t === 'close' || HOP_BY_HOP.has(t) ? null : [t];
   }
-  return s;
+  let out: string[] | null = null;
+  for (const part of s.split(',')) {
+    const t = part.trim().toLowerCase();
+    if (t !== '' && t !== 'close' && !HOP_BY_HOP.has(t)) (out ??= []).push(t);
+  }
+  return out;
 }
 
 export interface ForwardInfo {
@@ -28,8 +49,6 @@ export interface ForwardInfo {
   requestId: string;
   /** Host header to send upstream. */
   upstreamHost: string;
-  /** Keep `upgrade`/`connection` for a WebSocket handshake. */
-  upgrade?: string | undefined;
 }
 
 /** Builds the upstream request headers from the downstream ones. */
@@ -37,20 +56,16 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, info: Forw
   const listed = connectionListed(incoming.connection);
   const out: Record<string, string | string[]> = {};
   for (const name in incoming) {
-    if (HOP_BY_HOP.has(name) || FORWARDING.has(name) || name === 'host' || name === 'x-request-id') continue;
-    if (listed?.has(name)) continue;
+    if (REQUEST_DROP.has(name) || isProxyHeader(name) || (listed !== null && listed.includes(name))) continue;
     const v = incoming[name];
     if (v !== undefined) out[name] = v;
   }
+  // Set after the strip: nothing the client sent can remove these.
   out.host = info.upstreamHost;
   out['x-forwarded-for'] = info.clientAddress;
   out['x-forwarded-proto'] = info.proto;
   if (info.host !== undefined) out['x-forwarded-host'] = info.host;
   out['x-request-id'] = info.requestId;
-  if (info.upgrade !== undefined) {
-    out.connection = 'upgrade';
-    out.upgrade = info.upgrade;
-  }
   return out;
 }
 
@@ -59,7 +74,7 @@ export function downstreamResponseHeaders(incoming: Record<string, string | stri
   const listed = connectionListed(incoming.connection);
   const out: OutgoingHttpHeaders = {};
   for (const name in incoming) {
-    if (HOP_BY_HOP.has(name) || listed?.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || isProxyHeader(name) || (listed !== null && listed.includes(name))) continue;
     const v = incoming[name];
     if (v !== undefined) out[name] = v;
   }

@@ -1,13 +1,18 @@
 // The `http` backend: a streaming reverse proxy on undici's dispatch API. The response is
 // written to the client chunk by chunk with backpressure both ways (a slow client pauses
-// the upstream); a client that leaves aborts the upstream; a failure before the response
-// started becomes a JSON error, after it an SSE error event (for event streams) or a
-// reset, never a truncated response that looks complete.
+// the upstream, so memory stays at the socket high-water marks); a client that leaves
+// aborts the upstream; a failure before the response started becomes a JSON error, after
+// it an SSE error event (for event streams) or a reset, never a truncated response that
+// looks complete.
 //
 // Small request bodies with a Content-Length are read first (replayable, so a refused
 // connection can be retried); larger or chunked bodies stream through a counting
 // wrapper that enforces the route's size limit and the body idle timeout.
-import type { IncomingMessage } from 'node:http';
+//
+// Hot path: per request one handler object (with its close listener), the two header
+// objects and the promise the pipeline awaits; other closures only on backpressure,
+// errors and upgrades.
+import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
@@ -15,12 +20,17 @@ import type { HttpBackendSpec, RouteSpec } from '../config/index.js';
 import type { RequestContext } from './context.js';
 import { GatewayError } from './errors.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js';
-import { writeError } from './render.js';
-import { classifyUpstreamError, createUpstream, type Upstream } from './upstream.js';
-import { writeSseError } from './sse.js';
+import { replyError } from './render.js';
+import { classifyUpstreamError, createUpstream, type Upstream, type UpstreamHeaders } from './upstream.js';
+import { sseEventEnd, writeSseError } from './sse.js';
 
 /** Bodies up to this size with a Content-Length are buffered before dispatch. */
 const BUFFER_BODY_LIMIT = 64 * 1024;
+/**
+ * Most bytes of one unfinished SSE event held back. A longer event is passed through as
+ * it comes (memory stays bounded); an error inside it can then only abort the stream.
+ */
+const SSE_HOLD_LIMIT = 256 * 1024;
 
 export interface ProxyObserver {
   upstreamError(backend: string, code: string): void;
@@ -66,7 +76,7 @@ export class HttpBackend {
     return (joined === '' ? '/' : joined) + ctx.query;
   }
 
-  headersFor(ctx: RequestContext, upgrade?: string): Record<string, string | string[]> {
+  headersFor(ctx: RequestContext): Record<string, string | string[]> {
     const host = ctx.req.headers.host;
     return upstreamRequestHeaders(ctx.req.headers, {
       clientAddress: ctx.clientAddress,
@@ -74,152 +84,201 @@ export class HttpBackend {
       host,
       requestId: ctx.id,
       upstreamHost: this.spec.preserveHost && host ? host : this.spec.host,
-      upgrade,
     });
   }
 
   /** Proxies one request; resolves when the response is finished or abandoned. */
   handle(ctx: RequestContext, route: RouteSpec, limits: BodyLimits): Promise<void> {
-    const req = ctx.req;
-    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+    const h = ctx.req.headers;
     const opts: Dispatcher.DispatchOptions = {
       path: this.upstreamPath(ctx, route),
       method: ctx.method,
       headers: this.headersFor(ctx),
       body: null,
     };
-    if (!hasBody) return this.#dispatch(ctx, opts, null);
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared <= BUFFER_BODY_LIMIT && declared <= limits.maxBodyBytes) {
+    const cl = h['content-length'];
+    if (cl === undefined ? h['transfer-encoding'] === undefined : cl === '0') return this.#dispatch(ctx, opts, null);
+    const declared = Number(cl); // NaN when chunked: both tests below are then false
+    if (declared <= BUFFER_BODY_LIMIT && declared <= limits.maxBodyBytes) {
       return readSmallBody(ctx, declared, limits.bodyIdleTimeoutMs).then(
-        (body) => this.#dispatch(ctx, { ...opts, body }, null),
+        (body) => { opts.body = body; return this.#dispatch(ctx, opts, null); },
         (err: unknown) => { failBeforeUpstream(ctx, err); },
       );
     }
     const body = new LimitedBody(ctx, limits.maxBodyBytes, limits.bodyIdleTimeoutMs);
-    return this.#dispatch(ctx, { ...opts, body }, body);
+    opts.body = body;
+    return this.#dispatch(ctx, opts, body);
   }
 
   #dispatch(ctx: RequestContext, opts: Dispatcher.DispatchOptions, body: LimitedBody | null): Promise<void> {
     if (ctx.clientAborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const handler = new ResponseWriter(ctx, this.spec.name, this.#observer, resolve);
-      body?.attach(handler);
+      const writer = new ResponseWriter(ctx, this.spec.name, this.#observer, resolve);
+      body?.attach(writer);
       ctx.upstreamStartedAt = performance.now();
-      this.#upstream.dispatcher.dispatch(opts, handler);
+      this.#upstream.dispatcher.dispatch(opts, writer);
     });
   }
 
-  /** Proxies a WebSocket (or other) upgrade; the two sockets are then piped together. */
-  async upgrade(ctx: RequestContext, route: RouteSpec, socket: Duplex, head: Buffer): Promise<void> {
-    const protocol = String(ctx.req.headers.upgrade ?? 'websocket');
-    const headers = this.headersFor(ctx);
-    try {
-      const { headers: upHeaders, socket: upstream } = await this.#upstream.dispatcher.upgrade({
+  /**
+   * Proxies a WebSocket (or other) upgrade. On 101 the two sockets are joined; any other
+   * answer is relayed to the client as is. Rejects (for the pipeline to render) only when
+   * nothing was written to the client.
+   */
+  upgrade(ctx: RequestContext, route: RouteSpec, socket: Duplex, head: Buffer): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const relay = new UpgradeRelay(ctx, socket, head, this.spec.name, this.#observer, resolve, reject);
+      this.#upstream.dispatcher.dispatch({
         path: this.upstreamPath(ctx, route),
         method: ctx.method,
-        headers,
-        protocol,
-      });
-      const lines = ['HTTP/1.1 101 Switching Protocols', 'connection: Upgrade', `upgrade: ${protocol}`];
-      for (const [k, v] of Object.entries(downstreamResponseHeaders(upHeaders))) {
-        for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${String(one)}`);
-      }
-      lines.push(`x-request-id: ${ctx.id}`);
-      socket.write(lines.join('\r\n') + '\r\n\r\n');
-      if (head.length > 0) upstream.write(head);
-      upstream.pipe(socket).pipe(upstream);
-      await new Promise<void>((resolve) => {
-        const done = () => { upstream.destroy(); socket.destroy(); resolve(); };
-        upstream.once('close', done).once('error', done);
-        socket.once('close', done).once('error', done);
-      });
-    } catch (err) {
-      const e = classifyUpstreamError(err);
-      ctx.errorCode = e.code;
-      this.#observer.upstreamError(this.spec.name, e.code);
-      throw e;
-    }
+        headers: this.headersFor(ctx),
+        upgrade: String(ctx.req.headers.upgrade ?? 'websocket'),
+        body: null,
+      }, relay);
+    });
   }
 }
 
 /** Writes the upstream response to the client as it arrives. One terminal outcome only. */
 class ResponseWriter implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | null = null;
+  /** An abort asked for before undici handed us a controller (still connecting). */
+  #pendingAbort: Error | null = null;
   #done = false;
   #sse = false;
+  /** SSE: the start of an event not yet complete, held back (see sse.ts). */
+  #held: Buffer | null = null;
+  /** SSE: the client has part of an event (one over SSE_HOLD_LIMIT), so no error event fits. */
+  #midEvent = false;
+  #onDrain: (() => void) | null = null;
   readonly #ctx: RequestContext;
   readonly #backend: string;
   readonly #observer: ProxyObserver;
   readonly #resolve: () => void;
-  readonly #onClose: () => void;
-  readonly #onDrain: () => void;
 
   constructor(ctx: RequestContext, backend: string, observer: ProxyObserver, resolve: () => void) {
     this.#ctx = ctx;
     this.#backend = backend;
     this.#observer = observer;
     this.#resolve = resolve;
-    this.#onDrain = () => this.#controller?.resume();
-    this.#onClose = () => {
-      if (this.#done) return;
-      this.#ctx.clientAborted = true;
-      this.abort(new GatewayError('AE_INTERNAL', { detail: 'client closed the connection' }));
-    };
-    ctx.res.once('close', this.#onClose);
+    ctx.res.on('close', this.#onClose);
   }
+
+  // The client went away, or someone else answered it (the listener refusing a malformed
+  // body): either way the upstream exchange is moot.
+  readonly #onClose = (): void => {
+    if (this.#done) return;
+    if (!this.#ctx.res.writableFinished) this.#ctx.clientAborted = true;
+    this.abort(new GatewayError('AE_INTERNAL', { detail: 'client closed the connection' }));
+  };
 
   /** Aborts the upstream exchange (client gone, body limit, body timeout). */
   abort(err: Error): void {
-    if (this.#controller && !this.#controller.aborted) this.#controller.abort(err);
-    else this.#pendingAbort = err;
+    if (this.#controller !== null) {
+      if (!this.#controller.aborted) this.#controller.abort(err); // → onResponseError
+      return;
+    }
+    // Still connecting: answer now, and cancel the request as soon as it gets a socket.
+    this.#pendingAbort = err;
+    if (this.#finish()) this.#fail(err);
   }
-  #pendingAbort: Error | null = null;
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
-    if (this.#pendingAbort) controller.abort(this.#pendingAbort);
+    if (this.#pendingAbort !== null) controller.abort(this.#pendingAbort);
   }
 
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: UpstreamHeaders): void {
+    if (statusCode < 200) return;
     const ctx = this.#ctx;
     ctx.upstreamHeadersAt = performance.now();
-    if (statusCode < 200) return;
     const out = downstreamResponseHeaders(headers);
     out['x-request-id'] = ctx.id;
-    if (ctx.responseHeaders) Object.assign(out, ctx.responseHeaders);
+    if (ctx.responseHeaders !== null) addFilterHeaders(out, ctx.responseHeaders);
     const ct = headers['content-type'];
     this.#sse = typeof ct === 'string' && ct.startsWith('text/event-stream');
     ctx.res.writeHead(statusCode, out);
+    // Event streams start now, not with the first event (clients wait on the headers).
     if (this.#sse) ctx.res.flushHeaders();
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#sse) {
+      chunk = this.#frame(chunk);
+      if (chunk.length === 0) return;
+    }
     this.#ctx.bytesOut += chunk.length;
-    if (!this.#ctx.res.write(chunk)) {
+    if (!this.#ctx.res.write(chunk) && !controller.paused) {
+      // Backpressure: stop reading the upstream socket until the client catches up.
       controller.pause();
-      this.#ctx.res.once('drain', this.#onDrain);
+      this.#ctx.res.once('drain', this.#onDrain ??= () => this.#controller?.resume());
     }
   }
 
   onResponseEnd(): void {
-    if (this.#finish()) this.#ctx.res.end();
+    if (!this.#finish()) return;
+    const held = this.#held;
+    if (held === null) {
+      this.#ctx.res.end();
+    } else {
+      // The upstream ended inside an event: pass it on as it was (clients discard it).
+      this.#held = null;
+      this.#ctx.bytesOut += held.length;
+      this.#ctx.res.end(held);
+    }
   }
 
-  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
-    if (!this.#finish()) return;
+  // `c` is undefined when the connection never opened (see upstream.ts).
+  onResponseError(_c: Dispatcher.DispatchController | undefined, err: Error): void {
+    if (this.#finish()) this.#fail(err);
+  }
+
+  /** SSE framing: returns the part of `chunk` that ends on an event boundary, holds the rest. */
+  #frame(chunk: Buffer): Buffer {
+    let buf = chunk;
+    if (this.#held !== null) {
+      buf = Buffer.concat([this.#held, chunk]);
+      this.#held = null;
+    }
+    const end = sseEventEnd(buf);
+    if (end === buf.length) {
+      this.#midEvent = false;
+      return buf;
+    }
+    if (buf.length - end > SSE_HOLD_LIMIT) {
+      this.#midEvent = true;
+      return buf;
+    }
+    this.#held = buf.subarray(end);
+    if (end > 0) this.#midEvent = false;
+    return buf.subarray(0, end);
+  }
+
+  /** The one error outcome: nothing if the client left, else a JSON error, SSE error event or reset. */
+  #fail(err: Error): void {
+    this.#held = null;
     const ctx = this.#ctx;
-    if (ctx.clientAborted) return;
-    const e = classifyUpstreamError(err);
+    const res = ctx.res;
+    if (ctx.clientAborted || res.destroyed || res.writableEnded) {
+      if (!res.writableFinished) ctx.clientAborted = true;
+      return;
+    }
+    let e = classifyUpstreamError(err);
+    // The same socket failure means "cut mid-body" once headers went out; a length
+    // mismatch before that can only come from a parse error (undici reports it so).
+    if (res.headersSent ? e.code === 'AE_UPSTREAM_UNAVAILABLE' : e.code === 'AE_UPSTREAM_STREAM_ABORTED') {
+      e = new GatewayError(res.headersSent ? 'AE_UPSTREAM_STREAM_ABORTED' : 'AE_UPSTREAM_PROTOCOL', { cause: err, detail: e.message });
+    }
     ctx.errorCode = e.code;
     if (!(err instanceof GatewayError)) this.#observer.upstreamError(this.#backend, e.code);
-    if (!ctx.res.headersSent) {
-      if (e.code === 'AE_BODY_TOO_LARGE' || e.code === 'AE_REQUEST_TIMEOUT') ctx.res.setHeader('connection', 'close');
-      writeError(ctx.res, e, ctx.id, ctx.render);
-    } else if (this.#sse) {
-      writeSseError(ctx.res, e, ctx.id);
+    if (!res.headersSent) {
+      if (e.code === 'AE_BODY_TOO_LARGE' || e.code === 'AE_REQUEST_TIMEOUT') res.setHeader('connection', 'close');
+      replyError(ctx, e);
+    } else if (this.#sse && !this.#midEvent) {
+      writeSseError(res, e, ctx.id);
     } else {
-      ctx.res.destroy(e);
+      // No error argument: that would surface as a listener 'clientError'.
+      res.destroy();
     }
   }
 
@@ -230,6 +289,135 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     this.#resolve();
     return true;
   }
+}
+
+/** Relays an upgrade request: joins the sockets on 101, passes any other answer back. */
+class UpgradeRelay implements Dispatcher.DispatchHandler {
+  #controller: Dispatcher.DispatchController | null = null;
+  /** Bytes (a status line) were written to the client: errors can no longer be rendered. */
+  #answered = false;
+  #settled = false;
+  readonly #ctx: RequestContext;
+  readonly #socket: Duplex;
+  readonly #head: Buffer;
+  readonly #backend: string;
+  readonly #observer: ProxyObserver;
+  readonly #resolve: () => void;
+  readonly #reject: (err: GatewayError) => void;
+
+  constructor(ctx: RequestContext, socket: Duplex, head: Buffer, backend: string, observer: ProxyObserver, resolve: () => void, reject: (err: GatewayError) => void) {
+    this.#ctx = ctx;
+    this.#socket = socket;
+    this.#head = head;
+    this.#backend = backend;
+    this.#observer = observer;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    socket.once('close', this.#onClientClose);
+  }
+
+  readonly #onClientClose = (): void => {
+    if (this.#settled) return;
+    this.#ctx.clientAborted = true;
+    const err = new GatewayError('AE_INTERNAL', { detail: 'client closed the connection' });
+    if (this.#controller !== null) this.#controller.abort(err);
+    else this.#settle(null); // cancelled when it connects (onRequestStart)
+  };
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#ctx.clientAborted) controller.abort(new GatewayError('AE_INTERNAL', { detail: 'client closed the connection' }));
+  }
+
+  onRequestUpgrade(_c: Dispatcher.DispatchController, statusCode: number, headers: UpstreamHeaders, upstream: Duplex): void {
+    const socket = this.#socket;
+    socket.off('close', this.#onClientClose);
+    this.#answered = true;
+    this.#ctx.res.statusCode = statusCode;
+    if (socket.destroyed) {
+      upstream.destroy();
+      this.#settle(null);
+      return;
+    }
+    const upgrade = typeof headers.upgrade === 'string' ? headers.upgrade : String(this.#ctx.req.headers.upgrade);
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: ${upgrade}\r\n${headerLines(downstreamResponseHeaders(headers))}x-request-id: ${this.#ctx.id}\r\n\r\n`);
+    if (this.#head.length > 0) upstream.write(this.#head);
+    joinSockets(socket, upstream, () => this.#settle(null));
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: UpstreamHeaders): void {
+    if (statusCode < 200) return;
+    // Refused (401, 404, …): relay the answer, close-delimited, then close.
+    const out = downstreamResponseHeaders(headers);
+    delete out['content-length'];
+    this.#answered = true;
+    this.#ctx.res.statusCode = statusCode;
+    this.#socket.write(`HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Unknown'}\r\n${headerLines(out)}x-request-id: ${this.#ctx.id}\r\nconnection: close\r\n\r\n`);
+  }
+
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#socket.write(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.#socket.end();
+    this.#settle(null);
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController | undefined, err: Error): void {
+    if (this.#settled) return;
+    if (this.#ctx.clientAborted) return this.#settle(null);
+    const e = classifyUpstreamError(err);
+    this.#ctx.errorCode = e.code;
+    if (!(err instanceof GatewayError)) this.#observer.upstreamError(this.#backend, e.code);
+    if (this.#answered) {
+      this.#socket.destroy();
+      return this.#settle(null);
+    }
+    this.#ctx.res.statusCode = e.status;
+    this.#settle(e);
+  }
+
+  #settle(err: GatewayError | null): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#socket.off('close', this.#onClientClose);
+    if (err === null) this.#resolve();
+    else this.#reject(err);
+  }
+}
+
+function headerLines(headers: OutgoingHttpHeaders): string {
+  let s = '';
+  for (const name in headers) {
+    const v = headers[name];
+    if (Array.isArray(v)) for (const one of v) s += `${name}: ${one}\r\n`;
+    else if (v !== undefined) s += `${name}: ${String(v)}\r\n`;
+  }
+  return s;
+}
+
+/**
+ * Pipes two sockets both ways. When one closes, the other is ended (its pending bytes,
+ * such as a WebSocket close frame, are flushed first) and then destroyed; an error on
+ * either destroys both.
+ */
+function joinSockets(a: Duplex, b: Duplex, done: () => void): void {
+  let open = 2;
+  const closed = (other: Duplex) => (): void => {
+    endThenDestroy(other);
+    if (--open === 0) done();
+  };
+  const fail = (): void => { a.destroy(); b.destroy(); };
+  a.on('error', fail).once('close', closed(b)).pipe(b);
+  b.on('error', fail).once('close', closed(a)).pipe(a);
+}
+
+function endThenDestroy(s: Duplex): void {
+  if (s.destroyed) return;
+  s.end();
+  if (s.writableFinished) s.destroy();
+  else s.once('finish', () => s.destroy());
 }
 
 /** Streams a request body upstream, counting bytes and watching for idle clients. */
@@ -265,7 +453,8 @@ class LimitedBody extends Readable {
     if (!this.push(chunk)) this.#req.pause();
   };
   readonly #onEnd = (): void => { this.#clear(); this.push(null); };
-  readonly #onError = (err: Error): void => { this.#clear(); this.destroy(err); };
+  // The downstream request failed (the client reset mid-body): that is a client abort.
+  readonly #onError = (err: Error): void => { this.#clear(); this.#ctx.clientAborted = true; this.destroy(err); };
 
   override _read(): void { this.#req.resume(); }
 
@@ -317,7 +506,15 @@ function readSmallBody(ctx: RequestContext, declared: number, idleMs: number): P
 function failBeforeUpstream(ctx: RequestContext, err: unknown): void {
   if (ctx.clientAborted) return;
   const e = err instanceof GatewayError ? err : new GatewayError('AE_BAD_REQUEST', { cause: err });
-  ctx.errorCode = e.code;
-  ctx.res.setHeader('connection', 'close');
-  writeError(ctx.res, e, ctx.id, ctx.render);
+  if (!ctx.res.headersSent) ctx.res.setHeader('connection', 'close');
+  replyError(ctx, e);
+}
+
+/** Filter headers (CORS) join the upstream's; a `vary` is merged, never replaced. */
+function addFilterHeaders(out: Record<string, string | string[] | number | undefined>, added: Record<string, string>): void {
+  for (const name in added) {
+    const v = added[name]!;
+    const prev = out[name];
+    out[name] = name === 'vary' && prev !== undefined ? `${Array.isArray(prev) ? prev.join(', ') : String(prev)}, ${v}` : v;
+  }
 }

@@ -4,11 +4,19 @@
 //   retryUnsent  →  pool
 //
 // retryUnsent re-dispatches a request that provably never reached the upstream (the
-// connection was refused or never opened) when its body can be replayed. Timeouts are
-// the pool's own (connect, headersTimeout, bodyTimeout); egress guard and tracing join
-// this list in later issues. classifyUpstreamError maps what undici throws onto our codes.
+// connection was refused or never opened) when its body can be replayed, within a retry
+// budget. Timeouts are the pool's own: connect; headersTimeout (our `response`: request
+// sent → response headers); bodyTimeout (our `idle`: between body chunks, and undici does
+// not count it while we have paused the response for a slow client). undici runs these
+// on coarse timers (~0.5 s ticks), so they fire up to a second late: cheap per request,
+// fine for timeouts of seconds. Egress guard and tracing join this list in later
+// issues. classifyUpstreamError maps what undici throws onto our codes.
+import type { Duplex } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { GatewayError, type ErrorCode } from './errors.js';
+
+/** Headers as undici parses them (its own IncomingHttpHeaders, not exported by name). */
+export type UpstreamHeaders = Record<string, string | string[] | undefined>;
 
 export interface UpstreamOptions {
   origin: string;
@@ -37,7 +45,7 @@ export function createUpstream(o: UpstreamOptions): Upstream {
     keepAliveTimeout: 4_000,
     keepAliveMaxTimeout: 60_000,
   });
-  const dispatcher = o.retries > 0 ? pool.compose(retryUnsent(o.retries, o.onRetry)) : pool;
+  const dispatcher = o.retries > 0 ? pool.compose(retryUnsent(o.retries, new RetryBudget(), o.onRetry)) : pool;
   return {
     dispatcher,
     close: () => pool.close(),
@@ -53,33 +61,100 @@ export function provablyUnsent(err: unknown): boolean {
   return code !== undefined && UNSENT.has(code);
 }
 
+/**
+ * A retry budget per backend, a token bucket after Finagle's RetryBudget: every request
+ * deposits 0.2 of a token, every retry withdraws one, the balance is capped at 10. So when
+ * an upstream is down, retries add at most ~20% to its load (plus a burst of 10) instead
+ * of multiplying it (RELIABILITY 19). No clock and no per-request allocation.
+ */
+export class RetryBudget {
+  #tokens: number;
+  readonly #ratio: number;
+  readonly #max: number;
+
+  constructor(ratio = 0.2, max = 10) {
+    this.#ratio = ratio;
+    this.#max = max;
+    this.#tokens = max;
+  }
+
+  deposit(): void {
+    if (this.#tokens < this.#max) this.#tokens = Math.min(this.#max, this.#tokens + this.#ratio);
+  }
+
+  withdraw(): boolean {
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}
+
 /** Retries dispatches that failed before a connection existed; replayable bodies only. */
-export function retryUnsent(retries: number, onRetry?: () => void): Dispatcher.DispatcherComposeInterceptor {
+export function retryUnsent(retries: number, budget: RetryBudget, onRetry?: () => void): Dispatcher.DispatcherComposeInterceptor {
   return function retryUnsentInterceptor(dispatch) {
     return function dispatchWithRetry(opts, handler) {
-      const replayable = opts.body === null || opts.body === undefined || typeof opts.body === 'string' || opts.body instanceof Uint8Array;
-      if (!replayable) return dispatch(opts, handler);
-      let attempt = 0;
-      let started = false;
-      const wrapper: Dispatcher.DispatchHandler = {
-        onRequestStart: (c, ctx) => handler.onRequestStart?.(c, ctx),
-        onRequestUpgrade: (c, s, h, sock) => { started = true; handler.onRequestUpgrade?.(c, s, h, sock); },
-        onResponseStart: (c, s, h, m) => { started = true; handler.onResponseStart?.(c, s, h, m); },
-        onResponseData: (c, chunk) => handler.onResponseData?.(c, chunk),
-        onResponseEnd: (c, t) => handler.onResponseEnd?.(c, t),
-        onResponseError(c, err) {
-          if (!started && attempt < retries && provablyUnsent(err) && !c.aborted) {
-            attempt++;
-            onRetry?.();
-            dispatch(opts, wrapper);
-            return;
-          }
-          handler.onResponseError?.(c, err);
-        },
-      };
-      return dispatch(opts, wrapper);
+      const body = opts.body;
+      // A stream body is consumed by the first attempt: it cannot be sent again.
+      if (body !== null && body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) return dispatch(opts, handler);
+      budget.deposit();
+      return dispatch(opts, new RetryUnsentHandler(dispatch, opts, handler, retries, budget, onRetry));
     };
   };
+}
+
+/** Passes everything through; intercepts only an error that came before any connection. */
+class RetryUnsentHandler implements Dispatcher.DispatchHandler {
+  readonly #dispatch: Dispatcher['dispatch'];
+  readonly #opts: Dispatcher.DispatchOptions;
+  readonly #handler: Dispatcher.DispatchHandler;
+  readonly #budget: RetryBudget;
+  readonly #onRetry: (() => void) | undefined;
+  #left: number;
+  /** onRequestStart is undici's "about to write the request": after it, never retry. */
+  #connected = false;
+
+  constructor(dispatch: Dispatcher['dispatch'], opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler, retries: number, budget: RetryBudget, onRetry: (() => void) | undefined) {
+    this.#dispatch = dispatch;
+    this.#opts = opts;
+    this.#handler = handler;
+    this.#left = retries;
+    this.#budget = budget;
+    this.#onRetry = onRetry;
+  }
+
+  onRequestStart(c: Dispatcher.DispatchController, context: unknown): void {
+    this.#connected = true;
+    this.#handler.onRequestStart?.(c, context);
+  }
+
+  onRequestUpgrade(c: Dispatcher.DispatchController, statusCode: number, headers: UpstreamHeaders, socket: Duplex): void {
+    this.#handler.onRequestUpgrade?.(c, statusCode, headers, socket);
+  }
+
+  onResponseStart(c: Dispatcher.DispatchController, statusCode: number, headers: UpstreamHeaders, statusMessage?: string): void {
+    this.#handler.onResponseStart?.(c, statusCode, headers, statusMessage);
+  }
+
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#handler.onResponseData?.(c, chunk);
+  }
+
+  onResponseEnd(c: Dispatcher.DispatchController, trailers: UpstreamHeaders): void {
+    this.#handler.onResponseEnd?.(c, trailers);
+  }
+
+  // `c` is undefined when the connection never opened: undici reports that error before
+  // any controller exists (the types do not say so).
+  onResponseError(c: Dispatcher.DispatchController | undefined, err: Error): void {
+    if (!this.#connected && this.#left > 0 && provablyUnsent(err) && this.#budget.withdraw()) {
+      this.#left--;
+      this.#onRetry?.();
+      // Not synchronously: undici is still iterating its failed queue and asserts it is empty.
+      queueMicrotask(() => { this.#dispatch(this.#opts, this); });
+      return;
+    }
+    this.#handler.onResponseError?.(c as Dispatcher.DispatchController, err);
+  }
 }
 
 /** Maps an upstream failure onto a gateway error code; details stay in logs. */
@@ -96,6 +171,12 @@ export function classifyUpstreamError(err: unknown): GatewayError {
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
     case 'UND_ERR_RES_EXCEEDED_MAX_SIZE':
       ae = 'AE_UPSTREAM_STREAM_ABORTED';
+      break;
+    case 'UND_ERR_HEADERS_OVERFLOW': // response headers over undici's maxHeaderSize
+    case 'ERR_INVALID_CHAR': // a response header Node refuses to write downstream
+    case 'ERR_HTTP_INVALID_HEADER_VALUE':
+    case 'ERR_INVALID_HTTP_TOKEN':
+      ae = 'AE_UPSTREAM_PROTOCOL';
       break;
     default:
       ae = code.startsWith('HPE_') || (err as Error | null)?.name === 'HTTPParserError' ? 'AE_UPSTREAM_PROTOCOL' : 'AE_UPSTREAM_UNAVAILABLE';

@@ -5,7 +5,7 @@ import { request } from 'undici';
 import { startGateway, proxyConfig } from '../helpers/gateway.js';
 import { startUpstream } from '../helpers/upstream.js';
 
-test('GET and POST pass through with path, query and body intact', async (t) => {
+test('GET and POST pass through with path, query and body intact', { timeout: 30_000 }, async (t) => {
   const up = await startUpstream();
   const gw = await startGateway(proxyConfig(up.url));
   t.after(async () => { await gw.close(); await up.close(); });
