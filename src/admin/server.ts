@@ -1,4 +1,5 @@
-// The admin listener (127.0.0.1:15000 by default, never on a public listener):
+// The admin listener (127.0.0.1:15000 by default; its own socket, never routes of a public
+// listener, so nothing a public client sends can reach it):
 //   GET  /healthz   the process is up                         (always open)
 //   GET  /readyz    config loaded and every listener bound     (always open)
 //   GET  /metrics   Prometheus text                            (always open)
@@ -15,7 +16,8 @@ export class AdminServer {
   readonly #host: string;
   readonly #port: number;
 
-  constructor(gateway: Gateway, opts: { host: string; port: number; token: Secret | null }) {
+  /** The token is read from the gateway's current config on each request, so a reload changes it. */
+  constructor(gateway: Gateway, opts: { host: string; port: number }) {
     this.#host = opts.host;
     this.#port = opts.port;
     this.server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
@@ -39,10 +41,15 @@ export class AdminServer {
 
   get port(): number { return (this.server.address() as AddressInfo | null)?.port ?? this.#port; }
 
-  close(): Promise<void> {
+  /**
+   * Stops accepting. `graceful` lets requests being answered finish (a POST /reload that
+   * moved the admin port is answered on the old socket); otherwise connections are cut.
+   */
+  close(graceful = false): Promise<void> {
     return new Promise((resolve) => {
       this.server.close(() => resolve());
-      this.server.closeAllConnections();
+      if (graceful) this.server.closeIdleConnections();
+      else this.server.closeAllConnections();
     });
   }
 }
@@ -54,7 +61,8 @@ async function route(gw: Gateway, req: http.IncomingMessage, res: http.ServerRes
     case '/healthz':
       return json(res, 200, { status: 'ok' });
     case '/readyz':
-      return gw.ready ? json(res, 200, { status: 'ready' }) : json(res, 503, { status: 'not ready' });
+      if (gw.ready) return json(res, 200, { status: 'ready' });
+      return json(res, 503, { status: gw.draining ? 'draining' : 'starting' });
     case '/metrics': {
       const body = await gw.metrics.registry.metrics();
       res.writeHead(200, { 'content-type': gw.metrics.registry.contentType });

@@ -1,18 +1,19 @@
 // The gateway process: config → runtime → listeners + admin, and the two things that
 // change them while running: reload (file watch, SIGHUP, admin) and shutdown (drain).
 // A reload is all-or-nothing: the new file is loaded, compiled and its new ports bound
-// before anything is swapped; any failure leaves the old config serving.
+// before anything is swapped; any failure leaves the old config serving. Requests keep the
+// runtime they started with, so a reload never touches a request already running.
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { ConfigError, readRuntimeConfig, type RuntimeConfig } from '../config/index.js';
+import { ConfigError, formatIssue, readRuntimeConfig, scrubSecrets, type RuntimeConfig } from '../config/index.js';
 import type { RequestContext, PipelineHooks } from '../core/index.js';
 import { DownstreamListener } from '../listeners/index.js';
 import { accessRecord, writeAccessLog } from '../telemetry/access-log.js';
-import { createLogger } from '../telemetry/logger.js';
+import { createLogger, type LogOutput } from '../telemetry/logger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
 import { AdminServer } from '../admin/server.js';
-import { buildRuntime, retiredBackends, type BuiltRuntime } from './runtime.js';
+import { buildRuntime, retiredBackends, type BuiltRuntime, type LiveBackend } from './runtime.js';
 
 export interface GatewayOptions {
   configPath: string;
@@ -28,28 +29,39 @@ export interface GatewayOptions {
 
 export interface ReloadResult { ok: boolean; error?: string; changed: boolean }
 
+/** Editors write a file in several steps; one reload after the burst settles. */
+const WATCH_DEBOUNCE_MS = 150;
+
 export class Gateway {
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
+  readonly #log: LogOutput;
   readonly #options: GatewayOptions;
   #runtime: BuiltRuntime;
   readonly #listeners = new Map<string, DownstreamListener>();
+  /** Listeners a reload replaced or removed, still finishing their requests. */
+  readonly #drainingListeners = new Set<DownstreamListener>();
+  /** Backends a reload removed, waiting for their last request before closing. */
+  readonly #retiringBackends = new Set<LiveBackend>();
   #admin: AdminServer | null = null;
   #watcher: FSWatcher | null = null;
   #debounce: NodeJS.Timeout | null = null;
   #reloading: Promise<ReloadResult> | null = null;
+  #queuedReload: Promise<ReloadResult> | null = null;
   #ready = false;
   #draining = false;
+  #closing: Promise<void> | null = null;
   readonly #hooks: PipelineHooks;
 
   private constructor(options: GatewayOptions, config: RuntimeConfig) {
     this.#options = options;
-    this.metrics = new GatewayMetrics(options.processMetrics ?? true);
-    this.logger = createLogger({
+    this.metrics = new GatewayMetrics(options.processMetrics ?? true, () => this.#inFlight());
+    this.#log = createLogger({
       ...(options.logDestination ? { destination: options.logDestination } : {}),
       ...(options.logLevel ? { level: options.logLevel } : {}),
       secrets: () => this.#runtime.config.secrets,
     });
+    this.logger = this.#log.logger;
     this.#hooks = {
       done: (ctx) => this.#requestDone(ctx),
       internalError: (ctx, err) => this.logger.error({ requestId: ctx.id, err: describe(err) }, 'internal error'),
@@ -60,6 +72,7 @@ export class Gateway {
 
   /** Validates the config, binds every port, and starts serving. Throws ConfigError on a bad file. */
   static async start(options: GatewayOptions): Promise<Gateway> {
+    // Validation first: a bad file fails here, before any port is bound.
     const config = readRuntimeConfig(options.configPath, options.env);
     const gw = new Gateway(options, config);
     try {
@@ -78,12 +91,13 @@ export class Gateway {
     }
     if (options.watch ?? config.gateway.watch) gw.#watch();
     gw.#ready = true;
-    gw.logger.info({ listeners: [...gw.#listeners.values()].map((l) => ({ name: l.spec.name, host: l.spec.host, port: l.port })), admin: gw.adminPort }, 'agentedge started');
+    gw.logger.info({ listeners: gw.#describeListeners(), admin: gw.adminPort }, 'agentedge started');
     return gw;
   }
 
   get config(): RuntimeConfig { return this.#runtime.config; }
   get ready(): boolean { return this.#ready && !this.#draining; }
+  get draining(): boolean { return this.#draining; }
   get adminPort(): number | null { return this.#admin?.port ?? null; }
   /** The bound port of a listener (useful with port 0). */
   port(listener: string): number {
@@ -93,9 +107,21 @@ export class Gateway {
   }
   listenerNames(): string[] { return [...this.#listeners.keys()]; }
 
-  /** Reloads the config file. Concurrent calls share one reload. */
+  /**
+   * Reloads the config file. A call made while a reload runs gets one more reload after
+   * it (shared by every such call), so the file as it is after the call is what applies:
+   * an editor's second write during a reload is never lost.
+   */
   reload(): Promise<ReloadResult> {
-    this.#reloading ??= this.#doReload().finally(() => { this.#reloading = null; });
+    if (this.#draining) return Promise.resolve({ ok: false, error: 'the gateway is shutting down', changed: false });
+    if (this.#reloading) {
+      this.#queuedReload ??= this.#reloading.then(() => {
+        this.#queuedReload = null;
+        return this.reload();
+      });
+      return this.#queuedReload;
+    }
+    this.#reloading = this.#doReload().finally(() => { this.#reloading = null; });
     return this.#reloading;
   }
 
@@ -106,80 +132,132 @@ export class Gateway {
     } catch (err) {
       return this.#reloadFailed(err);
     }
-    if (next.text === this.#runtime.config.text) return { ok: true, changed: false };
+    if (next.text === this.#runtime.config.text) {
+      // Same file as serving (e.g. a bad edit reverted): the last attempt did succeed.
+      this.metrics.configInfo.set(1);
+      return { ok: true, changed: false };
+    }
     const previous = this.#runtime;
     const built = buildRuntime(next, previous, this.#observer);
-    // Bind new or changed listeners first: if a port is taken, nothing has changed yet.
+
+    // Phase 1, undoable: bind every listener that needs a new port. If one is taken,
+    // close what was bound and drop the new backends; the old config never stopped.
     const fresh = new Map<string, DownstreamListener>();
+    const samePort = new Set<string>();
+    const adminMoved = adminAddress(previous.config) !== adminAddress(built.config);
+    let freshAdmin: AdminServer | null = null;
     try {
+      if (adminMoved && built.config.gateway.admin) {
+        freshAdmin = new AdminServer(this, built.config.gateway.admin);
+        await freshAdmin.listen();
+      }
       for (const [name, lr] of built.listeners) {
         const cur = this.#listeners.get(name);
         if (cur && cur.spec.bindKey === lr.spec.bindKey) continue;
-        if (cur && cur.spec.port === lr.spec.port && lr.spec.port !== 0) {
-          // Same port, new socket options: the old socket must go first.
-          fresh.set(name, new DownstreamListener(lr, this.#hooks, this.#listenerEvents));
-          continue;
-        }
         const l = new DownstreamListener(lr, this.#hooks, this.#listenerEvents);
-        await l.listen();
         fresh.set(name, l);
+        // Same fixed port, new socket options: the old socket must let go of it first (phase 2).
+        if (cur && cur.spec.host === lr.spec.host && cur.spec.port === lr.spec.port && lr.spec.port !== 0) samePort.add(name);
+        else await l.listen();
       }
     } catch (err) {
-      for (const l of fresh.values()) if (l.server.listening) await l.close(0);
-      for (const b of retiredBackends(built, previous)) void b.handler.destroy();
+      await Promise.all([...fresh.values()].filter((l) => l.server.listening).map((l) => l.close(0)));
+      if (freshAdmin?.server.listening) await freshAdmin.close();
+      for (const b of retiredBackends(built, previous)) void b.destroy();
       return this.#reloadFailed(err);
     }
+
+    // Phase 2, commit: swap routes, then retire what the new config no longer has.
     this.#runtime = built;
-    const drain = this.config.gateway.drainTimeoutMs;
-    for (const [name, l] of this.#listeners) {
+    const drainMs = built.config.gateway.drainTimeoutMs;
+    for (const [name, l] of [...this.#listeners]) {
       const lr = built.listeners.get(name);
       if (lr && !fresh.has(name)) { l.runtime = lr; continue; }
       this.#listeners.delete(name);
-      const closing = l.close(drain);
-      const replacement = fresh.get(name);
-      if (replacement && !replacement.server.listening) {
-        await closing;
-        await replacement.listen();
-      } else {
-        void closing;
+      // close() stops accepting at once; the port is free before it resolves.
+      this.#drainListener(l, drainMs);
+      if (samePort.has(name)) {
+        try {
+          await fresh.get(name)!.listen();
+        } catch (err) {
+          // Only a process racing us for the port we just released gets here.
+          fresh.delete(name);
+          this.logger.error({ listener: name, err: describe(err) }, 'listener could not be rebound after a reload; it is not serving');
+        }
       }
     }
     for (const [name, l] of fresh) this.#listeners.set(name, l);
-    for (const b of retiredBackends(previous, built)) void b.handler.close();
-    this.metrics.reloads.labels('ok').inc();
+    for (const b of retiredBackends(previous, built)) {
+      this.#retiringBackends.add(b);
+      b.retire().then(
+        () => this.#retiringBackends.delete(b),
+        (err: unknown) => this.logger.warn({ err: describe(err) }, 'closing a retired backend failed'),
+      );
+    }
+    if (adminMoved) {
+      void this.#admin?.close(true);
+      this.#admin = freshAdmin;
+    }
+    this.metrics.reloads.inc({ result: 'ok' });
     this.metrics.configInfo.set(1);
-    this.logger.info({ listeners: [...this.#listeners.keys()] }, 'config reloaded');
+    this.logger.info({ listeners: this.#describeListeners(), admin: this.adminPort }, 'config reloaded');
     return { ok: true, changed: true };
   }
 
+  #drainListener(l: DownstreamListener, deadlineMs: number): void {
+    this.#drainingListeners.add(l);
+    void l.close(deadlineMs).finally(() => this.#drainingListeners.delete(l));
+  }
+
   #reloadFailed(err: unknown): ReloadResult {
-    this.metrics.reloads.labels('failed').inc();
+    this.metrics.reloads.inc({ result: 'failed' });
     this.metrics.configInfo.set(0);
-    const message = err instanceof ConfigError ? err.message : describe(err);
-    this.logger.error({ error: message }, 'config reload failed; the previous config keeps serving');
+    // ConfigError lists `path (line L, column C): message`; say it in the message itself so a
+    // plain `grep 'reload failed'` shows why. Secrets of the serving config are scrubbed too.
+    const why = err instanceof ConfigError ? `${err.file}: ${err.issues.map(formatIssue).join('; ')}` : describe(err);
+    const message = scrubSecrets(why, this.#runtime.config.secrets);
+    this.logger.error({ file: this.#options.configPath }, `config reload failed, the previous config keeps serving: ${message}`);
     return { ok: false, error: message, changed: false };
   }
 
   #watch(): void {
     const file = this.#options.configPath;
     const name = basename(file);
-    // Watch the folder, not the file: editors that save by rename replace the inode.
+    // Watch the folder, not the file: editors that save by rename replace the inode, and
+    // a watch on the old inode would never fire again.
     this.#watcher = watch(dirname(file), (_event, changed) => {
       if (changed !== null && changed !== name) return;
       if (this.#debounce) this.#debounce.refresh();
-      else this.#debounce = setTimeout(() => { this.#debounce = null; void this.reload(); }, 150);
+      else this.#debounce = setTimeout(() => { this.#debounce = null; void this.reload(); }, WATCH_DEBOUNCE_MS);
     });
     this.#watcher.on('error', (err) => this.logger.warn({ err: describe(err) }, 'config watch failed; SIGHUP still reloads'));
   }
 
-  /** Stops accepting, drains in-flight requests up to the deadline, closes everything. */
-  async close(deadlineMs = this.config.gateway.drainTimeoutMs): Promise<void> {
+  /**
+   * Stops accepting at once (readiness turns 503), lets in-flight requests finish until
+   * the deadline, then cuts what is left and closes the upstream pools and admin.
+   */
+  close(deadlineMs = this.config.gateway.drainTimeoutMs): Promise<void> {
+    // A second signal or caller joins the shutdown already running.
+    this.#closing ??= this.#shutdown(deadlineMs);
+    return this.#closing;
+  }
+
+  async #shutdown(deadlineMs: number): Promise<void> {
     this.#draining = true;
     this.#watcher?.close();
     if (this.#debounce) clearTimeout(this.#debounce);
-    await Promise.all([...this.#listeners.values()].map((l) => l.close(deadlineMs)));
+    // A reload binding ports right now would add listeners after we closed the others.
+    if (this.#reloading) await this.#reloading.catch(() => undefined);
+    const listeners = [...this.#listeners.values(), ...this.#drainingListeners];
     this.#listeners.clear();
-    await Promise.all([...this.#runtime.backends.values()].map((b) => b.handler.destroy()));
+    const inFlight = listeners.reduce((n, l) => n + l.inFlight, 0);
+    const closing = listeners.map((l) => l.close(deadlineMs));
+    // Logged once every listening socket is closed: from here on, connections are refused.
+    this.logger.info({ inFlight, deadlineMs }, 'draining');
+    await Promise.all(closing);
+    const backends = [...this.#runtime.backends.values(), ...this.#retiringBackends];
+    await Promise.all(backends.map((b) => b.destroy()));
     await this.#admin?.close();
     this.logger.flush();
   }
@@ -193,6 +271,15 @@ export class Gateway {
     rejected: (listener: string, reason: string) => this.metrics.downstreamRejected.labels(listener, reason).inc(),
   };
 
+  *#inFlight(): Iterable<[string, number]> {
+    for (const l of this.#listeners.values()) yield [l.spec.name, l.inFlight];
+    for (const l of this.#drainingListeners) yield [l.spec.name, l.inFlight];
+  }
+
+  #describeListeners(): { name: string; host: string; port: number }[] {
+    return [...this.#listeners.values()].map((l) => ({ name: l.spec.name, host: l.spec.host, port: l.port }));
+  }
+
   #requestDone(ctx: RequestContext): void {
     const ms = ctx.elapsedMs();
     // A client that left before the response finished is logged as 499 (nginx's convention).
@@ -200,8 +287,14 @@ export class Gateway {
     const route = ctx.route ?? '-';
     this.metrics.observeRequest(ctx.listener, route, status, ms / 1000);
     if (ctx.clientAborted) this.metrics.clientAborts.labels(ctx.listener, route).inc();
-    writeAccessLog(this.logger, this.config.gateway.accessLog, accessRecord(ctx, status, ms));
+    writeAccessLog(this.#log, this.config.gateway.accessLog, accessRecord(ctx, status, ms));
   }
+}
+
+/** Where the admin listens, to tell whether a reload must move it ("off" when disabled). */
+function adminAddress(c: RuntimeConfig): string {
+  const a = c.gateway.admin;
+  return a ? `${a.host}:${a.port}` : 'off';
 }
 
 function describe(err: unknown): string {

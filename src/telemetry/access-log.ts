@@ -1,8 +1,8 @@
 // The access log: one line per request when its response ends or is abandoned. JSON
-// fields are stable (dashboards parse them); the text format is for people.
-import type { Logger } from 'pino';
+// fields are stable (dashboards parse them); the text format is one plain line for people
+// (no JSON envelope). Both go through the logger's secret scrubbing.
 import type { RequestContext } from '../core/index.js';
-import type { LogFormat } from './logger.js';
+import type { LogFormat, LogOutput } from './logger.js';
 
 export interface AccessRecord {
   time: string;
@@ -41,11 +41,11 @@ export function accessRecord(ctx: RequestContext, status: number, durationMs: nu
   return r;
 }
 
-export function writeAccessLog(logger: Logger, format: LogFormat, r: AccessRecord): void {
+export function writeAccessLog(out: LogOutput, format: LogFormat, r: AccessRecord): void {
   if (format === 'off') return;
   if (format === 'json') {
-    logger.info({ access: r }, 'request');
+    out.logger.info({ access: r }, 'request');
     return;
   }
-  logger.info(`${r.method} ${r.path} ${r.status} ${r.durationMs}ms route=${r.route ?? '-'} backend=${r.backend ?? '-'} in=${r.bytesIn} out=${r.bytesOut} id=${r.requestId}${r.error ? ` error=${r.error}` : ''}${r.aborted ? ' aborted' : ''}`);
+  out.writeLine(`${r.time} ${r.method} ${r.path} ${r.status} ${r.durationMs}ms route=${r.route ?? '-'} backend=${r.backend ?? '-'} in=${r.bytesIn} out=${r.bytesOut} client=${r.client} id=${r.requestId}${r.error ? ` error=${r.error}` : ''}${r.aborted ? ' aborted' : ''}`);
 }

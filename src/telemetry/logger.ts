@@ -1,8 +1,9 @@
-// Logging. One pino logger for the process (JSON by default); the access log is a child
-// with its own line shape. Known secret paths are redacted by pino, and every configured
-// secret value is scrubbed from any line by a final pass (logs are never a leak path).
+// Logging. One pino logger for the process (JSON lines); the text access log writes plain
+// lines to the same output. Known secret paths are redacted by pino, and every configured
+// secret value (raw, base64, URL- and JSON-encoded) is scrubbed from every line on its way
+// out, whatever wrote it: logs are never a leak path.
 import { pino, type Logger, type DestinationStream } from 'pino';
-import { scrubSecrets } from '../config/index.js';
+import { REDACTED, secretForms } from '../config/index.js';
 
 export type LogFormat = 'json' | 'text' | 'off';
 
@@ -13,30 +14,57 @@ export interface LoggerOptions {
   secrets: () => readonly string[];
 }
 
+/** The process log: the pino logger plus a raw line writer sharing its output and scrubbing. */
+export interface LogOutput {
+  readonly logger: Logger;
+  /** Writes one plain line (no JSON envelope), scrubbed like every other line. */
+  writeLine(text: string): void;
+}
+
 const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["api-key"]', 'req.headers.cookie',
   'headers.authorization', 'headers["x-api-key"]', 'headers["api-key"]', 'headers.cookie', '*.token', '*.apiKey', '*.password',
 ];
 
-/** A destination that scrubs secret values before writing. */
-function scrubbing(dest: DestinationStream | NodeJS.WritableStream, secrets: () => readonly string[]): DestinationStream {
-  return {
-    write(line: string) {
-      const s = secrets();
-      (dest).write(s.length === 0 ? line : scrubSecrets(line, s));
-    },
+/**
+ * Replaces secret values in a line. The forms are computed once per secrets list (a config
+ * swaps the list whole), longest first so a form that contains another goes whole.
+ */
+export function secretScrubber(secrets: () => readonly string[]): (line: string) => string {
+  let cachedFor: readonly string[] | null = null;
+  let forms: string[] = [];
+  return function scrubLine(line: string): string {
+    const current = secrets();
+    if (current !== cachedFor) {
+      cachedFor = current;
+      // JSON-escaped too: a secret with a quote or backslash is written escaped in a JSON line.
+      forms = [...new Set(current.flatMap((s) => [...secretForms(s), JSON.stringify(s).slice(1, -1)]))]
+        .filter((f) => f.length > 0)
+        .sort((a, b) => b.length - a.length);
+    }
+    let out = line;
+    for (const f of forms) if (out.includes(f)) out = out.replaceAll(f, REDACTED);
+    return out;
   };
 }
 
-export function createLogger(o: LoggerOptions): Logger {
-  const dest = o.destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 });
-  return pino({
+export function createLogger(o: LoggerOptions): LogOutput {
+  // Async writes coalesce while one is pending, so a busy gateway makes few syscalls, and a
+  // quiet one still writes each line at once (no minLength buffer holding the startup line).
+  const dest = o.destination ?? pino.destination({ dest: 1, sync: false });
+  const scrub = secretScrubber(o.secrets);
+  const logger = pino({
     level: o.level ?? process.env.AGENTEDGE_LOG_LEVEL ?? 'info',
     base: undefined,
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    redact: { paths: REDACT_PATHS, censor: REDACTED },
     formatters: { level: (label) => ({ level: label }) },
-  }, scrubbing(dest, o.secrets));
+    hooks: { streamWrite: scrub },
+  }, dest);
+  return {
+    logger,
+    writeLine: (text) => { dest.write(scrub(text) + '\n'); },
+  };
 }
 
 export type { Logger };

@@ -1,12 +1,14 @@
 // Prometheus metrics, one registry per gateway instance (tests run several in one
 // process). Label children are cached so the hot path does one Map lookup per update.
+// Gauges that mirror state the gateway already keeps (requests in flight) are read at
+// scrape time instead of being updated on every request.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly requests = new Counter({ name: 'agentedge_requests_total', help: 'Downstream requests by listener, route and status.', labelNames: ['listener', 'route', 'status'] as const, registers: [this.registry] });
   readonly duration = new Histogram({ name: 'agentedge_request_duration_seconds', help: 'Time from accept to the end of the response.', labelNames: ['listener', 'route'] as const, buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers: [this.registry] });
-  readonly inFlight = new Gauge({ name: 'agentedge_requests_in_flight', help: 'Requests being handled now.', labelNames: ['listener'] as const, registers: [this.registry] });
+  readonly inFlight: Gauge<'listener'>;
   readonly upstreamErrors = new Counter({ name: 'agentedge_upstream_errors_total', help: 'Upstream failures by backend and error code.', labelNames: ['backend', 'code'] as const, registers: [this.registry] });
   readonly upstreamRetries = new Counter({ name: 'agentedge_upstream_retries_total', help: 'Requests retried because they provably never reached the upstream.', labelNames: ['backend'] as const, registers: [this.registry] });
   readonly downstreamRejected = new Counter({ name: 'agentedge_downstream_rejected_total', help: 'Connections or requests refused by a listener limit (headers, timeouts, parse errors).', labelNames: ['listener', 'reason'] as const, registers: [this.registry] });
@@ -16,9 +18,24 @@ export class GatewayMetrics {
 
   readonly #children = new Map<string, { requests: Map<number, Counter.Internal>; duration: Histogram.Internal<'listener' | 'route'> }>();
 
-  constructor(defaults = false) {
+  /** `inFlight` lists requests being handled per listener name; it is read on each scrape. */
+  constructor(defaults = false, inFlight: () => Iterable<readonly [string, number]> = () => []) {
+    this.inFlight = new Gauge({
+      name: 'agentedge_requests_in_flight',
+      help: 'Requests being handled now, including those draining on a listener a reload removed.',
+      labelNames: ['listener'] as const,
+      registers: [this.registry],
+      collect() {
+        // Reset first so a listener that is gone stops being reported.
+        this.reset();
+        for (const [listener, n] of inFlight()) this.inc({ listener }, n);
+      },
+    });
     if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'agentedge_process_' });
     this.configInfo.set(1);
+    // Both results exist from the start, so rate() and alerts work before the first reload.
+    this.reloads.inc({ result: 'ok' }, 0);
+    this.reloads.inc({ result: 'failed' }, 0);
   }
 
   observeRequest(listener: string, route: string, status: number, seconds: number): void {
