@@ -48,10 +48,16 @@ export async function startDemoUpstreams(port = DEMO_ECHO_PORT): Promise<DemoUps
   return {
     echoUrl,
     describe(gw) {
-      const lines = ['', 'agentedge demo is running (offline; no keys needed).', `  demo upstream (echo): ${echoUrl}`];
-      for (const name of gw.listenerNames()) lines.push(`  listener ${name}: http://127.0.0.1:${gw.port(name)}`);
-      if (gw.adminPort !== null) lines.push(`  admin: http://127.0.0.1:${gw.adminPort}  (/healthz /readyz /metrics /config)`);
-      lines.push('Try: curl -s localhost:8080/echo/hello   and   curl -N localhost:8080/echo/stream', '');
+      const lines = ['', 'agentedge demo is running (offline; no keys needed).', `  echo upstream:   ${echoUrl}`];
+      for (const name of gw.listenerNames()) lines.push(`  listener ${name}:   http://127.0.0.1:${gw.port(name)}`);
+      if (gw.adminPort !== null) lines.push(`  admin:           http://127.0.0.1:${gw.adminPort}  (/healthz /readyz /metrics /config)`);
+      const first = gw.listenerNames()[0];
+      if (first !== undefined) {
+        const edge = `localhost:${gw.port(first)}`;
+        lines.push('Try:', `  curl -s ${edge}/echo/hello`, `  curl -N ${edge}/echo/stream`);
+        if (gw.adminPort !== null) lines.push(`  curl -s localhost:${gw.adminPort}/metrics | grep agentedge_requests_total`);
+      }
+      lines.push('The full tour is in README.md. Edit the config file and it reloads live; Ctrl-C stops.', '');
       return lines.join('\n');
     },
     close: () => new Promise<void>((resolve) => { echo.close(() => resolve()); echo.closeAllConnections(); }),

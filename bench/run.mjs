@@ -1,0 +1,361 @@
+#!/usr/bin/env node
+// `npm run bench`: how much does the gateway cost compared with the least any Node proxy
+// can do? Three child processes on 127.0.0.1 ports the OS picks:
+//   upstream.mjs     a keep-alive node:http server answering a ~200-byte JSON completion
+//   bare-proxy.mjs   node:http + an undici Pool, forwarding and streaming back (the floor)
+//   gateway          the built CLI, `agentedge serve`, one listener, one http route,
+//                    access log off, metrics on (a second one with the JSON access log
+//                    written to /dev/null shows what logging costs)
+// autocannon in this process drives each in turn (direct once, then bare and gateway
+// alternating, each after a warmup) with the same connections and duration; then a
+// concurrency-1 loop measures added latency and an event-stream loop measures
+// time-to-first-byte. Ratios are only meaningful within one run on one machine.
+//
+// Environment: BENCH_DURATION (s per loaded run, default 10), BENCH_WARMUP (s, 3),
+// BENCH_ROUNDS (bare/gateway pairs, 3), BENCH_CONNECTIONS (50), BENCH_LATENCY_SECONDS (s per concurrency-1 run, 4),
+// BENCH_STREAM_REQUESTS (300), BENCH_QUICK=1 (a ~30 s smoke run), BENCH_ACCESS_LOG=0
+// (skip the access-log run), BENCH_PROFILE=1 (write V8 CPU profiles of the gateway and
+// the bare proxy to bench/results/profiles; summarise with bench/profile-summary.mjs).
+// A/B: BENCH_B_BIN (another build's bin/agentedge.js) and/or BENCH_B_FLAGS (node flags,
+// e.g. "--max-semi-space-size=32") add a "gateway B" measured in turn with the others.
+import { fork, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { Client, request } from 'undici';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RESULTS = join(ROOT, 'bench/results');
+const env = (name, fallback) => {
+  const v = process.env[name];
+  return v === undefined || v === '' ? fallback : Number(v);
+};
+const QUICK = process.env.BENCH_QUICK === '1';
+const DURATION = env('BENCH_DURATION', QUICK ? 2 : 10);
+const WARMUP = env('BENCH_WARMUP', QUICK ? 1 : 3);
+const CONNECTIONS = env('BENCH_CONNECTIONS', 50);
+const ROUNDS = env('BENCH_ROUNDS', QUICK ? 2 : 3);
+const LATENCY_SECONDS = env('BENCH_LATENCY_SECONDS', QUICK ? 1 : 4);
+const STREAM_REQUESTS = env('BENCH_STREAM_REQUESTS', QUICK ? 50 : 300);
+const ACCESS_LOG_RUN = process.env.BENCH_ACCESS_LOG !== '0';
+const PROFILE = process.env.BENCH_PROFILE === '1';
+const PROFILE_DIR = join(RESULTS, 'profiles');
+const B_BIN = process.env.BENCH_B_BIN || null;
+const B_FLAGS = (process.env.BENCH_B_FLAGS ?? '').split(' ').filter(Boolean);
+
+const PATH = '/v1/chat/completions';
+const REQUEST_BODY = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'Say hello to the benchmark, briefly.' }], max_tokens: 16 });
+const REQUEST_HEADERS = { 'content-type': 'application/json' };
+
+// ---------------------------------------------------------------------------------------
+// Children: started here, always killed on the way out.
+
+const children = new Set();
+process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
+
+function track(child, name) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  child.benchName = name;
+  return child;
+}
+
+const profileArgs = (name) => (PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}-${process.pid}.cpuprofile`] : []);
+
+/** Forks a bench child that reports { port } over IPC once it listens. */
+function forkChild(file, name, childEnv = {}, profile = false) {
+  const child = track(fork(join(ROOT, 'bench', file), [], {
+    env: { ...process.env, ...childEnv },
+    execArgv: profile ? profileArgs(name) : [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  }), name);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 10 s`)), 10_000);
+    child.once('message', (m) => { clearTimeout(timer); resolve({ child, ...m, url: `http://127.0.0.1:${m.port}` }); });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${name} exited with ${code} before listening`)); });
+  });
+}
+
+/** Ports the OS picks, released just before the gateway binds them. */
+async function freePorts(n) {
+  const servers = await Promise.all(Array.from({ length: n }, () => new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  })));
+  const ports = servers.map((s) => s.address().port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+function gatewayConfig({ port, adminPort, upstream, accessLog }) {
+  return `# Written by bench/run.mjs for one run.
+gateway:
+  admin:
+    host: 127.0.0.1
+    port: ${adminPort}
+  accessLog:
+    format: ${accessLog}
+  reload:
+    watch: false
+listeners:
+  - name: bench
+    host: 127.0.0.1
+    port: ${port}
+    routes:
+      - name: all
+        match: { path: / }
+        backend: upstream
+backends:
+  upstream:
+    http:
+      url: ${upstream}
+`;
+}
+
+/** `agentedge serve` from dist/, stdout (the log) to /dev/null; resolves when /readyz says so. */
+async function startGateway(name, upstream, accessLog, dir, profile, bin = join(ROOT, 'bin/agentedge.js'), flags = []) {
+  const [port, adminPort] = await freePorts(2);
+  const configPath = join(dir, `${name}.yaml`);
+  writeFileSync(configPath, gatewayConfig({ port, adminPort, upstream, accessLog }));
+  const child = track(spawn(process.execPath, [...flags, ...(profile ? profileArgs(name) : []), bin, 'serve', '--config', configPath], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, AGENTEDGE_LOG_LEVEL: 'info' },
+  }), name);
+  let exited = null;
+  child.once('exit', (code) => { exited = code ?? 'signal'; });
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (exited !== null) throw new Error(`${name} exited with ${exited} before it was ready (is dist/ built? npm run build)`);
+    try {
+      const res = await request(`http://127.0.0.1:${adminPort}/readyz`);
+      await res.body.dump();
+      if (res.statusCode === 200) return { child, port, adminPort, url: `http://127.0.0.1:${port}` };
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${name} was not ready within 10 s`);
+}
+
+/** SIGTERM, then SIGKILL if it has not exited in 5 s. */
+function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); }, 5_000);
+    child.once('exit', () => { clearTimeout(timer); resolve(); });
+    child.kill('SIGTERM');
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Measurements.
+
+/** CPU time (user + system, ms) a process has used so far; null where /proc is missing. */
+function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ (100)
+  } catch {
+    return null;
+  }
+}
+
+async function loaded(name, target, seconds, record = true) {
+  const before = target.child ? cpuMs(target.child.pid) : null;
+  const r = await autocannon({
+    url: target.url + PATH,
+    method: 'POST',
+    headers: REQUEST_HEADERS,
+    body: REQUEST_BODY,
+    connections: CONNECTIONS,
+    pipelining: 1,
+    duration: seconds,
+  });
+  const after = target.child ? cpuMs(target.child.pid) : null;
+  const bad = r.non2xx + r.errors + r.timeouts;
+  if (bad > 0) console.warn(`  ! ${name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
+  const row = {
+    scenario: name,
+    connections: CONNECTIONS,
+    rps: r.requests.total / r.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    requests: r.requests.total,
+    bad,
+    cpuUsPerReq: before !== null && after !== null && r.requests.total > 0 ? ((after - before) * 1000) / r.requests.total : null,
+  };
+  if (record) console.log(`  ${name.padEnd(44)} ${fmt(row.rps, 0).padStart(7)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms`);
+  return row;
+}
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+const sortNum = (a) => [...a].sort((x, y) => x - y);
+
+/** Sequential requests on one keep-alive connection for `seconds`; latency of each in ms. */
+async function serialLatency(target, seconds) {
+  const client = new Client(target.url, { pipelining: 1 });
+  const one = async () => {
+    const t0 = performance.now();
+    const { statusCode, body } = await client.request({ path: PATH, method: 'POST', headers: REQUEST_HEADERS, body: REQUEST_BODY });
+    await body.text();
+    if (statusCode !== 200) throw new Error(`status ${statusCode} from ${target.url}`);
+    return performance.now() - t0;
+  };
+  try {
+    for (let i = 0; i < 200; i++) await one(); // warm the connection and the JIT
+    const samples = [];
+    const deadline = performance.now() + seconds * 1000;
+    for (let i = 0; i < 1_000_000 && performance.now() < deadline; i++) samples.push(await one());
+    return samples;
+  } finally {
+    await client.close();
+  }
+}
+
+/** Time from sending a request to the first body byte of an event stream, in ms. */
+async function streamTtfb(target, n) {
+  const client = new Client(target.url, { pipelining: 1 });
+  try {
+    const samples = [];
+    for (let i = 0; i < n + 20; i++) {
+      const t0 = performance.now();
+      const { statusCode, headers, body } = await client.request({ path: '/sse', method: 'GET' });
+      let first = null;
+      let text = '';
+      for await (const chunk of body) {
+        if (first === null) first = performance.now() - t0;
+        text += chunk;
+      }
+      if (statusCode !== 200 || !String(headers['content-type']).startsWith('text/event-stream') || !text.endsWith('data: [DONE]\n\n')) {
+        throw new Error(`bad event stream from ${target.url}: ${statusCode} ${JSON.stringify(text.slice(0, 80))}`);
+      }
+      if (i >= 20) samples.push(first); // the first 20 warm up
+    }
+    return samples;
+  } finally {
+    await client.close();
+  }
+}
+
+const fmt = (n, digits = 2) => (n === null || n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits));
+
+// ---------------------------------------------------------------------------------------
+
+async function main() {
+  mkdirSync(RESULTS, { recursive: true });
+  if (PROFILE) mkdirSync(PROFILE_DIR, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), 'agentedge-bench-'));
+  const started = new Date();
+  const info = {
+    date: started.toISOString(),
+    node: process.version,
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    loadavgAtStart: loadavg().map((x) => Number(x.toFixed(2))),
+    durationSeconds: DURATION,
+    rounds: ROUNDS,
+    warmupSeconds: WARMUP,
+    connections: CONNECTIONS,
+  };
+  console.log(`agentedge bench — ${info.date}, Node ${info.node}, ${info.cpus} CPUs (${info.cpuModel}), load average ${info.loadavgAtStart.join(' ')}`);
+  console.log(`POST ${PATH} (${REQUEST_BODY.length}-byte body), ${CONNECTIONS} connections, ${DURATION} s per run after a ${WARMUP} s warmup, ${ROUNDS} bare/gateway rounds\n`);
+
+  try {
+    const upstream = await forkChild('upstream.mjs', 'upstream');
+    const direct = { url: upstream.url, child: null };
+    const bare = await forkChild('bare-proxy.mjs', 'bare', { UPSTREAM: upstream.url }, PROFILE);
+    const gateway = await startGateway('gateway', upstream.url, 'off', dir, PROFILE);
+    const gatewayLog = ACCESS_LOG_RUN ? await startGateway('gateway-log', upstream.url, 'json', dir, false) : null;
+    const gatewayB = B_BIN || B_FLAGS.length ? await startGateway('gateway-b', upstream.url, 'off', dir, PROFILE, B_BIN ?? undefined, B_FLAGS) : null;
+    if (gatewayB) console.log(`gateway B: ${B_BIN ?? 'this build'}${B_FLAGS.length ? ` with ${B_FLAGS.join(' ')}` : ''}`);
+    console.log(`upstream ${upstream.url} (${upstream.bytes}-byte answer), bare ${bare.url}, gateway ${gateway.url}${gatewayLog ? `, gateway with access log ${gatewayLog.url}` : ''}\n`);
+
+    console.log('warming up');
+    for (const [name, t] of [['direct', direct], ['bare', bare], ['gateway', gateway], ['gateway-b', gatewayB], ['gateway-log', gatewayLog]]) {
+      if (t) await loaded(name, t, WARMUP, false);
+    }
+
+    console.log(`throughput (${CONNECTIONS} connections)`);
+    const rows = [];
+    rows.push(await loaded('direct to upstream', direct, DURATION));
+    for (let round = 1; round <= ROUNDS; round++) {
+      rows.push(await loaded(`bare undici pass-through #${round}`, bare, DURATION));
+      rows.push(await loaded(`gateway #${round}`, gateway, DURATION));
+      if (gatewayB) rows.push(await loaded(`gateway B #${round}`, gatewayB, DURATION));
+    }
+    if (gatewayLog) rows.push(await loaded('gateway, JSON access log → /dev/null', gatewayLog, DURATION));
+
+    console.log('\nconcurrency 1 (one keep-alive connection, sequential requests)');
+    const serial = { bare: [], gateway: [], ...(gatewayB ? { gatewayB: [] } : {}), direct: [] };
+    for (let round = 0; round < 2; round++) {
+      serial.bare.push(...await serialLatency(bare, LATENCY_SECONDS));
+      serial.gateway.push(...await serialLatency(gateway, LATENCY_SECONDS));
+      if (gatewayB) serial.gatewayB.push(...await serialLatency(gatewayB, LATENCY_SECONDS));
+    }
+    serial.direct.push(...await serialLatency(direct, LATENCY_SECONDS));
+    const lat = Object.fromEntries(Object.entries(serial).map(([k, v]) => {
+      const s = sortNum(v);
+      return [k, { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99) }];
+    }));
+    for (const [k, v] of Object.entries(lat)) console.log(`  ${k.padEnd(10)} n=${v.n}  p50 ${fmt(v.p50, 3)} ms  p99 ${fmt(v.p99, 3)} ms`);
+
+    console.log(`\nevent stream: time to first byte (${STREAM_REQUESTS} sequential requests each)`);
+    const ttfb = {};
+    for (const [k, t] of [['bare', bare], ['gateway', gateway], ['gatewayB', gatewayB], ['direct', direct]]) {
+      if (!t) continue;
+      const s = sortNum(await streamTtfb(t, STREAM_REQUESTS));
+      ttfb[k] = { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99) };
+      console.log(`  ${k.padEnd(10)} p50 ${fmt(ttfb[k].p50, 3)} ms  p99 ${fmt(ttfb[k].p99, 3)} ms`);
+    }
+
+    const rps = (prefix) => rows.filter((r) => r.scenario.startsWith(prefix)).map((r) => r.rps);
+    const cpu = (prefix) => rows.filter((r) => r.scenario.startsWith(prefix)).map((r) => r.cpuUsPerReq);
+    const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+    const bareRps = rps('bare undici');
+    const gwRps = rps('gateway #');
+    const ratio = mean(gwRps) / mean(bareRps);
+    const summary = {
+      gatewayOverBare: ratio,
+      gatewayB: gatewayB ? { bin: B_BIN ?? 'this build', flags: B_FLAGS } : null,
+      gatewayOverBarePerPair: gwRps.map((g, i) => g / bareRps[i]),
+      gatewayOverDirect: mean(gwRps) / rows[0].rps,
+      /** CPU per request of bare ÷ gateway: the throughput ratio if CPU were the only limit. */
+      cpuRatio: cpu('bare undici').includes(null) ? null : mean(cpu('bare undici')) / mean(cpu('gateway #')),
+      bareOverDirect: mean(bareRps) / rows[0].rps,
+      addedP50Ms: lat.gateway.p50 - lat.bare.p50,
+      addedTtfbP50Ms: ttfb.gateway.p50 - ttfb.bare.p50,
+      accessLogCost: gatewayLog ? 1 - rows.at(-1).rps / mean(gwRps) : null,
+      gatewayBOverBare: gatewayB ? mean(rps('gateway B #')) / mean(bareRps) : null,
+    };
+
+    console.log('\n| scenario | req/s | p50 ms | p99 ms | proxy CPU µs/req |');
+    console.log('|---|---:|---:|---:|---:|');
+    for (const r of rows) console.log(`| ${r.scenario} | ${fmt(r.rps, 0)} | ${r.p50} | ${r.p99} | ${fmt(r.cpuUsPerReq, 0)} |`);
+    console.log(`
+gateway / bare     ${fmt(summary.gatewayOverBare, 3)}  (per pair: ${summary.gatewayOverBarePerPair.map((x) => fmt(x, 3)).join(', ')}; target ≥ 0.85 → ${summary.gatewayOverBare >= 0.85 ? 'met' : 'NOT met'})
+CPU µs/req         bare ${fmt(mean(cpu('bare undici')), 0)}, gateway ${fmt(mean(cpu('gateway #')), 0)} → bare / gateway ${fmt(summary.cpuRatio, 3)}
+gateway / direct   ${fmt(summary.gatewayOverDirect, 3)}   bare / direct ${fmt(summary.bareOverDirect, 3)}
+concurrency 1 p50  bare ${fmt(lat.bare.p50, 3)} ms, gateway ${fmt(lat.gateway.p50, 3)} ms → added ${fmt(summary.addedP50Ms, 3)} ms (target ≤ 0.3 ms → ${summary.addedP50Ms <= 0.3 ? 'met' : 'NOT met'})
+stream TTFB p50    bare ${fmt(ttfb.bare.p50, 3)} ms, gateway ${fmt(ttfb.gateway.p50, 3)} ms → added ${fmt(summary.addedTtfbP50Ms, 3)} ms (target ≤ 1 ms → ${summary.addedTtfbP50Ms <= 1 ? 'met' : 'NOT met'})${summary.accessLogCost === null ? '' : `
+JSON access log    costs ${fmt(summary.accessLogCost * 100, 1)}% of gateway throughput`}${summary.gatewayBOverBare === null ? '' : `
+gateway B / bare   ${fmt(summary.gatewayBOverBare, 3)}`}`);
+
+    const file = join(RESULTS, `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify({ info, rows, latency: lat, ttfb, summary }, null, 2) + '\n');
+    console.log(`\nresults: ${file}`);
+  } finally {
+    await Promise.all([...children].map(stop));
+    rmSync(dir, { recursive: true, force: true });
+    if (PROFILE) console.log(`profiles: ${PROFILE_DIR} (node bench/profile-summary.mjs FILE)`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.stack : err);
+  process.exitCode = 1;
+});
