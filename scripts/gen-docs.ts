@@ -19,6 +19,11 @@ export const ANY_PHASE: Readonly<Partial<Record<ErrorCode, string>>> = {
   AE_INTERNAL: 'A filter or handler that throws, in any phase, is answered with this generic 500 and the request id; what went wrong is logged, never sent.',
 };
 
+/** Codes produced outside the request pipeline, and where. */
+export const OUTSIDE_PIPELINE: Readonly<Partial<Record<ErrorCode, string>>> = {
+  AE_ADMIN_UNAUTHORIZED: 'admin listener',
+};
+
 /** The phases a filter (policy) may belong to, in PHASES order. */
 const FILTER_PHASES = ['cors', 'authenticate', 'rateLimit', 'authorize'] as const satisfies readonly FilterPhase[];
 // Fails to compile when lifecycle.ts gains a filter phase this file does not describe.
@@ -40,7 +45,7 @@ export function renderErrorsDoc(): string {
   const example = renderJsonError(new GatewayError('AE_ROUTE_NOT_FOUND'), EXAMPLE_REQUEST_ID);
   const rows = (Object.keys(ERRORS) as ErrorCode[]).map((code) => {
     const e = ERRORS[code];
-    const where = [...phasesOf(code), ...(ANY_PHASE[code] ? ['any phase'] : [])].join(', ');
+    const where = [...phasesOf(code), ...(ANY_PHASE[code] ? ['any phase'] : []), ...(OUTSIDE_PIPELINE[code] ? [OUTSIDE_PIPELINE[code]] : [])].join(', ');
     return `| \`${code}\` | ${e.status} | \`${e.type}\` | ${e.retryable ? 'yes' : 'no'} | ${cell(e.message)} | ${where} |`;
   });
   return `${header('src/core/errors.ts')}

@@ -6,6 +6,7 @@
 //   GET  /config    effective config, secrets redacted         (token when set)
 //   POST /reload    reload the config file now                 (token when set)
 import http from 'node:http';
+import { GatewayError, renderJsonError } from '../core/index.js';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { redactedConfig, type Secret } from '../config/index.js';
@@ -72,14 +73,14 @@ async function route(gw: Gateway, req: http.IncomingMessage, res: http.ServerRes
   }
   if (!authorized(gw.config.gateway.admin?.token ?? null, req.headers.authorization)) {
     res.setHeader('www-authenticate', 'Bearer realm="agentedge-admin"');
-    return json(res, 401, { error: { message: 'admin token required', code: 'AE_ADMIN_UNAUTHORIZED' } });
+    return renderError(res, new GatewayError('AE_ADMIN_UNAUTHORIZED'));
   }
   if (path === '/config' && method === 'GET') return json(res, 200, redactedConfig(gw.config));
   if (path === '/reload' && method === 'POST') {
     const r = await gw.reload();
     return json(res, r.ok ? 200 : 400, r);
   }
-  return json(res, 404, { error: { message: 'not found' } });
+  return renderError(res, new GatewayError('AE_ROUTE_NOT_FOUND'));
 }
 
 function authorized(token: Secret | null, header: string | undefined): boolean {
@@ -96,4 +97,11 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body, null, 2);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   res.end(text);
+}
+
+/** Admin errors use the gateway's registry and JSON shape, like every other error. */
+function renderError(res: http.ServerResponse, err: GatewayError): void {
+  const r = renderJsonError(err, '-');
+  res.writeHead(r.status, { ...r.headers, 'content-length': Buffer.byteLength(r.body), 'cache-control': 'no-store' });
+  res.end(r.body);
 }

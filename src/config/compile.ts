@@ -44,7 +44,7 @@ export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
   const ms = durationChecker(at);
   const c = loaded.config;
 
-  const secrets = new Set<string>(loaded.envValues);
+  const secrets = new Set<string>(loaded.secretEnvValues);
   const gateway = compileGateway(c, secrets, ms);
   const backends = new Map<string, BackendSpec>();
   for (const [name, b] of Object.entries(c.backends ?? {})) {
@@ -86,7 +86,7 @@ export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
   }
 
   const listeners = c.listeners.map((l, li) => compileListener(l, li, loaded.baseDir, at, ms));
-  if (issues.length > 0) throw new ConfigError(loaded.file, issues.sort((a, b) => a.line - b.line || a.column - b.column), secrets);
+  if (issues.length > 0) throw new ConfigError(loaded.file, issues.sort((a, b) => a.line - b.line || a.column - b.column), new Set([...secrets, ...loaded.envValues]));
 
   return deepFreeze({
     file: loaded.file,

@@ -29,9 +29,17 @@ export interface LoadedConfig {
   text: string;
   /** Finds the position of a YAML path, for errors raised after loading (compile step). */
   positionOf(path: readonly Segment[]): { line: number; column: number };
-  /** Values substituted from the environment, so redaction can find them anywhere. */
+  /** Values substituted from the environment: config errors never quote any of them. */
   envValues: ReadonlySet<string>;
+  /**
+   * Values of variables whose names say they are secret (…KEY, …TOKEN, …SECRET, …PASSWORD,
+   * …CREDENTIAL(S), …AUTH…): redacted everywhere, like fields the schema marks secret. Other
+   * values (an upstream URL, a port) stay visible in /config so operators can read it.
+   */
+  secretEnvValues: ReadonlySet<string>;
 }
+
+const SECRET_ENV_NAME = /KEY|TOKEN|SECRET|PASS|CREDENTIAL|AUTH|PRIVATE|SESSION|COOKIE/i;
 
 export function loadConfigFile(file: string, env: Env = process.env): LoadedConfig {
   const abs = resolve(file);
@@ -56,7 +64,8 @@ export function loadConfigText(text: string, file: string, env: Env = process.en
   if (syntax.length > 0) throw new ConfigError(file, syntaxIssues(syntax, text, doc, pos));
 
   const envValues = new Set<string>();
-  const interpolationIssues = interpolate(doc, env, envValues, pos);
+  const secretEnvValues = new Set<string>();
+  const interpolationIssues = interpolate(doc, env, envValues, secretEnvValues, pos);
   if (interpolationIssues.length > 0) throw new ConfigError(file, interpolationIssues, envValues);
 
   let data: unknown;
@@ -84,7 +93,7 @@ export function loadConfigText(text: string, file: string, env: Env = process.en
   const semantic = semanticIssues(config).map((s) => ({ path: formatPath(s.path), ...positionOf(s.path), message: s.message }));
   if (semantic.length > 0) throw new ConfigError(file, byPosition(semantic), envValues);
 
-  return { config, file, baseDir: resolve(file, '..'), text, positionOf: (p) => positionOf(p), envValues };
+  return { config, file, baseDir: resolve(file, '..'), text, positionOf: (p) => positionOf(p), envValues, secretEnvValues };
 }
 
 // `$$` is a literal `$`; `${NAME}` and `${NAME:-default}` are references; any other `${`
@@ -92,7 +101,7 @@ export function loadConfigText(text: string, file: string, env: Env = process.en
 const REF = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{/g;
 
 /** Replaces ${VAR} and ${VAR:-default} in string scalars (values only, never keys). */
-function interpolate(doc: Document, env: Env, envValues: Set<string>, pos: (o: number) => { line: number; column: number }): ConfigIssue[] {
+function interpolate(doc: Document, env: Env, envValues: Set<string>, secretEnvValues: Set<string>, pos: (o: number) => { line: number; column: number }): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   visit(doc, {
     Scalar(key, node, path) {
@@ -114,7 +123,10 @@ function interpolate(doc: Document, env: Env, envValues: Set<string>, pos: (o: n
           issues.push({ ...where(), message: `environment variable ${name} is not set (use \${${name}:-default} for a default)` });
           return '';
         }
-        if (value !== '') envValues.add(value);
+        if (value !== '') {
+          envValues.add(value);
+          if (SECRET_ENV_NAME.test(name)) secretEnvValues.add(value);
+        }
         return value;
       });
       if (out === raw) return;

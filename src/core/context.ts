@@ -1,13 +1,21 @@
 // The request context: one object per downstream request, created at accept and passed
 // through every phase. Phases read and fill it; the access log, metrics and (later) spans
 // are written from it when the response ends.
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRenderer } from './render.js';
 import { renderJsonError } from './render.js';
 import type { ErrorCode } from './errors.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+// Request ids need to be unique, not secret: a random per-process prefix and a counter
+// cost a fraction of a UUID, and still sort by arrival within a process.
+const ID_PREFIX = randomBytes(6).toString('hex');
+let idCounter = 0;
+function newRequestId(): string {
+  return `${ID_PREFIX}-${(++idCounter).toString(36)}`;
+}
 
 /** The caller, once authentication has run (issue 4 fills this in). */
 export interface Identity {
@@ -54,7 +62,24 @@ export class RequestContext {
     this.method = req.method ?? 'GET';
     this.clientAddress = req.socket.remoteAddress ?? '';
     const incoming = req.headers['x-request-id'];
-    this.id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    this.id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : newRequestId();
+  }
+
+  /** The handler phase was reached (its body limits apply; see pipeline.ts). */
+  inHandler = false;
+  #onEnd: (() => void)[] | null = null;
+
+  /** Runs `fn` once when the response is done or abandoned (resource bookkeeping). */
+  onEnd(fn: () => void): void {
+    (this.#onEnd ??= []).push(fn);
+  }
+
+  /** Called by the pipeline when the response closes. */
+  ended(): void {
+    const fns = this.#onEnd;
+    if (fns === null) return;
+    this.#onEnd = null;
+    for (const fn of fns) fn();
   }
 
   addResponseHeader(name: string, value: string): void {

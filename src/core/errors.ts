@@ -18,6 +18,7 @@ export const ERRORS = {
   AE_BAD_PATH: { status: 400, type: 'invalid_request_error', retryable: false, message: 'The request path is not valid.' },
   AE_BAD_HEADER: { status: 400, type: 'invalid_request_error', retryable: false, message: 'A request header is not valid.' },
   AE_ROUTE_NOT_FOUND: { status: 404, type: 'not_found_error', retryable: false, message: 'No route matches this request.' },
+  AE_ADMIN_UNAUTHORIZED: { status: 401, type: 'authentication_error', retryable: false, message: 'The admin API needs a valid bearer token.' },
   AE_CORS_REJECTED: { status: 403, type: 'permission_error', retryable: false, message: 'The request origin is not allowed.' },
   AE_REQUEST_TIMEOUT: { status: 408, type: 'timeout_error', retryable: true, message: 'The request was not received in time.' },
   AE_BODY_TOO_LARGE: { status: 413, type: 'invalid_request_error', retryable: false, message: 'The request body is larger than this route allows.' },

@@ -17,6 +17,7 @@ import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HttpBackendSpec, RouteSpec } from '../config/index.js';
+import type { BodyLimits } from './pipeline.js';
 import type { RequestContext } from './context.js';
 import { GatewayError } from './errors.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js';
@@ -37,10 +38,6 @@ export interface ProxyObserver {
   upstreamRetry(backend: string): void;
 }
 
-export interface BodyLimits {
-  maxBodyBytes: number;
-  bodyIdleTimeoutMs: number;
-}
 
 export class HttpBackend {
   readonly kind = 'http';
@@ -87,8 +84,11 @@ export class HttpBackend {
     });
   }
 
-  /** Proxies one request; resolves when the response is finished or abandoned. */
-  handle(ctx: RequestContext, route: RouteSpec, limits: BodyLimits): Promise<void> {
+  /**
+   * Proxies one request. Returns nothing: the exchange completes through undici's
+   * callbacks and ends with the response, so no promise is made per request.
+   */
+  handle(ctx: RequestContext, route: RouteSpec, limits: BodyLimits): void {
     const h = ctx.req.headers;
     const opts: Dispatcher.DispatchOptions = {
       path: this.upstreamPath(ctx, route),
@@ -97,27 +97,24 @@ export class HttpBackend {
       body: null,
     };
     const cl = h['content-length'];
-    if (cl === undefined ? h['transfer-encoding'] === undefined : cl === '0') return this.#dispatch(ctx, opts, null);
+    if (cl === undefined ? h['transfer-encoding'] === undefined : cl === '0') return this.send(ctx, opts, null);
     const declared = Number(cl); // NaN when chunked: both tests below are then false
     if (declared <= BUFFER_BODY_LIMIT && declared <= limits.maxBodyBytes) {
-      return readSmallBody(ctx, declared, limits.bodyIdleTimeoutMs).then(
-        (body) => { opts.body = body; return this.#dispatch(ctx, opts, null); },
-        (err: unknown) => { failBeforeUpstream(ctx, err); },
-      );
+      new SmallBodyReader(ctx, declared, limits.bodyIdleTimeoutMs, this, opts).start();
+      return;
     }
     const body = new LimitedBody(ctx, limits.maxBodyBytes, limits.bodyIdleTimeoutMs);
     opts.body = body;
-    return this.#dispatch(ctx, opts, body);
+    this.send(ctx, opts, body);
   }
 
-  #dispatch(ctx: RequestContext, opts: Dispatcher.DispatchOptions, body: LimitedBody | null): Promise<void> {
-    if (ctx.clientAborted) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const writer = new ResponseWriter(ctx, this.spec.name, this.#observer, resolve);
-      body?.attach(writer);
-      ctx.upstreamStartedAt = performance.now();
-      this.#upstream.dispatcher.dispatch(opts, writer);
-    });
+  /** Dispatches upstream; the ResponseWriter takes it from here. */
+  send(ctx: RequestContext, opts: Dispatcher.DispatchOptions, body: LimitedBody | null): void {
+    if (ctx.clientAborted) return;
+    const writer = new ResponseWriter(ctx, this.spec.name, this.#observer);
+    body?.attach(writer);
+    ctx.upstreamStartedAt = performance.now();
+    this.#upstream.dispatch(opts, writer);
   }
 
   /**
@@ -154,13 +151,11 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
   readonly #ctx: RequestContext;
   readonly #backend: string;
   readonly #observer: ProxyObserver;
-  readonly #resolve: () => void;
 
-  constructor(ctx: RequestContext, backend: string, observer: ProxyObserver, resolve: () => void) {
+  constructor(ctx: RequestContext, backend: string, observer: ProxyObserver) {
     this.#ctx = ctx;
     this.#backend = backend;
     this.#observer = observer;
-    this.#resolve = resolve;
     ctx.res.on('close', this.#onClose);
   }
 
@@ -286,7 +281,6 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     if (this.#done) return false;
     this.#done = true;
     this.#ctx.res.off('close', this.#onClose);
-    this.#resolve();
     return true;
   }
 }
@@ -483,24 +477,72 @@ class LimitedBody extends Readable {
   }
 }
 
-function readSmallBody(ctx: RequestContext, declared: number, idleMs: number): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    const req = ctx.req;
-    const chunks: Buffer[] = [];
-    let timer: NodeJS.Timeout | null = null;
-    if (idleMs > 0) timer = setTimeout(() => fail(new GatewayError('AE_REQUEST_TIMEOUT', { detail: 'request body idle timeout' })), idleMs);
-    const cleanup = () => {
-      if (timer) clearTimeout(timer);
-      req.off('data', onData).off('end', onEnd).off('error', fail).off('aborted', onAborted);
-      ctx.res.off('close', onAborted);
-    };
-    const fail = (err: Error) => { cleanup(); reject(err); };
-    const onAborted = () => { if (!req.complete) { ctx.clientAborted = true; fail(new GatewayError('AE_BAD_REQUEST', { detail: 'client closed during the request body' })); } };
-    const onData = (c: Buffer) => { chunks.push(c); ctx.bytesIn += c.length; timer?.refresh(); };
-    const onEnd = () => { cleanup(); resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, declared)); };
-    req.on('data', onData).once('end', onEnd).once('error', fail).once('aborted', onAborted);
-    ctx.res.once('close', onAborted);
-  });
+/**
+ * Reads a small body with a known length into memory, then dispatches it (a Buffer body
+ * can be replayed by the retry interceptor). Enforces the body idle timeout; a client
+ * that leaves mid-body just ends the exchange.
+ */
+class SmallBodyReader {
+  readonly #chunks: Buffer[] = [];
+  #timer: NodeJS.Timeout | null = null;
+  readonly #ctx: RequestContext;
+  readonly #declared: number;
+  readonly #idleMs: number;
+  readonly #backend: HttpBackend;
+  readonly #opts: Dispatcher.DispatchOptions;
+
+  constructor(ctx: RequestContext, declared: number, idleMs: number, backend: HttpBackend, opts: Dispatcher.DispatchOptions) {
+    this.#ctx = ctx;
+    this.#declared = declared;
+    this.#idleMs = idleMs;
+    this.#backend = backend;
+    this.#opts = opts;
+  }
+
+  start(): void {
+    const req = this.#ctx.req;
+    req.on('data', this.#onData);
+    req.once('end', this.#onEnd);
+    req.once('error', this.#onError);
+    this.#ctx.res.once('close', this.#onClose);
+    if (this.#idleMs > 0) this.#timer = setTimeout(this.#onIdle, this.#idleMs);
+  }
+
+  readonly #onData = (c: Buffer): void => {
+    this.#chunks.push(c);
+    this.#ctx.bytesIn += c.length;
+    this.#timer?.refresh();
+  };
+
+  readonly #onEnd = (): void => {
+    this.#cleanup();
+    const chunks = this.#chunks;
+    this.#opts.body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#declared);
+    this.#backend.send(this.#ctx, this.#opts, null);
+  };
+
+  readonly #onError = (err: Error): void => {
+    this.#cleanup();
+    failBeforeUpstream(this.#ctx, new GatewayError('AE_BAD_REQUEST', { cause: err, detail: 'request body error' }));
+  };
+
+  readonly #onClose = (): void => {
+    if (this.#ctx.req.complete) return;
+    this.#cleanup();
+    this.#ctx.clientAborted = true;
+  };
+
+  readonly #onIdle = (): void => {
+    this.#cleanup();
+    failBeforeUpstream(this.#ctx, new GatewayError('AE_REQUEST_TIMEOUT', { detail: 'request body idle timeout' }));
+  };
+
+  #cleanup(): void {
+    if (this.#timer !== null) { clearTimeout(this.#timer); this.#timer = null; }
+    const req = this.#ctx.req;
+    req.off('data', this.#onData).off('end', this.#onEnd).off('error', this.#onError);
+    this.#ctx.res.off('close', this.#onClose);
+  }
 }
 
 function failBeforeUpstream(ctx: RequestContext, err: unknown): void {

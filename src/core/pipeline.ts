@@ -15,12 +15,24 @@ import { unsafeHeaderValue } from './headers.js';
 
 export interface BackendHandler {
   readonly kind: string;
-  handle(ctx: RequestContext, route: RouteSpec, limits: { maxBodyBytes: number; bodyIdleTimeoutMs: number }): Promise<void>;
+  /**
+   * Handles one request. A handler that finishes its work through callbacks returns
+   * nothing (no promise per request on the hot path); an async one returns its promise,
+   * whose rejection the pipeline renders.
+   */
+  handle(ctx: RequestContext, route: RouteSpec, limits: BodyLimits): void | Promise<void>;
   upgrade?(ctx: RequestContext, route: RouteSpec, socket: Duplex, head: Buffer): Promise<void>;
+}
+
+export interface BodyLimits {
+  readonly maxBodyBytes: number;
+  readonly bodyIdleTimeoutMs: number;
 }
 
 export interface RouteRuntime {
   readonly spec: RouteSpec;
+  /** The body limits of this route on its listener, computed once. */
+  readonly limits: BodyLimits;
   readonly filters: readonly Filter[];
   readonly backend: BackendHandler;
 }
@@ -50,8 +62,11 @@ type ResponseWithContext = ServerResponse & { [CONTEXT]?: RequestContext | null 
 export function handleRequest(lr: ListenerRuntime, req: IncomingMessage, res: ServerResponse, hooks: PipelineHooks, secure: boolean): void {
   const ctx = new RequestContext(req, res, lr.spec.name, secure);
   (res as ResponseWithContext)[CONTEXT] = ctx;
+  // The one 'close' listener per request: resources first, then the log phase.
   res.once('close', () => {
     if (!res.writableFinished) ctx.clientAborted = true;
+    ctx.ended();
+    if (ctx.inHandler && ctx.errorCode !== null && hooks.rejected) countBodyRejection(ctx, hooks.rejected);
     hooks.done(ctx);
   });
   if (hooks.draining()) res.setHeader('connection', 'close');
@@ -70,9 +85,9 @@ export function handleRequest(lr: ListenerRuntime, req: IncomingMessage, res: Se
 
   const decision = route.filters.length === 0 ? null : runFilters(route.filters, ctx);
   if (decision instanceof Promise) {
-    decision.then((d) => afterFilters(ctx, route, d, lr, hooks), (err: unknown) => crash(ctx, err, hooks));
+    decision.then((d) => afterFilters(ctx, route, d, hooks), (err: unknown) => crash(ctx, err, hooks));
   } else {
-    afterFilters(ctx, route, decision, lr, hooks);
+    afterFilters(ctx, route, decision, hooks);
   }
 }
 
@@ -107,7 +122,7 @@ function routeRequest(lr: ListenerRuntime, ctx: RequestContext): RouteRuntime | 
   return route;
 }
 
-function afterFilters(ctx: RequestContext, route: RouteRuntime, d: Decision | null, lr: ListenerRuntime, hooks: PipelineHooks): void {
+function afterFilters(ctx: RequestContext, route: RouteRuntime, d: Decision | null, hooks: PipelineHooks): void {
   if (d !== null && d.kind !== 'continue') {
     if (d.kind === 'error') return fail(ctx, d.error, false);
     for (const v of Object.values(d.headers)) if (unsafeHeaderValue(v)) return fail(ctx, new GatewayError('AE_BAD_HEADER'), false);
@@ -118,11 +133,14 @@ function afterFilters(ctx: RequestContext, route: RouteRuntime, d: Decision | nu
     ctx.res.end();
     return;
   }
-  const limits = { maxBodyBytes: route.spec.maxBodyBytes, bodyIdleTimeoutMs: lr.spec.limits.bodyIdleTimeoutMs };
-  route.backend.handle(ctx, route.spec, limits).then(
-    () => { if (ctx.errorCode !== null && hooks.rejected) countBodyRejection(ctx, hooks.rejected); },
-    (err: unknown) => crash(ctx, err, hooks),
-  );
+  ctx.inHandler = true;
+  let pending: void | Promise<void>;
+  try {
+    pending = route.backend.handle(ctx, route.spec, route.limits);
+  } catch (err) {
+    return crash(ctx, err, hooks);
+  }
+  if (pending !== undefined) pending.catch((err: unknown) => crash(ctx, err, hooks));
 }
 
 /** The handler enforces body size and body idle time while streaming; those are listener limits too. */

@@ -30,6 +30,8 @@ export interface UpstreamOptions {
 }
 
 export interface Upstream {
+  /** The interceptor chain over the pool, as a plain function: the hot path calls it directly. */
+  readonly dispatch: Dispatcher.Dispatch;
   readonly dispatcher: Dispatcher;
   close(): Promise<void>;
   destroy(): Promise<void>;
@@ -45,9 +47,11 @@ export function createUpstream(o: UpstreamOptions): Upstream {
     keepAliveTimeout: 4_000,
     keepAliveMaxTimeout: 60_000,
   });
-  const dispatcher = o.retries > 0 ? pool.compose(retryUnsent(o.retries, new RetryBudget(), o.onRetry)) : pool;
+  const poolDispatch: Dispatcher.Dispatch = pool.dispatch.bind(pool);
+  const dispatch = o.retries > 0 ? retryUnsent(o.retries, new RetryBudget(), o.onRetry)(poolDispatch) : poolDispatch;
   return {
-    dispatcher,
+    dispatch,
+    dispatcher: pool,
     close: () => pool.close(),
     destroy: () => pool.destroy(),
   };

@@ -287,7 +287,8 @@ export class Gateway {
     const route = ctx.route ?? '-';
     this.metrics.observeRequest(ctx.listener, route, status, ms / 1000);
     if (ctx.clientAborted) this.metrics.clientAborts.labels(ctx.listener, route).inc();
-    writeAccessLog(this.#log, this.config.gateway.accessLog, accessRecord(ctx, status, ms));
+    const format = this.config.gateway.accessLog;
+    if (format !== 'off') writeAccessLog(this.#log, format, accessRecord(ctx, status, ms));
   }
 }
 

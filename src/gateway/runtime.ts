@@ -5,7 +5,7 @@
 // routed just before a reload never meets a closed pool.
 import type { Duplex } from 'node:stream';
 import type { BackendSpec, PolicySpec, RouteSpec, RuntimeConfig } from '../config/index.js';
-import { corsFilter, HttpBackend, orderFilters, type BackendHandler, type Filter, type ListenerRuntime, type ProxyObserver, type RequestContext } from '../core/index.js';
+import { corsFilter, HttpBackend, orderFilters, type BackendHandler, type BodyLimits, type Filter, type ListenerRuntime, type ProxyObserver, type RequestContext } from '../core/index.js';
 
 export interface BuiltRuntime {
   readonly config: RuntimeConfig;
@@ -30,19 +30,21 @@ export class LiveBackend {
   constructor(key: string, inner: PooledHandler) {
     this.key = key;
     this.#inner = inner;
-    const track = <T>(p: Promise<T>): Promise<T> => {
-      this.#active++;
-      return p.finally(() => {
-        if (--this.#active === 0) this.#onIdle?.();
-      });
+    const release = () => {
+      if (--this.#active === 0) this.#onIdle?.();
     };
-    this.handler = inner.upgrade
-      ? {
-          kind: inner.kind,
-          handle: (ctx: RequestContext, route: RouteSpec, limits) => track(inner.handle(ctx, route, limits)),
-          upgrade: (ctx: RequestContext, route: RouteSpec, socket: Duplex, head: Buffer) => track(inner.upgrade!(ctx, route, socket, head)),
-        }
-      : { kind: inner.kind, handle: (ctx, route, limits) => track(inner.handle(ctx, route, limits)) };
+    // A request holds the backend until its response closes (the pipeline calls ctx.ended).
+    const handle = (ctx: RequestContext, route: RouteSpec, limits: BodyLimits) => {
+      this.#active++;
+      ctx.onEnd(release);
+      return inner.handle(ctx, route, limits);
+    };
+    // An upgraded connection holds it until both sockets close.
+    const upgrade = (ctx: RequestContext, route: RouteSpec, socket: Duplex, head: Buffer) => {
+      this.#active++;
+      return inner.upgrade!(ctx, route, socket, head).finally(release);
+    };
+    this.handler = inner.upgrade ? { kind: inner.kind, handle, upgrade } : { kind: inner.kind, handle };
   }
 
   get active(): number { return this.#active; }
@@ -71,7 +73,12 @@ export function buildRuntime(config: RuntimeConfig, previous: BuiltRuntime | nul
   for (const l of config.listeners) {
     listeners.set(l.name, Object.freeze({
       spec: l,
-      routes: l.routes.map((r) => Object.freeze({ spec: r, filters: filtersFor(r.policies), backend: backends.get(r.backend)!.handler })),
+      routes: l.routes.map((r) => Object.freeze({
+        spec: r,
+        limits: Object.freeze({ maxBodyBytes: r.maxBodyBytes, bodyIdleTimeoutMs: l.limits.bodyIdleTimeoutMs }),
+        filters: filtersFor(r.policies),
+        backend: backends.get(r.backend)!.handler,
+      })),
     }));
   }
   return { config, listeners, backends };

@@ -31,7 +31,8 @@ export class DownstreamListener {
     // The pipeline reports its own refusals (header count, framing, body size) the same
     // way. Delegating (not spreading) keeps working when hooks is a class instance.
     this.#hooks = {
-      done: (ctx) => hooks.done(ctx),
+      // The pipeline's one 'close' listener per request ends here: no second one for the drain count.
+      done: (ctx) => { this.#requestDone(ctx.res); hooks.done(ctx); },
       internalError: (ctx, err) => hooks.internalError(ctx, err),
       draining: () => hooks.draining(),
       rejected: events.rejected,
@@ -51,7 +52,6 @@ export class DownstreamListener {
     const secure = runtime.spec.tls !== null;
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
       this.#inFlight.add(res);
-      res.once('close', () => this.#requestDone(res));
       handleRequest(this.#runtime, req, res, this.#hooks, secure);
     };
     this.server = secure

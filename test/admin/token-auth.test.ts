@@ -31,6 +31,7 @@ backends:
       const r = await admin(path, method, authorization);
       assert.equal(r.status, 401, `${method} ${path} with ${authorization ?? 'no header'}`);
       assert.match(String(r.auth), /^Bearer realm=/);
+      assert.equal(JSON.parse(r.body).error.code, 'AE_ADMIN_UNAUTHORIZED');
     }
   }
   assert.equal((await admin('/config', 'GET', `Bearer ${TOKEN}`)).status, 200);
