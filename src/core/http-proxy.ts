@@ -156,7 +156,8 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     this.#ctx = ctx;
     this.#backend = backend;
     this.#observer = observer;
-    ctx.res.on('close', this.#onClose);
+    // Called when the response closes (pipeline's one 'close' listener); a no-op once done.
+    ctx.onEnd(this.#onClose);
   }
 
   // The client went away, or someone else answered it (the listener refusing a malformed
@@ -280,7 +281,6 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
   #finish(): boolean {
     if (this.#done) return false;
     this.#done = true;
-    this.#ctx.res.off('close', this.#onClose);
     return true;
   }
 }
@@ -484,6 +484,7 @@ class LimitedBody extends Readable {
  */
 class SmallBodyReader {
   readonly #chunks: Buffer[] = [];
+  #done = false;
   #timer: NodeJS.Timeout | null = null;
   readonly #ctx: RequestContext;
   readonly #declared: number;
@@ -504,7 +505,7 @@ class SmallBodyReader {
     req.on('data', this.#onData);
     req.once('end', this.#onEnd);
     req.once('error', this.#onError);
-    this.#ctx.res.once('close', this.#onClose);
+    this.#ctx.onEnd(this.#onClose);
     if (this.#idleMs > 0) this.#timer = setTimeout(this.#onIdle, this.#idleMs);
   }
 
@@ -527,7 +528,7 @@ class SmallBodyReader {
   };
 
   readonly #onClose = (): void => {
-    if (this.#ctx.req.complete) return;
+    if (this.#done || this.#ctx.req.complete) return;
     this.#cleanup();
     this.#ctx.clientAborted = true;
   };
@@ -539,9 +540,9 @@ class SmallBodyReader {
 
   #cleanup(): void {
     if (this.#timer !== null) { clearTimeout(this.#timer); this.#timer = null; }
+    this.#done = true;
     const req = this.#ctx.req;
     req.off('data', this.#onData).off('end', this.#onEnd).off('error', this.#onError);
-    this.#ctx.res.off('close', this.#onClose);
   }
 }
 
