@@ -78,14 +78,17 @@ ${example.body}
   (\`text/event-stream\`) ends with one final \`event: error\` whose \`data:\` is the same
   JSON object, and any other response is reset, so a client never mistakes a cut-off
   body for a complete one.
-- LLM, MCP and A2A routes will render these same codes in their own protocol's shape
-  (an OpenAI or Anthropic error object, a JSON-RPC error) as those backends land.
+- LLM routes render these same codes in the OpenAI shape
+  \`{"error":{"message","type","code"}}\` (MCP and A2A routes will use a JSON-RPC error).
 
 **Upstream details are never echoed.** When an upstream cannot be reached, times out or
 breaks the protocol, the client gets one of the \`AE_UPSTREAM_*\` codes with its public
 message; the underlying error (its text, any stack, the upstream's address) goes to the
-log only. An upstream that does answer, with any status, is not a gateway error: an
-\`http\` backend's response is passed through as the upstream sent it.
+log only. An \`http\` backend's answer, with any status, is passed through as the
+upstream sent it. An \`llm\` backend keeps an upstream 400, 404, 409, 413, 422 or 429 (with
+\`retry-after\`) but rebuilds its body from the message, type, param and code only; an
+upstream 401, 403 or 5xx becomes \`AE_UPSTREAM_ERROR\`, since the client can do nothing
+about the gateway's own credentials or the provider's outage.
 
 ## Codes
 

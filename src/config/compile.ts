@@ -6,8 +6,8 @@ import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, fileErrorText, formatPath, type ConfigIssue } from './errors.js';
 import type { LoadedConfig } from './load.js';
-import type { BackendSpec, CorsSpec, GatewaySpec, HeaderCondition, HostPattern, ListenerLimits, ListenerSpec, PolicySpec, RouteSpec, RuntimeConfig } from './model.js';
-import { DEFAULTS, type Config, type CorsPolicyConfig, type DurationValue, type ListenerConfig } from './schema.js';
+import type { BackendSpec, CorsSpec, LlmBackendSpec, LlmModelSpec, GatewaySpec, HeaderCondition, HostPattern, ListenerLimits, ListenerSpec, PolicySpec, RouteSpec, RuntimeConfig } from './model.js';
+import { DEFAULTS, type Config, type CorsPolicyConfig, type DurationValue, type ListenerConfig, type LlmBackendConfig } from './schema.js';
 import { MIN_SECRET_LENGTH, Secret } from './secret.js';
 import { byteSize, durationMs } from './units.js';
 
@@ -77,6 +77,8 @@ export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
       };
       spec.key = JSON.stringify(spec);
       backends.set(name, Object.freeze(spec));
+    } else if (b.llm) {
+      backends.set(name, compileLlm(name, b.llm, secrets, at, ms));
     }
   }
 
@@ -99,6 +101,43 @@ export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
     policies,
     secrets: [...secrets].filter((s) => s.length >= MIN_SECRET_LENGTH),
   });
+}
+
+/** The base URL the OpenAI SDK uses by default. */
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
+function compileLlm(name: string, b: LlmBackendConfig, secrets: Set<string>, at: At, ms: Ms): LlmBackendSpec {
+  const keyHash = createHash('sha256');
+  const models = b.models.map((m, i): LlmModelSpec => {
+    const path = ['backends', name, 'llm', 'models', i];
+    const raw = m.baseUrl ?? OPENAI_BASE_URL;
+    let u: URL | null = null;
+    try {
+      u = new URL(raw);
+    } catch {
+      at([...path, 'baseUrl'], 'is not a valid URL');
+    }
+    if (u && (u.username || u.password)) at([...path, 'baseUrl'], 'credentials in the URL are not allowed; use apiKey');
+    if (u && (u.search || u.hash)) at([...path, 'baseUrl'], 'the URL must not have a query or fragment');
+    if (m.apiKey !== undefined) {
+      secrets.add(m.apiKey);
+      keyHash.update(m.name).update('\0').update(m.apiKey).update('\0');
+    }
+    return {
+      name: m.name,
+      provider: m.provider,
+      upstreamModel: m.model ?? m.name,
+      origin: u?.origin ?? 'http://invalid',
+      basePath: (u?.pathname ?? '').replace(/\/+$/, ''),
+      host: u?.host ?? 'invalid',
+      apiKey: m.apiKey === undefined ? null : new Secret(m.apiKey),
+      headers: { ...m.headers },
+      timeoutMs: ms([...path, 'timeout'], m.timeout, durationMs(DEFAULTS.llmTimeout, 0)),
+    };
+  });
+  // Secret serialises as [redacted]: the key hash makes a changed apiKey a changed backend.
+  const key = JSON.stringify({ kind: 'llm', name, models, keys: keyHash.digest('hex') });
+  return Object.freeze({ kind: 'llm' as const, name, models, key });
 }
 
 type Ms = (path: (string | number)[], v: DurationValue | undefined, fallback: number) => number;

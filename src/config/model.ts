@@ -86,7 +86,33 @@ export interface HttpBackendSpec {
   readonly key: string;
 }
 
-export type BackendSpec = HttpBackendSpec;
+export type LlmProvider = 'openai' | 'openai-compatible';
+
+export interface LlmModelSpec {
+  /** What clients send in "model". */
+  readonly name: string;
+  readonly provider: LlmProvider;
+  /** What is sent upstream in "model". */
+  readonly upstreamModel: string;
+  /** Origin of baseUrl, e.g. https://api.openai.com. */
+  readonly origin: string;
+  /** Path of baseUrl without a trailing slash, e.g. /v1. */
+  readonly basePath: string;
+  readonly host: string;
+  readonly apiKey: Secret | null;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+}
+
+export interface LlmBackendSpec {
+  readonly kind: 'llm';
+  readonly name: string;
+  readonly models: readonly LlmModelSpec[];
+  /** Equal keys mean the live handler can be reused across a reload (keys are hashed in). */
+  readonly key: string;
+}
+
+export type BackendSpec = HttpBackendSpec | LlmBackendSpec;
 
 export interface CorsSpec {
   readonly origins: readonly { readonly exact?: string; readonly any?: true; readonly suffix?: string; readonly scheme?: string }[];

@@ -36,6 +36,7 @@ export const DEFAULTS = Object.freeze({
   retries: 1,
   corsMethods: Object.freeze(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']),
   allowCredentials: false,
+  llmTimeout: '600s',
 } as const);
 
 const DURATION_PATTERN = '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$';
@@ -136,9 +137,31 @@ export const HttpBackend = Closed({
   retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 5, default: DEFAULTS.retries, description: 'Retries of a request that provably never reached the upstream (connection refused), for requests without a streamed body.' })),
 }, { description: 'A plain HTTP reverse proxy.' });
 
+/** Providers the llm backend speaks today; more (anthropic, gemini, vertex, bedrock, azure) come with issue 3. */
+export const LLM_PROVIDERS = ['openai', 'openai-compatible'] as const;
+
+export const LlmModel = Closed({
+  name: Type.String({ pattern: '^[^\\s]{1,256}$', 'x-expected': 'a model name of 1 to 256 characters without spaces', description: 'The name clients send in "model"; unique within the backend.' }),
+  provider: StringEnum(LLM_PROVIDERS, { description: 'Who serves the model: "openai" (api.openai.com) or "openai-compatible" (any server with the OpenAI API: vLLM, Ollama, Groq, …). anthropic, gemini, vertex, bedrock and azure are coming.' }),
+  model: Type.Optional(Type.String({ minLength: 1, description: 'The model name sent upstream, when it differs from `name`.' })),
+  apiKey: Type.Optional(Type.String({ minLength: 1, 'x-secret': true, description: 'The key sent upstream as "Authorization: Bearer …"; required for openai, optional for openai-compatible. Best given as ${VAR}. The client\'s own credentials are never forwarded.' })),
+  baseUrl: Type.Optional(Type.String({ pattern: '^https?://', 'x-expected': 'an http:// or https:// URL', description: 'The base URL the provider\'s own SDK uses, ending in /v1 for OpenAI-style APIs (e.g. http://localhost:11434/v1). Defaults to https://api.openai.com/v1 for openai; required for openai-compatible.' })),
+  headers: Type.Optional(Type.Record(
+    Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }),
+    Type.String({ description: 'A header value.' }),
+    { additionalProperties: false, 'x-key': 'a header name', description: 'Extra headers sent upstream with every request for this model.' },
+  )),
+  timeout: Type.Optional(duration('Time allowed until the upstream answers with response headers, and the longest pause between two chunks of its body. Slower → 504 (or an error event in a stream).', { default: DEFAULTS.llmTimeout })),
+}, { description: 'One model clients can call, and the provider that serves it.' });
+
+export const LlmBackend = Closed({
+  models: Type.Array(LlmModel, { minItems: 1, description: 'The models this backend serves; a request names one in "model".' }),
+}, { description: 'An LLM gateway: serves P/chat/completions, P/embeddings and P/models (OpenAI shapes) under the route prefix P, and forwards each request to the provider of the model it names.' });
+
 export const Backend = Closed({
   http: Type.Optional(HttpBackend),
-}, { minProperties: 1, maxProperties: 1, description: 'A backend: exactly one kind. (llm, mcp and a2a backends come with their own issues.)' });
+  llm: Type.Optional(LlmBackend),
+}, { minProperties: 1, maxProperties: 1, description: 'A backend: exactly one kind. (mcp and a2a backends come with their own issues.)' });
 
 export const CorsPolicy = Closed({
   allowOrigins: Type.Array(Type.String({ description: 'An origin.' }), { minItems: 1, description: 'Allowed origins: exact ("https://app.example.com"), "*", or "https://*.example.com" (any subdomain).' }),
@@ -189,6 +212,8 @@ export type ListenerConfig = Static<typeof Listener>;
 export type RouteConfig = Static<typeof Route>;
 export type BackendConfig = Static<typeof Backend>;
 export type HttpBackendConfig = Static<typeof HttpBackend>;
+export type LlmBackendConfig = Static<typeof LlmBackend>;
+export type LlmModelConfig = Static<typeof LlmModel>;
 export type PolicyConfig = Static<typeof Policy>;
 export type CorsPolicyConfig = Static<typeof CorsPolicy>;
 export type DurationValue = number | string;

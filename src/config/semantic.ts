@@ -39,6 +39,18 @@ export function semanticIssues(config: Config): SemanticIssue[] {
     });
   });
 
+  for (const [name, b] of Object.entries(config.backends ?? {})) {
+    const seen = new Map<string, number>();
+    b.llm?.models.forEach((m, i) => {
+      const path = ['backends', name, 'llm', 'models', i];
+      const dup = seen.get(m.name);
+      if (dup !== undefined) issues.push({ path: [...path, 'name'], message: `duplicate model name "${m.name}" (also models[${dup}])` });
+      else seen.set(m.name, i);
+      if (m.provider === 'openai-compatible' && m.baseUrl === undefined) issues.push({ path, message: 'an openai-compatible model needs a baseUrl (e.g. http://localhost:11434/v1)' });
+      if (m.provider === 'openai' && m.apiKey === undefined) issues.push({ path, message: 'an openai model needs an apiKey (best given from the environment)' });
+    });
+  }
+
   for (const [name, p] of Object.entries(config.policies ?? {})) {
     // Echoing any origin with credentials allowed would let every site act as the user.
     if (p.cors?.allowCredentials && p.cors.allowOrigins.includes('*')) {

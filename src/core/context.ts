@@ -24,6 +24,16 @@ export interface Identity {
   readonly metadata: Readonly<Record<string, unknown>>;
 }
 
+/** An LLM call, filled by the llm handler; tokens once the provider reported them. */
+export interface LlmCall {
+  /** The model name the client sent. */
+  model: string;
+  provider: string;
+  stream: boolean;
+  inputTokens: number | null;
+  outputTokens: number | null;
+}
+
 export class RequestContext {
   readonly id: string;
   readonly startedAt: number;
@@ -40,6 +50,8 @@ export class RequestContext {
   route: string | null = null;
   backend: string | null = null;
   identity: Identity | null = null;
+  /** Set by the llm handler once the model is known. */
+  llm: LlmCall | null = null;
   /** Turns errors into the route's protocol shape. */
   render: ErrorRenderer = renderJsonError;
   /** Headers filters add to whatever response goes out (CORS, rate-limit info). */

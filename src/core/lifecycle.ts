@@ -21,7 +21,7 @@ export const PHASES = [
   { name: 'authenticate', description: 'Authentication policies establish the caller (issue 4).', errors: [] },
   { name: 'rateLimit', description: 'Request rate limits (issue 4).', errors: [] },
   { name: 'authorize', description: 'CEL authorization rules on the request (issue 4).', errors: [] },
-  { name: 'handler', description: 'The backend\'s protocol handler forwards the request upstream and streams the answer back, with body limits and upstream timeouts.', errors: ['AE_BODY_TOO_LARGE', 'AE_REQUEST_TIMEOUT', 'AE_UPSTREAM_UNAVAILABLE', 'AE_UPSTREAM_TIMEOUT', 'AE_UPSTREAM_PROTOCOL', 'AE_UPSTREAM_STREAM_ABORTED', 'AE_INTERNAL'] },
+  { name: 'handler', description: 'The backend\'s protocol handler forwards the request upstream and streams the answer back, with body limits and upstream timeouts.', errors: ['AE_BAD_REQUEST', 'AE_MODEL_NOT_FOUND', 'AE_BODY_TOO_LARGE', 'AE_REQUEST_TIMEOUT', 'AE_UPSTREAM_UNAVAILABLE', 'AE_UPSTREAM_ERROR', 'AE_UPSTREAM_TIMEOUT', 'AE_UPSTREAM_PROTOCOL', 'AE_UPSTREAM_STREAM_ABORTED', 'AE_INTERNAL'] },
   { name: 'log', description: 'When the response ends (or the client leaves): access log line, metrics.', errors: [] },
 ] as const satisfies readonly PhaseSpec[];
 

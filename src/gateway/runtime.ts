@@ -5,6 +5,7 @@
 // routed just before a reload never meets a closed pool.
 import type { Duplex } from 'node:stream';
 import type { BackendSpec, PolicySpec, RouteSpec, RuntimeConfig } from '../config/index.js';
+import { LlmBackend } from '../llm/index.js';
 import { corsFilter, HttpBackend, orderFilters, type BackendHandler, type BodyLimits, type Filter, type ListenerRuntime, type ProxyObserver, type RequestContext } from '../core/index.js';
 
 export interface BuiltRuntime {
@@ -93,6 +94,7 @@ export function retiredBackends(previous: BuiltRuntime, next: BuiltRuntime): Liv
 function createBackend(spec: BackendSpec, observer: ProxyObserver): PooledHandler {
   switch (spec.kind) {
     case 'http': return new HttpBackend(spec, observer);
+    case 'llm': return new LlmBackend(spec, observer);
   }
 }
 

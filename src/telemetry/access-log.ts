@@ -19,6 +19,8 @@ export interface AccessRecord {
   client: string;
   error?: string;
   aborted?: boolean;
+  /** LLM calls only: the model the client asked for, its provider, and tokens when known. */
+  llm?: { model: string; provider: string; inputTokens: number | null; outputTokens: number | null };
 }
 
 export function accessRecord(ctx: RequestContext, status: number, durationMs: number): AccessRecord {
@@ -38,6 +40,8 @@ export function accessRecord(ctx: RequestContext, status: number, durationMs: nu
   };
   if (ctx.errorCode) r.error = ctx.errorCode;
   if (ctx.clientAborted) r.aborted = true;
+  const llm = ctx.llm;
+  if (llm !== null) r.llm = { model: llm.model, provider: llm.provider, inputTokens: llm.inputTokens, outputTokens: llm.outputTokens };
   return r;
 }
 
@@ -50,5 +54,5 @@ export function writeAccessLog(out: LogOutput, format: LogFormat, r: AccessRecor
     out.writeLine(`{"level":"info","time":"${r.time}","access":${JSON.stringify(r)},"msg":"request"}`);
     return;
   }
-  out.writeLine(`${r.time} ${r.method} ${r.path} ${r.status} ${r.durationMs}ms route=${r.route ?? '-'} backend=${r.backend ?? '-'} in=${r.bytesIn} out=${r.bytesOut} client=${r.client} id=${r.requestId}${r.error ? ` error=${r.error}` : ''}${r.aborted ? ' aborted' : ''}`);
+  out.writeLine(`${r.time} ${r.method} ${r.path} ${r.status} ${r.durationMs}ms route=${r.route ?? '-'} backend=${r.backend ?? '-'} in=${r.bytesIn} out=${r.bytesOut} client=${r.client} id=${r.requestId}${r.llm ? ` model=${r.llm.model} tokens=${r.llm.inputTokens ?? '-'}/${r.llm.outputTokens ?? '-'}` : ''}${r.error ? ` error=${r.error}` : ''}${r.aborted ? ' aborted' : ''}`);
 }

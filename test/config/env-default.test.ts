@@ -16,7 +16,9 @@ backends:
 test('unset variables take their defaults', () => {
   const rt = load(yaml, {});
   assert.equal(rt.listeners[0]!.host, '127.0.0.1');
-  assert.equal(rt.backends.get('app')!.origin, 'http://127.0.0.1:9');
+  const b = rt.backends.get('app')!;
+  assert.ok(b.kind === 'http');
+  assert.equal(b.origin, 'http://127.0.0.1:9');
 });
 
 test('empty variables take their defaults', () => {
@@ -28,6 +30,7 @@ test('set variables win over the default', () => {
   const rt = load(yaml, { HOST: '0.0.0.0', UPSTREAM: 'https://upstream.test:8443' });
   assert.equal(rt.listeners[0]!.host, '0.0.0.0');
   const b = rt.backends.get('app')!;
+  assert.ok(b.kind === 'http');
   assert.equal(b.origin, 'https://upstream.test:8443');
   assert.equal(b.basePath, '/base');
 });

@@ -1,0 +1,2 @@
+export { LlmBackend } from './backend.js';
+export { renderOpenAIError } from './openai-errors.js';

@@ -1,0 +1,33 @@
+// A client that aborts mid-stream makes the gateway abort the upstream request: the fake
+// upstream sees its response closed before it finished.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { accessLine, signal } from '../http/support.js';
+import { setup } from './support.js';
+
+test('client abort mid-stream closes the upstream request', { timeout: 30_000 }, async (t) => {
+  const { fake, gw, client } = await setup(t);
+  const upstreamClosed = signal('upstream request closed');
+  fake.on('/v1/chat/completions', (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: req.body.model, choices: [{ index: 0, delta: { role: 'assistant', content: 'first' }, finish_reason: null }] })}\n\n`);
+    // Never ends by itself.
+    res.on('close', () => { if (!res.writableFinished) upstreamClosed.resolve(); });
+  });
+  const ac = new AbortController();
+  const stream = await client.chat.completions.create(
+    { model: 'fast', messages: [{ role: 'user', content: 'hi' }], stream: true },
+    { signal: ac.signal, headers: { 'x-request-id': 'abort-1' } },
+  );
+  // The SDK ends the iteration quietly on its own abort (or throws an abort error).
+  await (async () => {
+    for await (const c of stream) {
+      assert.equal(c.choices[0]?.delta.content, 'first');
+      ac.abort();
+    }
+  })().catch((e: unknown) => { if (!(e instanceof Error) || !/abort/i.test(e.name + e.message)) throw e; });
+  await upstreamClosed.wait();
+  const line = await accessLine(gw, 'abort-1');
+  assert.equal(line.aborted, true);
+  assert.equal(line.llm.model, 'fast');
+});
