@@ -105,12 +105,14 @@ export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
 
 /** The base URL the OpenAI SDK uses by default. */
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+/** The base URL the Anthropic SDK uses by default (requests go to ${baseUrl}/v1/messages). */
+export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 
 function compileLlm(name: string, b: LlmBackendConfig, secrets: Set<string>, at: At, ms: Ms): LlmBackendSpec {
   const keyHash = createHash('sha256');
   const models = b.models.map((m, i): LlmModelSpec => {
     const path = ['backends', name, 'llm', 'models', i];
-    const raw = m.baseUrl ?? OPENAI_BASE_URL;
+    const raw = m.baseUrl ?? (m.provider === 'anthropic' ? ANTHROPIC_BASE_URL : OPENAI_BASE_URL);
     let u: URL | null = null;
     try {
       u = new URL(raw);

@@ -86,7 +86,7 @@ export interface HttpBackendSpec {
   readonly key: string;
 }
 
-export type LlmProvider = 'openai' | 'openai-compatible';
+export type LlmProvider = 'openai' | 'openai-compatible' | 'anthropic';
 
 export interface LlmModelSpec {
   /** What clients send in "model". */

@@ -137,15 +137,15 @@ export const HttpBackend = Closed({
   retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 5, default: DEFAULTS.retries, description: 'Retries of a request that provably never reached the upstream (connection refused), for requests without a streamed body.' })),
 }, { description: 'A plain HTTP reverse proxy.' });
 
-/** Providers the llm backend speaks today; more (anthropic, gemini, vertex, bedrock, azure) come with issue 3. */
-export const LLM_PROVIDERS = ['openai', 'openai-compatible'] as const;
+/** Providers the llm backend speaks today; more (gemini, vertex, bedrock, azure) come with issue 3. */
+export const LLM_PROVIDERS = ['openai', 'openai-compatible', 'anthropic'] as const;
 
 export const LlmModel = Closed({
   name: Type.String({ pattern: '^[^\\s]{1,256}$', 'x-expected': 'a model name of 1 to 256 characters without spaces', description: 'The name clients send in "model"; unique within the backend.' }),
-  provider: StringEnum(LLM_PROVIDERS, { description: 'Who serves the model: "openai" (api.openai.com) or "openai-compatible" (any server with the OpenAI API: vLLM, Ollama, Groq, …). anthropic, gemini, vertex, bedrock and azure are coming.' }),
+  provider: StringEnum(LLM_PROVIDERS, { description: 'Who serves the model: "openai" (api.openai.com), "openai-compatible" (any server with the OpenAI API: vLLM, Ollama, Groq, …) or "anthropic" (the Anthropic Messages API, translated from and to the OpenAI chat format). gemini, vertex, bedrock and azure are coming.' }),
   model: Type.Optional(Type.String({ minLength: 1, description: 'The model name sent upstream, when it differs from `name`.' })),
-  apiKey: Type.Optional(Type.String({ minLength: 1, 'x-secret': true, description: 'The key sent upstream as "Authorization: Bearer …"; required for openai, optional for openai-compatible. Best given as ${VAR}. The client\'s own credentials are never forwarded.' })),
-  baseUrl: Type.Optional(Type.String({ pattern: '^https?://', 'x-expected': 'an http:// or https:// URL', description: 'The base URL the provider\'s own SDK uses, ending in /v1 for OpenAI-style APIs (e.g. http://localhost:11434/v1). Defaults to https://api.openai.com/v1 for openai; required for openai-compatible.' })),
+  apiKey: Type.Optional(Type.String({ minLength: 1, 'x-secret': true, description: 'The key sent upstream as "Authorization: Bearer …" (as "x-api-key" for anthropic); required for openai and anthropic, optional for openai-compatible. Best given as ${VAR}. The client\'s own credentials are never forwarded.' })),
+  baseUrl: Type.Optional(Type.String({ pattern: '^https?://', 'x-expected': 'an http:// or https:// URL', description: 'The base URL the provider\'s own SDK uses, ending in /v1 for OpenAI-style APIs (e.g. http://localhost:11434/v1). Defaults to https://api.openai.com/v1 for openai and https://api.anthropic.com for anthropic; required for openai-compatible.' })),
   headers: Type.Optional(Type.Record(
     Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }),
     Type.String({ description: 'A header value.' }),

@@ -47,7 +47,7 @@ export function semanticIssues(config: Config): SemanticIssue[] {
       if (dup !== undefined) issues.push({ path: [...path, 'name'], message: `duplicate model name "${m.name}" (also models[${dup}])` });
       else seen.set(m.name, i);
       if (m.provider === 'openai-compatible' && m.baseUrl === undefined) issues.push({ path, message: 'an openai-compatible model needs a baseUrl (e.g. http://localhost:11434/v1)' });
-      if (m.provider === 'openai' && m.apiKey === undefined) issues.push({ path, message: 'an openai model needs an apiKey (best given from the environment)' });
+      if ((m.provider === 'openai' || m.provider === 'anthropic') && m.apiKey === undefined) issues.push({ path, message: `an ${m.provider} model needs an apiKey (best given from the environment)` });
     });
   }
 

@@ -2,7 +2,9 @@
 // P/models under the route prefix P. The request body is parsed once; only `model` (to the
 // upstream name) and, for streams, `stream_options` change, everything else is re-serialised
 // as the client sent it, so a provider's new field never needs us. The backend's key is
-// injected and the client's credentials never leave the gateway.
+// injected and the client's credentials never leave the gateway. Providers with their own
+// wire format (anthropic) go through providers/ instead: the request is translated, and so
+// is the answer, event by event for streams.
 //
 // Responses stream through with backpressure: SSE event by event (usage is read in
 // passing, see usage.ts), JSON as it comes with usage read from its tail. An upstream that
@@ -18,6 +20,7 @@ import {
 } from '../core/index.js';
 import { ClientGoneError, parseJsonObject, readBody } from './body.js';
 import { isObject, PASSED_STATUSES, renderOpenAIError, upstreamErrorBody, writeOpenAIStreamError } from './openai-errors.js';
+import { TRANSLATED_PROVIDERS, type ChatProvider, type ChatTranslation, type StreamTranslator, type UpstreamCall } from './providers/index.js';
 import { JsonUsageTail, OpenAIStreamUsage, type Usage } from './usage.js';
 
 type Endpoint = 'chat/completions' | 'embeddings';
@@ -33,6 +36,9 @@ const PASS_RESPONSE_HEADERS = ['content-type', 'content-length', 'content-encodi
 
 /** Largest upstream error body read (to re-shape it); the rest is discarded. */
 const MAX_ERROR_BODY = 64 * 1024;
+
+/** Largest translated (non-OpenAI) JSON answer read; it has to be parsed whole. */
+const MAX_TRANSLATED_JSON = 32 * 1024 * 1024;
 
 /** Longest model name echoed back in a not-found message. */
 const MAX_ECHOED_NAME = 256;
@@ -105,6 +111,8 @@ export class LlmBackend implements BackendHandler {
 
     const stream = endpoint === 'chat/completions' && body.stream === true;
     ctx.llm = { model: model.name, provider: model.provider, stream, inputTokens: null, outputTokens: null };
+    const provider = TRANSLATED_PROVIDERS[model.provider];
+    if (provider !== undefined) return this.#forwardTranslated(ctx, model, provider, body, endpoint, stream);
     body.model = model.upstreamModel;
     let clientWantsUsage = false;
     if (stream) {
@@ -113,7 +121,43 @@ export class LlmBackend implements BackendHandler {
       body.stream_options = isObject(so) ? { ...so, include_usage: true } : { include_usage: true };
     }
     const payload = JSON.stringify(body);
+    const sent = await this.#send(ctx, model, `${model.basePath}/${endpoint}${ctx.query}`, this.#requestHeaders(ctx, model, payload, null), payload);
+    if (sent === null) return;
+    try {
+      if (sent.res.statusCode >= 400) await this.#relayError(ctx, model, sent.res);
+      else await this.#relay(ctx, model, sent.res, stream ? new OpenAIStreamUsage(!clientWantsUsage) : null);
+    } finally {
+      sent.settle();
+    }
+  }
 
+  /** A provider with its own wire format (providers/): translate the request, then the answer. */
+  async #forwardTranslated(
+    ctx: RequestContext, model: LlmModelSpec, provider: ChatProvider, body: Record<string, unknown>, endpoint: Endpoint, stream: boolean,
+  ): Promise<void> {
+    if (endpoint !== 'chat/completions') {
+      throw new GatewayError('AE_BAD_REQUEST', { message: `The model "${model.name}" (provider ${model.provider}) does not serve ${endpoint}.` });
+    }
+    const includeUsage = stream && isObject(body.stream_options) && body.stream_options.include_usage === true;
+    const t = provider.chat(body, model, includeUsage);
+    const sent = await this.#send(ctx, model, t.call.path, this.#requestHeaders(ctx, model, t.call.body, t.call), t.call.body);
+    if (sent === null) return;
+    try {
+      if (sent.res.statusCode >= 400) await this.#relayError(ctx, model, sent.res);
+      else if (stream) await this.#relayTranslatedStream(ctx, model, sent.res, t.stream());
+      else await this.#relayTranslatedJson(ctx, model, sent.res, t);
+    } finally {
+      sent.settle();
+    }
+  }
+
+  /**
+   * Sends the request upstream; null when it failed because the client went away. A client
+   * that goes away before `settle` aborts the upstream request.
+   */
+  async #send(
+    ctx: RequestContext, model: LlmModelSpec, path: string, headers: Record<string, string | string[]>, payload: string,
+  ): Promise<{ res: Dispatcher.ResponseData; settle: () => void } | null> {
     const ac = new AbortController();
     let settled = false;
     ctx.onEnd(() => {
@@ -125,9 +169,9 @@ export class LlmBackend implements BackendHandler {
     let res: Dispatcher.ResponseData;
     try {
       res = await this.#pools.get(model.origin)!.dispatcher.request({
-        path: `${model.basePath}/${endpoint}${ctx.query}`,
+        path,
         method: 'POST',
-        headers: this.#requestHeaders(ctx, model, payload),
+        headers,
         body: payload,
         signal: ac.signal,
         headersTimeout: model.timeoutMs,
@@ -135,19 +179,14 @@ export class LlmBackend implements BackendHandler {
       });
     } catch (err) {
       settled = true;
-      if (ctx.clientAborted) return;
+      if (ctx.clientAborted) return null;
       throw this.#failure(err, false);
     }
     ctx.upstreamHeadersAt = performance.now();
-    try {
-      if (res.statusCode >= 400) await this.#relayError(ctx, model, res);
-      else await this.#relay(ctx, model, res, stream ? new OpenAIStreamUsage(!clientWantsUsage) : null);
-    } finally {
-      settled = true;
-    }
+    return { res, settle: () => { settled = true; } };
   }
 
-  #requestHeaders(ctx: RequestContext, model: LlmModelSpec, payload: string): Record<string, string | string[]> {
+  #requestHeaders(ctx: RequestContext, model: LlmModelSpec, payload: string, call: UpstreamCall | null): Record<string, string | string[]> {
     const h = upstreamRequestHeaders(ctx.req.headers, {
       clientAddress: ctx.clientAddress,
       proto: ctx.secure ? 'https' : 'http',
@@ -156,11 +195,15 @@ export class LlmBackend implements BackendHandler {
       upstreamHost: model.host,
     });
     for (const name of DROP_REQUEST_HEADERS) delete h[name];
+    if (call !== null) {
+      for (const name of call.dropHeaders) delete h[name];
+      Object.assign(h, call.headers);
+    }
     for (const [name, value] of Object.entries(model.headers)) h[name.toLowerCase()] = value;
     h['content-type'] = 'application/json';
     h['content-length'] = String(Buffer.byteLength(payload));
     h['accept-encoding'] = 'identity';
-    if (model.apiKey !== null) h.authorization = `Bearer ${model.apiKey.reveal()}`;
+    if (call === null && model.apiKey !== null) h.authorization = `Bearer ${model.apiKey.reveal()}`;
     return h;
   }
 
@@ -201,6 +244,80 @@ export class LlmBackend implements BackendHandler {
     const held = filter?.flush() ?? null;
     if (held !== null) ctx.bytesOut += held.length;
     res.end(held ?? undefined);
+  }
+
+  /** Translates a whole JSON answer (bounded: it has to be parsed whole). */
+  async #relayTranslatedJson(ctx: RequestContext, model: LlmModelSpec, up: Dispatcher.ResponseData, t: ChatTranslation): Promise<void> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of up.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > MAX_TRANSLATED_JSON) {
+          up.body.destroy();
+          throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: `answer of model ${model.name} too large to translate` });
+        }
+        chunks.push(chunk);
+      }
+    } catch (err) {
+      if (ctx.clientAborted) return;
+      throw this.#failure(err, false);
+    }
+    if (ctx.clientAborted || ctx.res.destroyed) return;
+    const { body, usage } = t.json(Buffer.concat(chunks).toString('utf8'));
+    account(ctx, usage);
+    const out = responseHeaders(ctx, model, up.headers);
+    delete out['content-encoding'];
+    out['content-type'] = 'application/json';
+    out['content-length'] = String(Buffer.byteLength(body));
+    ctx.res.writeHead(200, out);
+    ctx.bytesOut += Buffer.byteLength(body);
+    ctx.res.end(body);
+  }
+
+  /** Translates a streamed answer event by event, with backpressure; one terminal event. */
+  async #relayTranslatedStream(ctx: RequestContext, model: LlmModelSpec, up: Dispatcher.ResponseData, tr: StreamTranslator): Promise<void> {
+    const out = responseHeaders(ctx, model, up.headers);
+    delete out['content-length'];
+    delete out['content-encoding'];
+    out['content-type'] = 'text/event-stream; charset=utf-8';
+    out['cache-control'] = 'no-cache';
+    const res = ctx.res;
+    res.writeHead(200, out);
+    res.flushHeaders();
+    try {
+      // The loop runs to the upstream's end even after the terminal event, so the connection is reused.
+      for await (const chunk of up.body as AsyncIterable<Buffer>) {
+        if (res.destroyed) break;
+        const text = tr.push(chunk);
+        if (text === '') continue;
+        // Accounted as it goes: a client that goes away is logged as soon as it has gone.
+        account(ctx, tr.usage);
+        ctx.bytesOut += Buffer.byteLength(text);
+        if (!res.write(text)) await drained(res);
+      }
+    } catch (err) {
+      account(ctx, tr.usage);
+      if (ctx.clientAborted || res.destroyed) return;
+      const e = this.#failure(err, true);
+      ctx.errorCode = e.code;
+      if (!tr.finished) writeOpenAIStreamError(res, e);
+      else res.end();
+      return;
+    }
+    account(ctx, tr.usage);
+    if (res.destroyed) return;
+    if (tr.failed) {
+      ctx.errorCode = 'AE_UPSTREAM_ERROR';
+      this.#observer.upstreamError(this.spec.name, 'AE_UPSTREAM_ERROR');
+    } else if (!tr.finished) {
+      const e = new GatewayError('AE_UPSTREAM_STREAM_ABORTED', { detail: `stream of model ${model.name} ended before its last event` });
+      this.#observer.upstreamError(this.spec.name, e.code);
+      ctx.errorCode = e.code;
+      writeOpenAIStreamError(res, e);
+      return;
+    }
+    res.end();
   }
 
   /** Re-shapes an upstream error answer (see openai-errors.ts). */

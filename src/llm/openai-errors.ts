@@ -60,7 +60,7 @@ export function upstreamErrorBody(status: number, raw: string, model: LlmModelSp
   } catch {
     // Not JSON (an HTML page from a proxy): the status alone speaks.
   }
-  const str = (v: unknown) => (typeof v === 'string' ? scrub(v.slice(0, MAX_MESSAGE), model) : null);
+  const str = (v: unknown) => (typeof v === 'string' ? scrubUpstreamText(v.slice(0, MAX_MESSAGE), model) : null);
   const message = str(upstream?.message) ?? `The upstream provider answered ${status}.`;
   return JSON.stringify({
     error: {
@@ -73,7 +73,7 @@ export function upstreamErrorBody(status: number, raw: string, model: LlmModelSp
 }
 
 /** Removes the backend's key, the upstream's address and anything shaped like an API key. */
-function scrub(text: string, model: LlmModelSpec): string {
+export function scrubUpstreamText(text: string, model: LlmModelSpec): string {
   let out = text;
   const key = model.apiKey?.reveal();
   for (const s of [key, model.origin, model.host]) if (s && s.length >= 4 && out.includes(s)) out = out.split(s).join('[redacted]');

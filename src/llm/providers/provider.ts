@@ -1,0 +1,53 @@
+// The seam between the OpenAI front and a provider that speaks another wire format. A
+// provider turns one parsed OpenAI chat request into the upstream request, and gives back a
+// translation for the answer: a whole JSON body, or a stream translator fed upstream bytes
+// as they arrive. Providers that speak OpenAI themselves (openai, openai-compatible) do not
+// use this seam: their bodies pass through byte for byte (backend.ts), which keeps that
+// path as fast as a plain proxy.
+import type { LlmModelSpec } from '../../config/index.js';
+import type { Usage } from '../usage.js';
+
+/** The request to send upstream; the backend adds the common headers (content-type, length, forwarding). */
+export interface UpstreamCall {
+  /** Path under the model's origin, including its base path. */
+  readonly path: string;
+  /** Provider headers (auth, version), set after the client's were filtered. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Client request headers never sent to this provider, beyond the common ones. */
+  readonly dropHeaders: readonly string[];
+  readonly body: string;
+}
+
+/** A translated OpenAI answer. */
+export interface TranslatedJson {
+  readonly body: string;
+  readonly usage: Usage | null;
+}
+
+/** Turns upstream stream bytes into OpenAI `chat.completion.chunk` events. */
+export interface StreamTranslator {
+  /** Takes an upstream chunk (any boundary); returns the OpenAI SSE text to send (maybe ''). */
+  push(chunk: Buffer): string;
+  /** True once a terminal event (the `[DONE]` line or an error event) was produced. */
+  readonly finished: boolean;
+  /** True when the terminal event was the upstream's error, translated. */
+  readonly failed: boolean;
+  /** Usage seen so far (partial when the stream was cut). */
+  readonly usage: Usage | null;
+}
+
+export interface ChatTranslation {
+  readonly call: UpstreamCall;
+  /** Translates a whole successful JSON answer. */
+  json(raw: string): TranslatedJson;
+  /** A translator for a successful streamed answer. */
+  stream(): StreamTranslator;
+}
+
+export interface ChatProvider {
+  /**
+   * Translates an OpenAI chat request. Throws a GatewayError (400 naming the field) for a
+   * feature the provider cannot express.
+   */
+  chat(body: Record<string, unknown>, model: LlmModelSpec, includeUsage: boolean): ChatTranslation;
+}
