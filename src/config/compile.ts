@@ -6,10 +6,11 @@ import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, fileErrorText, formatPath, type ConfigIssue } from './errors.js';
 import type { LoadedConfig } from './load.js';
-import type { BackendSpec, CorsSpec, LlmBackendSpec, LlmModelSpec, GatewaySpec, HeaderCondition, HostPattern, ListenerLimits, ListenerSpec, PolicySpec, RouteSpec, RuntimeConfig } from './model.js';
-import { DEFAULTS, type Config, type CorsPolicyConfig, type DurationValue, type ListenerConfig, type LlmBackendConfig } from './schema.js';
+import type { AwsModelSpec, BackendSpec, CorsSpec, LlmBackendSpec, LlmModelSpec, GatewaySpec, HeaderCondition, HostPattern, ListenerLimits, ListenerSpec, PolicySpec, RouteSpec, RuntimeConfig } from './model.js';
+import { DEFAULTS, type Config, type CorsPolicyConfig, type DurationValue, type ListenerConfig, type LlmBackendConfig, type LlmModelConfig } from './schema.js';
 import { MIN_SECRET_LENGTH, Secret } from './secret.js';
 import { byteSize, durationMs } from './units.js';
+import { awsConfigFromEnv } from '../llm/providers/aws-sigv4.js';
 
 export const LIMIT_DEFAULTS: ListenerLimits = Object.freeze({
   maxHeaderBytes: DEFAULTS.maxHeaderBytes,
@@ -78,7 +79,7 @@ export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
       spec.key = JSON.stringify(spec);
       backends.set(name, Object.freeze(spec));
     } else if (b.llm) {
-      backends.set(name, compileLlm(name, b.llm, secrets, at, ms));
+      backends.set(name, compileLlm(name, b.llm, secrets, at, ms, loaded.env ?? {}));
     }
   }
 
@@ -107,12 +108,20 @@ export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 /** The base URL the Anthropic SDK uses by default (requests go to ${baseUrl}/v1/messages). */
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+/** The Gemini API's base URL (requests go to ${baseUrl}/v1beta/models/{model}:generateContent). */
+export const GEMINI_BASE_URL = 'https://generativelanguage.googleapis.com';
 
-function compileLlm(name: string, b: LlmBackendConfig, secrets: Set<string>, at: At, ms: Ms): LlmBackendSpec {
+function compileLlm(name: string, b: LlmBackendConfig, secrets: Set<string>, at: At, ms: Ms, env: Env): LlmBackendSpec {
   const keyHash = createHash('sha256');
   const models = b.models.map((m, i): LlmModelSpec => {
     const path = ['backends', name, 'llm', 'models', i];
-    const raw = m.baseUrl ?? (m.provider === 'anthropic' ? ANTHROPIC_BASE_URL : OPENAI_BASE_URL);
+    const aws = m.provider === 'bedrock' ? compileAws(m, path, env, at) : undefined;
+    if (aws !== undefined) {
+      for (const s of [aws.secretAccessKey.reveal(), aws.sessionToken?.reveal()]) if (s !== undefined) secrets.add(s);
+      keyHash.update(m.name).update('\0').update(aws.accessKeyId).update('\0').update(aws.secretAccessKey.reveal()).update('\0').update(aws.sessionToken?.reveal() ?? '').update('\0');
+    }
+    const bedrockUrl = aws !== undefined ? `https://bedrock-runtime.${aws.region}.amazonaws.com` : undefined;
+    const raw = m.baseUrl ?? bedrockUrl ?? (m.provider === 'anthropic' ? ANTHROPIC_BASE_URL : m.provider === 'gemini' ? GEMINI_BASE_URL : OPENAI_BASE_URL);
     let u: URL | null = null;
     try {
       u = new URL(raw);
@@ -135,6 +144,7 @@ function compileLlm(name: string, b: LlmBackendConfig, secrets: Set<string>, at:
       apiKey: m.apiKey === undefined ? null : new Secret(m.apiKey),
       headers: { ...m.headers },
       timeoutMs: ms([...path, 'timeout'], m.timeout, durationMs(DEFAULTS.llmTimeout, 0)),
+      ...(aws !== undefined ? { aws } : {}),
     };
   });
   // Secret serialises as [redacted]: the key hash makes a changed apiKey a changed backend.
@@ -143,6 +153,28 @@ function compileLlm(name: string, b: LlmBackendConfig, secrets: Set<string>, at:
 }
 
 type Ms = (path: (string | number)[], v: DurationValue | undefined, fallback: number) => number;
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * A bedrock model's region and credentials: from the model, else from the standard AWS
+ * environment variables at load (awsConfigFromEnv). Either missing is a config error.
+ */
+function compileAws(m: LlmModelConfig, path: (string | number)[], env: Env, at: At): AwsModelSpec {
+  const fromEnv = awsConfigFromEnv(env);
+  const region = m.region ?? fromEnv.region ?? '';
+  if (region === '') at(path, 'a bedrock model needs a region: set "region" (e.g. us-east-1) or AWS_REGION / AWS_DEFAULT_REGION in the environment');
+  else if (!/^[a-z0-9-]{1,64}$/.test(region)) at(path, 'AWS_REGION / AWS_DEFAULT_REGION in the environment is not a region name (e.g. us-east-1)');
+  const c = m.aws ?? fromEnv.credentials;
+  if (c === undefined) {
+    at(path, 'a bedrock model needs AWS credentials: set "aws: { accessKeyId, secretAccessKey }" or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment');
+  }
+  return {
+    region: region === '' ? 'invalid' : region,
+    accessKeyId: c?.accessKeyId ?? '',
+    secretAccessKey: new Secret(c?.secretAccessKey ?? ''),
+    sessionToken: c?.sessionToken !== undefined ? new Secret(c.sessionToken) : null,
+  };
+}
 
 /** Converts a duration, reporting one that Node's timers cannot hold. */
 function durationChecker(at: At): Ms {

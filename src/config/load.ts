@@ -37,6 +37,8 @@ export interface LoadedConfig {
    * values (an upstream URL, a port) stay visible in /config so operators can read it.
    */
   secretEnvValues: ReadonlySet<string>;
+  /** The environment the file was loaded with (bedrock reads AWS_* credentials and region from it). */
+  env?: Env;
 }
 
 const SECRET_ENV_NAME = /KEY|TOKEN|SECRET|PASS|CREDENTIAL|AUTH|PRIVATE|SESSION|COOKIE/i;
@@ -93,7 +95,7 @@ export function loadConfigText(text: string, file: string, env: Env = process.en
   const semantic = semanticIssues(config).map((s) => ({ path: formatPath(s.path), ...positionOf(s.path), message: s.message }));
   if (semantic.length > 0) throw new ConfigError(file, byPosition(semantic), envValues);
 
-  return { config, file, baseDir: resolve(file, '..'), text, positionOf: (p) => positionOf(p), envValues, secretEnvValues };
+  return { config, file, baseDir: resolve(file, '..'), text, positionOf: (p) => positionOf(p), envValues, secretEnvValues, env };
 }
 
 // `$$` is a literal `$`; `${NAME}` and `${NAME:-default}` are references; any other `${`

@@ -86,7 +86,7 @@ export interface HttpBackendSpec {
   readonly key: string;
 }
 
-export type LlmProvider = 'openai' | 'openai-compatible' | 'anthropic';
+export type LlmProvider = 'openai' | 'openai-compatible' | 'anthropic' | 'gemini' | 'bedrock';
 
 export interface LlmModelSpec {
   /** What clients send in "model". */
@@ -102,6 +102,15 @@ export interface LlmModelSpec {
   readonly apiKey: Secret | null;
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /** bedrock only: the region and the credentials requests are signed with (from config or the env at load). */
+  readonly aws?: AwsModelSpec;
+}
+
+export interface AwsModelSpec {
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: Secret;
+  readonly sessionToken: Secret | null;
 }
 
 export interface LlmBackendSpec {

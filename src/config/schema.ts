@@ -138,19 +138,25 @@ export const HttpBackend = Closed({
 }, { description: 'A plain HTTP reverse proxy.' });
 
 /** Providers the llm backend speaks today; more (gemini, vertex, bedrock, azure) come with issue 3. */
-export const LLM_PROVIDERS = ['openai', 'openai-compatible', 'anthropic'] as const;
+export const LLM_PROVIDERS = ['openai', 'openai-compatible', 'anthropic', 'gemini', 'bedrock'] as const;
 
 export const LlmModel = Closed({
   name: Type.String({ pattern: '^[^\\s]{1,256}$', 'x-expected': 'a model name of 1 to 256 characters without spaces', description: 'The name clients send in "model"; unique within the backend.' }),
-  provider: StringEnum(LLM_PROVIDERS, { description: 'Who serves the model: "openai" (api.openai.com), "openai-compatible" (any server with the OpenAI API: vLLM, Ollama, Groq, …) or "anthropic" (the Anthropic Messages API, translated from and to the OpenAI chat format). gemini, vertex, bedrock and azure are coming.' }),
+  provider: StringEnum(LLM_PROVIDERS, { description: 'Who serves the model: "openai" (api.openai.com), "openai-compatible" (any server with the OpenAI API: vLLM, Ollama, Groq, …) or "anthropic" (the Anthropic Messages API, translated from and to the OpenAI chat format); "gemini" (the Google AI Gemini API, generateContent, translated likewise). "bedrock" (Amazon Bedrock Converse / ConverseStream, SigV4-signed with `aws` or the AWS_* environment, translated likewise). vertex and azure are coming.' }),
   model: Type.Optional(Type.String({ minLength: 1, description: 'The model name sent upstream, when it differs from `name`.' })),
-  apiKey: Type.Optional(Type.String({ minLength: 1, 'x-secret': true, description: 'The key sent upstream as "Authorization: Bearer …" (as "x-api-key" for anthropic); required for openai and anthropic, optional for openai-compatible. Best given as ${VAR}. The client\'s own credentials are never forwarded.' })),
-  baseUrl: Type.Optional(Type.String({ pattern: '^https?://', 'x-expected': 'an http:// or https:// URL', description: 'The base URL the provider\'s own SDK uses, ending in /v1 for OpenAI-style APIs (e.g. http://localhost:11434/v1). Defaults to https://api.openai.com/v1 for openai and https://api.anthropic.com for anthropic; required for openai-compatible.' })),
+  apiKey: Type.Optional(Type.String({ minLength: 1, 'x-secret': true, description: 'The key sent upstream as "Authorization: Bearer …" (as "x-api-key" for anthropic, "x-goog-api-key" for gemini); required for openai, anthropic and gemini, optional for openai-compatible; not allowed for bedrock (requests are signed with AWS credentials instead). Best given as ${VAR}. The client\'s own credentials are never forwarded.' })),
+  baseUrl: Type.Optional(Type.String({ pattern: '^https?://', 'x-expected': 'an http:// or https:// URL', description: 'The base URL the provider\'s own SDK uses, ending in /v1 for OpenAI-style APIs (e.g. http://localhost:11434/v1). Defaults to https://api.openai.com/v1 for openai, https://api.anthropic.com for anthropic and https://generativelanguage.googleapis.com for gemini; required for openai-compatible.' })),
   headers: Type.Optional(Type.Record(
     Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }),
     Type.String({ description: 'A header value.' }),
     { additionalProperties: false, 'x-key': 'a header name', description: 'Extra headers sent upstream with every request for this model.' },
   )),
+  region: Type.Optional(Type.String({ pattern: '^[a-z0-9-]{1,64}$', 'x-expected': 'an AWS region such as us-east-1', description: 'bedrock only: the AWS region (e.g. us-east-1), used for the default baseUrl and for signing. Defaults to AWS_REGION, then AWS_DEFAULT_REGION, from the environment at load.' })),
+  aws: Type.Optional(Closed({
+    accessKeyId: Type.String({ minLength: 1, description: 'The AWS access key id (AKIA… or ASIA…).' }),
+    secretAccessKey: Type.String({ minLength: 1, 'x-secret': true, description: 'The AWS secret access key. Best given as ${VAR}.' }),
+    sessionToken: Type.Optional(Type.String({ minLength: 1, 'x-secret': true, description: 'The session token of temporary credentials (STS). Best given as ${VAR}.' })),
+  }, { description: 'bedrock only: the AWS credentials requests are signed with (SigV4). Without it, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN are read from the environment at load.' })),
   timeout: Type.Optional(duration('Time allowed until the upstream answers with response headers, and the longest pause between two chunks of its body. Slower → 504 (or an error event in a stream).', { default: DEFAULTS.llmTimeout })),
 }, { description: 'One model clients can call, and the provider that serves it.' });
 

@@ -46,8 +46,18 @@ export function semanticIssues(config: Config): SemanticIssue[] {
       const dup = seen.get(m.name);
       if (dup !== undefined) issues.push({ path: [...path, 'name'], message: `duplicate model name "${m.name}" (also models[${dup}])` });
       else seen.set(m.name, i);
+      if (m.provider === 'bedrock' && m.apiKey !== undefined) issues.push({ path: [...path, 'apiKey'], message: 'a bedrock model does not use apiKey: requests are signed with AWS credentials (aws: { accessKeyId, secretAccessKey } or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the environment)' });
+      if (m.provider !== 'bedrock' && m.region !== undefined) issues.push({ path: [...path, 'region'], message: `region is only for bedrock models, not ${m.provider}` });
+      if (m.provider !== 'bedrock' && m.aws !== undefined) issues.push({ path: [...path, 'aws'], message: `aws credentials are only for bedrock models, not ${m.provider}` });
       if (m.provider === 'openai-compatible' && m.baseUrl === undefined) issues.push({ path, message: 'an openai-compatible model needs a baseUrl (e.g. http://localhost:11434/v1)' });
       if ((m.provider === 'openai' || m.provider === 'anthropic') && m.apiKey === undefined) issues.push({ path, message: `an ${m.provider} model needs an apiKey (best given from the environment)` });
+      if (m.provider === 'gemini' && m.apiKey === undefined) issues.push({ path, message: 'a gemini model needs an apiKey (a Google AI Studio key, sent as x-goog-api-key; best given from the environment)' });
+      if (m.provider === 'gemini' && !/^(models\/)?[A-Za-z0-9][A-Za-z0-9._-]*$/.test(m.model ?? m.name)) {
+        issues.push({ path: [...path, m.model === undefined ? 'name' : 'model'], message: `"${m.model ?? m.name}" is not a gemini model id (e.g. gemini-2.0-flash); set "model" to the upstream id` });
+      }
+      if (m.provider === 'gemini' && m.baseUrl !== undefined && /\/v1(beta|alpha)?\/?$/.test(m.baseUrl)) {
+        issues.push({ path: [...path, 'baseUrl'], message: 'a gemini baseUrl is the API root without the version (e.g. https://generativelanguage.googleapis.com); /v1beta/models/… is added' });
+      }
     });
   }
 

@@ -22,6 +22,8 @@ import { ClientGoneError, parseJsonObject, readBody } from './body.js';
 import { isObject, PASSED_STATUSES, renderOpenAIError, upstreamErrorBody, writeOpenAIStreamError } from './openai-errors.js';
 import { TRANSLATED_PROVIDERS, type ChatProvider, type ChatTranslation, type StreamTranslator, type UpstreamCall } from './providers/index.js';
 import { JsonUsageTail, OpenAIStreamUsage, type Usage } from './usage.js';
+import { renderAnthropicError } from './anthropic-errors.js';
+import { serveMessages, type MessagesIo } from './messages.js';
 
 type Endpoint = 'chat/completions' | 'embeddings';
 
@@ -77,11 +79,16 @@ export class LlmBackend implements BackendHandler {
     if (ctx.method === 'POST') {
       if (sub === '/chat/completions') return this.#forward(ctx, limits, 'chat/completions');
       if (sub === '/embeddings') return this.#forward(ctx, limits, 'embeddings');
+      // The Anthropic front (messages.ts): its errors in Anthropic shape.
+      if (sub === '/messages' || sub === '/messages/count_tokens') {
+        ctx.render = renderAnthropicError;
+        return this.#messages(ctx, limits, sub === '/messages/count_tokens');
+      }
     } else if (ctx.method === 'GET') {
       if (sub === '/models') return this.#listModels(ctx);
       if (sub.startsWith('/models/')) return this.#getModel(ctx, sub.slice('/models/'.length));
     }
-    throw new GatewayError('AE_ROUTE_NOT_FOUND', { message: 'This LLM route serves POST chat/completions, POST embeddings and GET models.' });
+    throw new GatewayError('AE_ROUTE_NOT_FOUND', { message: 'This LLM route serves POST chat/completions, POST embeddings, POST messages, POST messages/count_tokens and GET models.' });
   }
 
   #listModels(ctx: RequestContext): void {
@@ -94,6 +101,29 @@ export class LlmBackend implements BackendHandler {
     const m = this.#byName.get(id);
     if (m === undefined) throw modelNotFound(id);
     sendJson(ctx, 200, modelObject(m));
+  }
+
+  /** P/messages and P/messages/count_tokens: the Anthropic front (messages.ts) on this backend's upstreams. */
+  async #messages(ctx: RequestContext, limits: BodyLimits, countTokens: boolean): Promise<void> {
+    let raw: Buffer;
+    try {
+      raw = await readBody(ctx, limits);
+    } catch (err) {
+      if (err instanceof ClientGoneError) return;
+      throw err;
+    }
+    const body = parseJsonObject(raw);
+    if (typeof body.model !== 'string') throw new GatewayError('AE_BAD_REQUEST', { message: 'The request must name a model in "model".' });
+    const model = this.#byName.get(body.model);
+    if (model === undefined) throw modelNotFound(body.model);
+    const io: MessagesIo = {
+      send: (c, m, path, headers, payload) => this.#send(c, m, path, headers, payload),
+      headers: (c, m, payload, call) => this.#requestHeaders(c, m, payload, call),
+      failure: (err, started) => this.#failure(err, started),
+      upstreamError: (code) => { this.#observer.upstreamError(this.spec.name, code); },
+      responseHeaders,
+    };
+    return serveMessages(io, ctx, model, body, countTokens);
   }
 
   async #forward(ctx: RequestContext, limits: BodyLimits, endpoint: Endpoint): Promise<void> {
@@ -143,7 +173,7 @@ export class LlmBackend implements BackendHandler {
     const sent = await this.#send(ctx, model, t.call.path, this.#requestHeaders(ctx, model, t.call.body, t.call), t.call.body);
     if (sent === null) return;
     try {
-      if (sent.res.statusCode >= 400) await this.#relayError(ctx, model, sent.res);
+      if (sent.res.statusCode >= 400) await this.#relayError(ctx, model, sent.res, t);
       else if (stream) await this.#relayTranslatedStream(ctx, model, sent.res, t.stream());
       else await this.#relayTranslatedJson(ctx, model, sent.res, t);
     } finally {
@@ -321,7 +351,7 @@ export class LlmBackend implements BackendHandler {
   }
 
   /** Re-shapes an upstream error answer (see openai-errors.ts). */
-  async #relayError(ctx: RequestContext, model: LlmModelSpec, up: Dispatcher.ResponseData): Promise<void> {
+  async #relayError(ctx: RequestContext, model: LlmModelSpec, up: Dispatcher.ResponseData, t?: ChatTranslation): Promise<void> {
     const status = up.statusCode;
     let text = '';
     try {
@@ -342,7 +372,7 @@ export class LlmBackend implements BackendHandler {
       throw new GatewayError('AE_UPSTREAM_ERROR', { detail: `upstream answered ${status} for model ${model.name}` });
     }
     const out = responseHeaders(ctx, model, up.headers);
-    const body = upstreamErrorBody(status, text, model);
+    const body = t?.errorBody?.(status, text, up.headers) ?? upstreamErrorBody(status, text, model);
     out['content-type'] = 'application/json';
     out['content-length'] = String(Buffer.byteLength(body));
     delete out['content-encoding'];

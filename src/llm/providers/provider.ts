@@ -42,6 +42,11 @@ export interface ChatTranslation {
   json(raw: string): TranslatedJson;
   /** A translator for a successful streamed answer. */
   stream(): StreamTranslator;
+  /**
+   * Rebuilds an upstream error answer (status ≥ 400, passed statuses only) as an OpenAI error
+   * body, for providers whose errors are not `{"error":{…}}` (bedrock). Default: upstreamErrorBody.
+   */
+  errorBody?(status: number, raw: string, headers: Readonly<Record<string, string | string[] | undefined>>): string;
 }
 
 export interface ChatProvider {
