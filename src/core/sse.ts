@@ -26,6 +26,37 @@ export function sseEventEnd(buf: Buffer): number {
   return end;
 }
 
+const EVENT_SPLIT = /\r\n\r\n|\n\n|\r\r/;
+
+/**
+ * Splits an SSE byte stream into whole events, whatever the chunk boundaries. An
+ * unfinished event is held back, up to `limit` bytes; past that `overflow()` is thrown
+ * (a provider sending a megabyte-long line is broken, and memory stays bounded).
+ */
+export class SseEventReader {
+  #held: Buffer | null = null;
+  readonly #limit: number;
+  readonly #overflow: () => Error;
+
+  constructor(limit: number, overflow: () => Error) {
+    this.#limit = limit;
+    this.#overflow = overflow;
+  }
+
+  /** The complete events this chunk finishes, as text (the last may be empty). */
+  push(chunk: Buffer): string[] {
+    let buf = this.#held === null ? chunk : Buffer.concat([this.#held, chunk]);
+    this.#held = null;
+    const end = sseEventEnd(buf);
+    if (end < buf.length) {
+      if (buf.length - end > this.#limit) throw this.#overflow();
+      this.#held = buf.subarray(end);
+      buf = buf.subarray(0, end);
+    }
+    return buf.length === 0 ? [] : buf.toString('utf8').split(EVENT_SPLIT);
+  }
+}
+
 /** Ends an SSE response with one `event: error` carrying the public error as JSON. */
 export function writeSseError(res: ServerResponse, err: GatewayError, requestId: string): void {
   if (res.destroyed || res.writableEnded) return;

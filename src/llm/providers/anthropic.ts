@@ -5,7 +5,7 @@
 // dropped silently (the table is in src/llm/README.md). The stream is translated event by
 // event as it arrives; only an unfinished event is held back.
 import type { LlmModelSpec } from '../../config/index.js';
-import { GatewayError, sseEventEnd } from '../../core/index.js';
+import { GatewayError, SseEventReader } from '../../core/index.js';
 import { isObject, scrubUpstreamText } from '../openai-errors.js';
 import type { Usage } from '../usage.js';
 import type { ChatProvider, ChatTranslation, StreamTranslator, TranslatedJson } from './provider.js';
@@ -17,7 +17,6 @@ export const DEFAULT_MAX_TOKENS = 4096;
 const MAX_JSON_ANSWER = 32 * 1024 * 1024;
 /** An unfinished upstream event longer than this ends the stream as a protocol error. */
 const HOLD_LIMIT = 1024 * 1024;
-const EVENT_SPLIT = /\r\n\r\n|\n\n|\r\r/;
 
 type Json = Record<string, unknown>;
 
@@ -281,7 +280,7 @@ export class AnthropicStreamTranslator implements StreamTranslator {
   readonly #includeUsage: boolean;
   readonly #created = Math.floor(Date.now() / 1000);
   #id = 'msg';
-  #held: Buffer | null = null;
+  readonly #reader = new SseEventReader(HOLD_LIMIT, () => new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'anthropic stream event too large' }));
   #finish: string | null = null;
   #started = false;
   readonly #usage: AnthropicUsage = { input: 0, cacheRead: 0, cacheCreation: 0, output: 0 };
@@ -298,17 +297,8 @@ export class AnthropicStreamTranslator implements StreamTranslator {
 
   push(chunk: Buffer): string {
     if (this.finished) return '';
-    let buf = this.#held === null ? chunk : Buffer.concat([this.#held, chunk]);
-    this.#held = null;
-    const end = sseEventEnd(buf);
-    if (end < buf.length) {
-      if (buf.length - end > HOLD_LIMIT) throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'anthropic stream event too large' });
-      this.#held = buf.subarray(end);
-      buf = buf.subarray(0, end);
-    }
-    if (buf.length === 0) return '';
     let out = '';
-    for (const ev of buf.toString('utf8').split(EVENT_SPLIT)) {
+    for (const ev of this.#reader.push(chunk)) {
       if (this.finished) break;
       out += this.#event(ev);
     }

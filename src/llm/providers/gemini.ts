@@ -6,7 +6,7 @@
 // of chat.completion.chunk events. Every request field is translated, accepted as a no-op,
 // or refused with a 400 naming it (the table is in src/llm/README.md).
 import type { LlmModelSpec } from '../../config/index.js';
-import { GatewayError, sseEventEnd } from '../../core/index.js';
+import { GatewayError, SseEventReader } from '../../core/index.js';
 import { isObject, scrubUpstreamText } from '../openai-errors.js';
 import type { Usage } from '../usage.js';
 import type { ChatProvider, ChatTranslation, StreamTranslator, TranslatedJson } from './provider.js';
@@ -15,7 +15,6 @@ import type { ChatProvider, ChatTranslation, StreamTranslator, TranslatedJson } 
 const MAX_JSON_ANSWER = 32 * 1024 * 1024;
 /** An unfinished upstream event longer than this ends the stream as a protocol error. */
 const HOLD_LIMIT = 4 * 1024 * 1024;
-const EVENT_SPLIT = /\r\n\r\n|\n\n|\r\r/;
 
 type Json = Record<string, unknown>;
 
@@ -359,7 +358,7 @@ export class GeminiStreamTranslator implements StreamTranslator {
   readonly #includeUsage: boolean;
   readonly #created = Math.floor(Date.now() / 1000);
   #id = 'gemini';
-  #held: Buffer | null = null;
+  readonly #reader = new SseEventReader(HOLD_LIMIT, () => new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'gemini stream event too large' }));
   #started = false;
   #calls = 0;
   readonly #usage = newUsage();
@@ -374,17 +373,8 @@ export class GeminiStreamTranslator implements StreamTranslator {
 
   push(chunk: Buffer): string {
     if (this.finished) return '';
-    let buf = this.#held === null ? chunk : Buffer.concat([this.#held, chunk]);
-    this.#held = null;
-    const end = sseEventEnd(buf);
-    if (end < buf.length) {
-      if (buf.length - end > HOLD_LIMIT) throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'gemini stream event too large' });
-      this.#held = buf.subarray(end);
-      buf = buf.subarray(0, end);
-    }
-    if (buf.length === 0) return '';
     let out = '';
-    for (const ev of buf.toString('utf8').split(EVENT_SPLIT)) {
+    for (const ev of this.#reader.push(chunk)) {
       if (this.finished) break;
       out += this.#event(ev);
     }
