@@ -6,6 +6,7 @@
 // event as it arrives; only an unfinished event is held back.
 import type { LlmModelSpec } from '../../config/index.js';
 import { GatewayError, SseEventReader } from '../../core/index.js';
+import { bad, textsOf, unsupportedBy } from './request-parts.js';
 import { isObject, scrubUpstreamText } from '../openai-errors.js';
 import type { Usage } from '../usage.js';
 import type { ChatProvider, ChatTranslation, StreamTranslator, TranslatedJson } from './provider.js';
@@ -20,13 +21,7 @@ const HOLD_LIMIT = 1024 * 1024;
 
 type Json = Record<string, unknown>;
 
-function bad(message: string): GatewayError {
-  return new GatewayError('AE_BAD_REQUEST', { message });
-}
-
-function unsupported(field: string, why = 'is not supported by the anthropic provider'): GatewayError {
-  return bad(`"${field}" ${why}.`);
-}
+const unsupported = unsupportedBy('anthropic');
 
 /**
  * Top-level fields and what happens to them. Fields not listed are refused with a 400, so a
@@ -125,15 +120,7 @@ function translateMessages(list: unknown[]): { system: Json[]; messages: Json[] 
 
 /** Content that may only hold text (system, assistant, tool). */
 function textParts(content: unknown, at: string): Json[] {
-  if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
-  if (!Array.isArray(content)) throw bad(`"${at}.content" must be a string or an array of parts.`);
-  const out: Json[] = [];
-  content.forEach((p, j) => {
-    if (isObject(p) && p.type === 'text' && typeof p.text === 'string') out.push({ type: 'text', text: p.text });
-    else if (isObject(p) && p.type === 'refusal') return;
-    else throw unsupported(`${at}.content[${j}].type`, `"${isObject(p) ? String(p.type) : typeof p}" is not supported here by the anthropic provider`);
-  });
-  return out;
+  return textsOf(content, at, 'anthropic').map((text) => ({ type: 'text', text }));
 }
 
 function userParts(content: unknown, at: string): Json[] {

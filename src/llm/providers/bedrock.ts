@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LlmModelSpec } from '../../config/index.js';
 import { GatewayError } from '../../core/index.js';
+import { bad, textsOf, unsupportedBy } from './request-parts.js';
 import { isObject, scrubUpstreamText } from '../openai-errors.js';
 import type { Usage } from '../usage.js';
 import { EventStreamDecoder, EventStreamError, interpretBedrockMessage, type BedrockStreamEvent } from './aws-eventstream.js';
@@ -24,13 +25,7 @@ const MAX_FRAME = 4 * 1024 * 1024;
 
 type Json = Record<string, unknown>;
 
-function bad(message: string): GatewayError {
-  return new GatewayError('AE_BAD_REQUEST', { message });
-}
-
-function unsupported(field: string, why = 'is not supported by the bedrock provider'): GatewayError {
-  return bad(`"${field}" ${why}.`);
-}
+const unsupported = unsupportedBy('bedrock');
 
 /** Top-level fields handled; anything else (not null) is refused with a 400 naming it. */
 const HANDLED = new Set([
@@ -145,15 +140,7 @@ function translateMessages(list: unknown[]): { system: Json[]; messages: Json[];
 
 /** Content that may only hold text (system, assistant, tool). */
 function textParts(content: unknown, at: string): Json[] {
-  if (typeof content === 'string') return content === '' ? [] : [{ text: content }];
-  if (!Array.isArray(content)) throw bad(`"${at}.content" must be a string or an array of parts.`);
-  const out: Json[] = [];
-  content.forEach((p, j) => {
-    if (isObject(p) && p.type === 'text' && typeof p.text === 'string') out.push({ text: p.text });
-    else if (isObject(p) && p.type === 'refusal') return;
-    else throw unsupported(`${at}.content[${j}].type`, `"${isObject(p) ? String(p.type) : typeof p}" is not supported here by the bedrock provider`);
-  });
-  return out;
+  return textsOf(content, at, 'bedrock').map((text) => ({ text }));
 }
 
 function userParts(content: unknown, at: string): Json[] {

@@ -7,6 +7,7 @@
 // or refused with a 400 naming it (the table is in src/llm/README.md).
 import type { LlmModelSpec } from '../../config/index.js';
 import { GatewayError, SseEventReader } from '../../core/index.js';
+import { bad, textsOf, unsupportedBy } from './request-parts.js';
 import { isObject, scrubUpstreamText } from '../openai-errors.js';
 import type { Usage } from '../usage.js';
 import type { ChatProvider, ChatTranslation, StreamTranslator, TranslatedJson } from './provider.js';
@@ -18,13 +19,7 @@ const HOLD_LIMIT = 4 * 1024 * 1024;
 
 type Json = Record<string, unknown>;
 
-function bad(message: string): GatewayError {
-  return new GatewayError('AE_BAD_REQUEST', { message });
-}
-
-function unsupported(field: string, why = 'is not supported by the gemini provider'): GatewayError {
-  return bad(`"${field}" ${why}.`);
-}
+const unsupported = unsupportedBy('gemini');
 
 /** Top-level fields handled below; any other (non-null) field is refused with a 400. */
 const HANDLED = new Set([
@@ -157,15 +152,7 @@ function functionResponse(text: string): Json {
 
 /** Content that may only hold text (system, assistant, tool). */
 function textParts(content: unknown, at: string): Json[] {
-  if (typeof content === 'string') return content === '' ? [] : [{ text: content }];
-  if (!Array.isArray(content)) throw bad(`"${at}.content" must be a string or an array of parts.`);
-  const out: Json[] = [];
-  content.forEach((p, j) => {
-    if (isObject(p) && p.type === 'text' && typeof p.text === 'string') out.push({ text: p.text });
-    else if (isObject(p) && p.type === 'refusal') return;
-    else throw unsupported(`${at}.content[${j}].type`, `"${isObject(p) ? String(p.type) : typeof p}" is not supported here by the gemini provider`);
-  });
-  return out;
+  return textsOf(content, at, 'gemini').map((text) => ({ text }));
 }
 
 function userParts(content: unknown, at: string): Json[] {
