@@ -6,7 +6,7 @@ import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, fileErrorText, formatPath, type ConfigIssue } from './errors.js';
 import type { LoadedConfig } from './load.js';
-import type { AwsModelSpec, BackendSpec, CorsSpec, LlmBackendSpec, LlmModelSpec, GatewaySpec, HeaderCondition, HostPattern, ListenerLimits, ListenerSpec, PolicySpec, RouteSpec, RuntimeConfig } from './model.js';
+import type { AwsModelSpec, BackendSpec, CorsSpec, GoogleCredentials, LlmBackendSpec, LlmModelSpec, VertexModelSpec, VirtualModelSpec, GatewaySpec, HeaderCondition, HostPattern, ListenerLimits, ListenerSpec, PolicySpec, RouteSpec, RuntimeConfig } from './model.js';
 import { DEFAULTS, type Config, type CorsPolicyConfig, type DurationValue, type ListenerConfig, type LlmBackendConfig, type LlmModelConfig } from './schema.js';
 import { MIN_SECRET_LENGTH, Secret } from './secret.js';
 import { byteSize, durationMs } from './units.js';
@@ -79,7 +79,7 @@ export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
       spec.key = JSON.stringify(spec);
       backends.set(name, Object.freeze(spec));
     } else if (b.llm) {
-      backends.set(name, compileLlm(name, b.llm, secrets, at, ms, loaded.env ?? {}));
+      backends.set(name, compileLlm(name, b.llm, secrets, at, ms, loaded.env ?? {}, loaded.baseDir));
     }
   }
 
@@ -111,17 +111,40 @@ export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 /** The Gemini API's base URL (requests go to ${baseUrl}/v1beta/models/{model}:generateContent). */
 export const GEMINI_BASE_URL = 'https://generativelanguage.googleapis.com';
 
-function compileLlm(name: string, b: LlmBackendConfig, secrets: Set<string>, at: At, ms: Ms, env: Env): LlmBackendSpec {
+/** Vertex AI's regional endpoint (the global location has no region prefix). */
+export function vertexBaseUrl(location: string): string {
+  return location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com`;
+}
+
+function compileLlm(name: string, b: LlmBackendConfig, secrets: Set<string>, at: At, ms: Ms, env: Env, baseDir: string): LlmBackendSpec {
   const keyHash = createHash('sha256');
-  const models = b.models.map((m, i): LlmModelSpec => {
+  const models: LlmModelSpec[] = [];
+  const virtualModels: VirtualModelSpec[] = [];
+  b.models.forEach((m, i) => {
     const path = ['backends', name, 'llm', 'models', i];
-    const aws = m.provider === 'bedrock' ? compileAws(m, path, env, at) : undefined;
+    if (m.provider === undefined) {
+      // semantic.ts reported a model with neither provider nor targets.
+      const targets = m.failover?.map((t) => ({ model: t, weight: 1 }))
+        ?? m.loadBalance?.map((t) => ({ model: t.model, weight: t.weight ?? DEFAULTS.loadBalanceWeight })) ?? [];
+      virtualModels.push({ name: m.name, strategy: m.failover !== undefined ? 'failover' : 'loadBalance', targets });
+      return;
+    }
+    const provider = m.provider;
+    const aws = provider === 'bedrock' ? compileAws(m, path, env, at) : undefined;
     if (aws !== undefined) {
       for (const s of [aws.secretAccessKey.reveal(), aws.sessionToken?.reveal()]) if (s !== undefined) secrets.add(s);
       keyHash.update(m.name).update('\0').update(aws.accessKeyId).update('\0').update(aws.secretAccessKey.reveal()).update('\0').update(aws.sessionToken?.reveal() ?? '').update('\0');
     }
-    const bedrockUrl = aws !== undefined ? `https://bedrock-runtime.${aws.region}.amazonaws.com` : undefined;
-    const raw = m.baseUrl ?? bedrockUrl ?? (m.provider === 'anthropic' ? ANTHROPIC_BASE_URL : m.provider === 'gemini' ? GEMINI_BASE_URL : OPENAI_BASE_URL);
+    const vertex = provider === 'vertex' ? compileVertex(m, path, env, baseDir, at) : undefined;
+    if (vertex !== undefined) {
+      const c = vertex.credentials;
+      const hidden = c.type === 'service_account' ? [c.privateKey.reveal()] : [c.clientSecret.reveal(), c.refreshToken.reveal()];
+      for (const s of hidden) { secrets.add(s); keyHash.update(s).update('\0'); }
+    }
+    const defaultUrl = aws !== undefined ? `https://bedrock-runtime.${aws.region}.amazonaws.com`
+      : vertex !== undefined ? vertexBaseUrl(vertex.location)
+        : provider === 'anthropic' ? ANTHROPIC_BASE_URL : provider === 'gemini' ? GEMINI_BASE_URL : OPENAI_BASE_URL;
+    const raw = m.baseUrl ?? defaultUrl;
     let u: URL | null = null;
     try {
       u = new URL(raw);
@@ -134,22 +157,118 @@ function compileLlm(name: string, b: LlmBackendConfig, secrets: Set<string>, at:
       secrets.add(m.apiKey);
       keyHash.update(m.name).update('\0').update(m.apiKey).update('\0');
     }
-    return {
+    for (const v of Object.values(m.headers ?? {})) secrets.add(v);
+    const upstreamModel = m.model ?? m.name;
+    models.push({
       name: m.name,
-      provider: m.provider,
-      upstreamModel: m.model ?? m.name,
+      provider,
+      upstreamModel,
       origin: u?.origin ?? 'http://invalid',
       basePath: (u?.pathname ?? '').replace(/\/+$/, ''),
       host: u?.host ?? 'invalid',
       apiKey: m.apiKey === undefined ? null : new Secret(m.apiKey),
       headers: { ...m.headers },
       timeoutMs: ms([...path, 'timeout'], m.timeout, durationMs(DEFAULTS.llmTimeout, 0)),
+      passthrough: m.passthrough ?? false,
+      retries: m.retries ?? DEFAULTS.llmRetries,
+      retryBackoffMs: ms([...path, 'retryBackoff'], m.retryBackoff, durationMs(DEFAULTS.llmRetryBackoff, 0)),
+      maxRetryWaitMs: ms([...path, 'maxRetryWait'], m.maxRetryWait, durationMs(DEFAULTS.llmMaxRetryWait, 0)),
+      price: m.price === undefined ? null : {
+        input: m.price.input, output: m.price.output, cacheRead: m.price.cacheRead ?? m.price.input, cacheWrite: m.price.cacheWrite ?? m.price.input,
+      },
+      ...(provider === 'azure' ? { azure: { deployment: m.deployment ?? upstreamModel, apiVersion: m.apiVersion ?? DEFAULTS.azureApiVersion } } : {}),
+      ...(vertex !== undefined ? { vertex } : {}),
       ...(aws !== undefined ? { aws } : {}),
-    };
+    });
   });
+  const cd = b.cooldown ?? {};
+  const cooldown = {
+    failures: cd.failures ?? DEFAULTS.cooldownFailures,
+    durationMs: ms(['backends', name, 'llm', 'cooldown', 'duration'], cd.duration, durationMs(DEFAULTS.cooldownDuration, 0)),
+  };
   // Secret serialises as [redacted]: the key hash makes a changed apiKey a changed backend.
-  const key = JSON.stringify({ kind: 'llm', name, models, keys: keyHash.digest('hex') });
-  return Object.freeze({ kind: 'llm' as const, name, models, key });
+  const key = JSON.stringify({ kind: 'llm', name, models, virtualModels, cooldown, keys: keyHash.digest('hex') });
+  return Object.freeze({ kind: 'llm' as const, name, models, virtualModels, cooldown, key });
+}
+
+/** Largest Google credentials file read. */
+const MAX_CREDENTIALS_BYTES = 64 * 1024;
+
+/**
+ * A vertex model's project, location and credentials: from the model, else from the
+ * environment at load (GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_CLOUD_PROJECT,
+ * GOOGLE_CLOUD_LOCATION). The credentials file is read and checked here, so a bad one is a
+ * config error with a position rather than a failed call.
+ */
+function compileVertex(m: LlmModelConfig, path: (string | number)[], env: Env, baseDir: string, at: At): VertexModelSpec {
+  const file = m.credentials ?? env.GOOGLE_APPLICATION_CREDENTIALS;
+  const where = m.credentials !== undefined ? [...path, 'credentials'] : path;
+  let credentials: GoogleCredentials = { type: 'authorized_user', clientId: '', clientSecret: new Secret(''), refreshToken: new Secret(''), tokenUri: '' };
+  let projectFromFile: string | undefined;
+  if (file === undefined || file === '') {
+    at(path, 'a vertex model needs Google credentials: set "credentials" to a service-account key file or GOOGLE_APPLICATION_CREDENTIALS in the environment');
+  } else {
+    const shown = m.credentials !== undefined ? `"${file}"` : 'GOOGLE_APPLICATION_CREDENTIALS';
+    const text = readSmallFile(resolve(baseDir, file), MAX_CREDENTIALS_BYTES, (why) => { at(where, `cannot read the credentials file ${shown}: ${why}`); });
+    if (text !== null) {
+      const parsed = parseGoogleCredentials(text.toString('utf8'));
+      if (typeof parsed === 'string') at(where, `the credentials file ${shown} ${parsed}`);
+      else { credentials = parsed.credentials; projectFromFile = parsed.projectId; }
+    }
+  }
+  const project = m.project ?? projectFromFile ?? env.GOOGLE_CLOUD_PROJECT ?? '';
+  if (project === '') at(path, 'a vertex model needs a project: set "project", or GOOGLE_CLOUD_PROJECT in the environment');
+  const location = m.location ?? env.GOOGLE_CLOUD_LOCATION ?? 'us-central1';
+  if (!/^[a-z0-9-]{1,64}$/.test(location)) at(path, 'GOOGLE_CLOUD_LOCATION in the environment is not a location name (e.g. us-central1)');
+  // Claude models on Vertex are published by Anthropic (claude-sonnet-4-5@20250929); the rest by Google.
+  const publisher = /^claude-/.test(m.model ?? m.name) ? 'anthropic' : 'google';
+  return { project, location, publisher, credentials };
+}
+
+/** Parses a Google credentials JSON file; a string says what is wrong with it. */
+function parseGoogleCredentials(text: string): { credentials: GoogleCredentials; projectId: string | undefined } | string {
+  let j: unknown;
+  try { j = JSON.parse(text); } catch { return 'is not JSON'; }
+  if (j === null || typeof j !== 'object' || Array.isArray(j)) return 'is not a JSON object';
+  const o = j as Record<string, unknown>;
+  const str = (k: string): string | undefined => (typeof o[k] === 'string' && o[k] !== '' ? o[k] : undefined);
+  const tokenUri = str('token_uri') ?? 'https://oauth2.googleapis.com/token';
+  if (!/^https?:\/\//.test(tokenUri)) return 'has a token_uri that is not an http(s) URL';
+  const projectId = str('project_id') ?? str('quota_project_id');
+  if (o.type === 'service_account') {
+    const clientEmail = str('client_email');
+    const privateKey = str('private_key');
+    if (clientEmail === undefined || privateKey === undefined) return 'is a service-account key without client_email or private_key';
+    try { createPrivateKey(privateKey); } catch { return 'has a private_key that is not a PEM private key'; }
+    return { credentials: { type: 'service_account', clientEmail, privateKey: new Secret(privateKey), privateKeyId: str('private_key_id') ?? null, tokenUri }, projectId };
+  }
+  if (o.type === 'authorized_user') {
+    const clientId = str('client_id');
+    const clientSecret = str('client_secret');
+    const refreshToken = str('refresh_token');
+    if (clientId === undefined || clientSecret === undefined || refreshToken === undefined) return 'is an authorized_user file without client_id, client_secret or refresh_token';
+    return { credentials: { type: 'authorized_user', clientId, clientSecret: new Secret(clientSecret), refreshToken: new Secret(refreshToken), tokenUri }, projectId };
+  }
+  return `has type ${JSON.stringify(o.type ?? null)}; expected "service_account" or "authorized_user"`;
+}
+
+/** Reads a small regular file; null (after `fail`) when it cannot be read or is too large. */
+function readSmallFile(abs: string, max: number, fail: (why: string) => void): Buffer | null {
+  let fd: number | undefined;
+  try {
+    fd = openSync(abs, 'r');
+    // Only regular files of sane size: /dev/zero or a FIFO would hang or exhaust the loader.
+    const st = fstatSync(fd);
+    if (st.isDirectory()) { fail(`${abs} is a folder, not a file`); return null; }
+    if (!st.isFile()) { fail(`${abs} is not a regular file`); return null; }
+    if (st.size > max) { fail(`${abs} is larger than ${max} bytes`); return null; }
+    return readFileSync(fd);
+  } catch (err) {
+    fail(`${abs}: ${fileErrorText(err)}`);
+    return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 type Ms = (path: (string | number)[], v: DurationValue | undefined, fallback: number) => number;

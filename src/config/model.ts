@@ -86,7 +86,7 @@ export interface HttpBackendSpec {
   readonly key: string;
 }
 
-export type LlmProvider = 'openai' | 'openai-compatible' | 'anthropic' | 'gemini' | 'bedrock';
+export type LlmProvider = 'openai' | 'openai-compatible' | 'azure' | 'anthropic' | 'gemini' | 'vertex' | 'bedrock';
 
 export interface LlmModelSpec {
   /** What clients send in "model". */
@@ -102,8 +102,49 @@ export interface LlmModelSpec {
   readonly apiKey: Secret | null;
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /** Forward the client's own credential headers (the apiKey only when the client sent none). */
+  readonly passthrough: boolean;
+  /** Further attempts after a retryable failure (connect error, 5xx, 429) before anything reached the client. */
+  readonly retries: number;
+  readonly retryBackoffMs: number;
+  readonly maxRetryWaitMs: number;
+  /** Price override in USD per million tokens; null: the bundled price table. */
+  readonly price: LlmPriceSpec | null;
+  /** azure only: the deployment in the URL and the api-version. */
+  readonly azure?: { readonly deployment: string; readonly apiVersion: string };
+  /** vertex only: where the model lives and the credentials its access token comes from. */
+  readonly vertex?: VertexModelSpec;
   /** bedrock only: the region and the credentials requests are signed with (from config or the env at load). */
   readonly aws?: AwsModelSpec;
+}
+
+export interface LlmPriceSpec {
+  /** USD per million tokens. */
+  readonly input: number;
+  readonly output: number;
+  readonly cacheRead: number;
+  readonly cacheWrite: number;
+}
+
+export interface VertexModelSpec {
+  readonly project: string;
+  readonly location: string;
+  /** Who publishes the model on Vertex: google (Gemini, generateContent) or anthropic (Claude, rawPredict). */
+  readonly publisher: 'google' | 'anthropic';
+  readonly credentials: GoogleCredentials;
+}
+
+/** A Google credentials file, parsed at load (the access token is fetched at run time). */
+export type GoogleCredentials =
+  | { readonly type: 'service_account'; readonly clientEmail: string; readonly privateKey: Secret; readonly privateKeyId: string | null; readonly tokenUri: string }
+  | { readonly type: 'authorized_user'; readonly clientId: string; readonly clientSecret: Secret; readonly refreshToken: Secret; readonly tokenUri: string };
+
+/** A virtual model: calls go to its targets (concrete models of the same backend). */
+export interface VirtualModelSpec {
+  readonly name: string;
+  readonly strategy: 'failover' | 'loadBalance';
+  /** In order for failover; weights for loadBalance (1 for failover). */
+  readonly targets: readonly { readonly model: string; readonly weight: number }[];
 }
 
 export interface AwsModelSpec {
@@ -116,7 +157,11 @@ export interface AwsModelSpec {
 export interface LlmBackendSpec {
   readonly kind: 'llm';
   readonly name: string;
+  /** The concrete models. */
   readonly models: readonly LlmModelSpec[];
+  readonly virtualModels: readonly VirtualModelSpec[];
+  /** Consecutive failures that take a model out of virtual models' rotation, and for how long. */
+  readonly cooldown: { readonly failures: number; readonly durationMs: number };
   /** Equal keys mean the live handler can be reused across a reload (keys are hashed in). */
   readonly key: string;
 }
