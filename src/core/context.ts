@@ -26,12 +26,25 @@ export interface Identity {
 
 /** An LLM call, filled by the llm handler; tokens once the provider reported them. */
 export interface LlmCall {
-  /** The model name the client sent. */
+  /** The model name the client sent (a virtual model's name, when it named one). */
   model: string;
+  /** The concrete model that served the call (the last one tried when none did). */
+  target: string;
+  /** The target's provider. */
   provider: string;
   stream: boolean;
+  /** Upstream calls made (retries and failovers included). */
+  attempts: number;
+  /** Input tokens, cache reads and writes included; null until the provider said. */
   inputTokens: number | null;
   outputTokens: number | null;
+  /** Of inputTokens: read from / written to the provider's prompt cache, when it said. */
+  cacheReadTokens: number | null;
+  cacheWriteTokens: number | null;
+  /** Cost in USD; null while unknown (no usage yet, or no price for the model): never a made-up 0. */
+  costUsd: number | null;
+  /** True when the tokens are an estimate (a stream cut before the provider reported usage). */
+  estimated: boolean;
 }
 
 export class RequestContext {

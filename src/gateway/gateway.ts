@@ -287,6 +287,7 @@ export class Gateway {
     const route = ctx.route ?? '-';
     this.metrics.observeRequest(ctx.listener, route, status, ms / 1000);
     if (ctx.clientAborted) this.metrics.clientAborts.labels(ctx.listener, route).inc();
+    if (ctx.llm !== null && ctx.backend !== null) this.metrics.observeLlm(ctx.backend, ctx.llm);
     const format = this.config.gateway.accessLog;
     if (format !== 'off') writeAccessLog(this.#log, format, accessRecord(ctx, status, ms));
   }

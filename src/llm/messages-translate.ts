@@ -219,7 +219,7 @@ function usageFrom(u: unknown): AnthropicUsage | null {
 }
 
 function gatewayUsage(u: AnthropicUsage | null): Usage | null {
-  return u === null ? null : { inputTokens: u.input_tokens + u.cache_read_input_tokens, outputTokens: u.output_tokens };
+  return u === null ? null : { inputTokens: u.input_tokens + u.cache_read_input_tokens, outputTokens: u.output_tokens, cacheReadTokens: u.cache_read_input_tokens, cacheWriteTokens: null };
 }
 
 function messageId(id: unknown): string {
@@ -298,9 +298,9 @@ export class OpenAIToAnthropicStream {
   /** True when the upstream said how it finished (its `[DONE]` may still be missing). */
   get sawFinish(): boolean { return this.#finish !== null; }
 
-  push(chunk: Buffer): string {
+  push(chunk: Buffer | string): string {
     if (this.finished) return '';
-    this.#buf += this.#decoder.decode(chunk, { stream: true });
+    this.#buf += typeof chunk === 'string' ? chunk : this.#decoder.decode(chunk, { stream: true });
     const parts = this.#buf.split(EVENT_SPLIT);
     this.#buf = parts.pop() ?? '';
     let out = '';

@@ -3,14 +3,26 @@
 // and drops it again when the client did not ask (DESIGN "Contract details"). Events are
 // forwarded whole: an unfinished event is held back until its blank line arrives, so the
 // client is always between events when an error event has to be written. Only events that
-// mention "usage" are decoded and parsed; the others pass as the bytes they came in.
+// mention "usage" are decoded and parsed; the others pass as the bytes they came in, and
+// are only counted (a byte search), so a stream cut before its usage chunk can be estimated.
 import { sseEventEnd } from '../core/index.js';
 import { isObject } from './openai-errors.js';
 
+/**
+ * Tokens of one LLM call, as the provider reported them (null: it did not say).
+ * `inputTokens` is all input, cache reads and writes included (OpenAI's prompt_tokens);
+ * `cacheReadTokens` and `cacheWriteTokens` are the parts of it read from / written to the
+ * provider's prompt cache, which are priced at their own rates.
+ */
 export interface Usage {
   inputTokens: number | null;
   outputTokens: number | null;
+  cacheReadTokens: number | null;
+  cacheWriteTokens: number | null;
 }
+
+/** Bytes that start an SSE data line after the first line of a buffer. */
+const DATA_LINE = Buffer.from('\ndata:');
 
 /** An unfinished event longer than this is passed on as it is (memory stays bounded). */
 const HOLD_LIMIT = 1024 * 1024;
@@ -20,6 +32,7 @@ export class OpenAIStreamUsage {
   usage: Usage | null = null;
   readonly #dropUsageChunk: boolean;
   #held: Buffer | null = null;
+  #dataEvents = 0;
 
   /** `dropUsageChunk`: the client did not ask for include_usage. */
   constructor(dropUsageChunk: boolean) {
@@ -49,7 +62,18 @@ export class OpenAIStreamUsage {
     return held;
   }
 
+  /**
+   * Data events seen after the first, for estimateUsage (estimate.ts) when the stream ends
+   * before its usage chunk. OpenAI sends about one token per chunk and opens with a chunk
+   * that only names the role, so this approximates the output tokens streamed so far; a
+   * provider that batches tokens into fewer chunks is undercounted.
+   */
+  get outputEvents(): number {
+    return this.#dataEvents > 1 ? this.#dataEvents - 1 : 0;
+  }
+
   #events(buf: Buffer): Buffer {
+    this.#countDataEvents(buf);
     if (!buf.includes('"usage"')) return buf;
     const events = buf.toString('utf8').split(EVENT_SPLIT);
     let dropped = false;
@@ -66,6 +90,18 @@ export class OpenAIStreamUsage {
     return Buffer.from(text.trim() === '' ? '' : text);
   }
 
+  /**
+   * Counts data lines with native byte searches, no decoding: `buf` starts at an event
+   * boundary, and a newline inside a JSON payload is escaped, so every line starting with
+   * "data:" is one event (OpenAI never splits one event's data over several lines).
+   */
+  #countDataEvents(buf: Buffer): void {
+    // "data:" at the very start, byte by byte (no view allocated).
+    let n = buf.length >= 5 && buf[0] === 0x64 && buf[1] === 0x61 && buf[2] === 0x74 && buf[3] === 0x61 && buf[4] === 0x3a ? 1 : 0;
+    for (let at = buf.indexOf(DATA_LINE); at !== -1; at = buf.indexOf(DATA_LINE, at + DATA_LINE.length)) n++;
+    this.#dataEvents += n;
+  }
+
   /** Records the usage of one event; true when the event is the usage chunk to drop. */
   #read(ev: string): boolean {
     let data = '';
@@ -79,7 +115,7 @@ export class OpenAIStreamUsage {
       return false;
     }
     if (!isObject(obj) || !isObject(obj.usage)) return false;
-    this.usage = usageOf(obj.usage);
+    this.usage = openAIUsage(obj.usage);
     return this.#dropUsageChunk && Array.isArray(obj.choices) && obj.choices.length === 0;
   }
 }
@@ -102,15 +138,61 @@ export class JsonUsageTail {
     const at = text.lastIndexOf('"usage"');
     if (at === -1) return null;
     const rest = text.slice(at);
-    const num = (field: string): number | null => {
-      const m = new RegExp(`"${field}"\\s*:\\s*(\\d+)`).exec(rest);
-      return m ? Number(m[1]) : null;
+    return {
+      inputTokens: tailNumber(rest, PROMPT_TOKENS),
+      outputTokens: tailNumber(rest, COMPLETION_TOKENS),
+      // Inside prompt_tokens_details; completion_tokens_details has no field of that name.
+      cacheReadTokens: tailNumber(rest, CACHED_TOKENS),
+      cacheWriteTokens: null,
     };
-    return { inputTokens: num('prompt_tokens'), outputTokens: num('completion_tokens') };
   }
 }
 
-function usageOf(u: Record<string, unknown>): Usage {
-  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-  return { inputTokens: n(u.prompt_tokens), outputTokens: n(u.completion_tokens) };
+const PROMPT_TOKENS = /"prompt_tokens"\s*:\s*(\d+)/;
+const COMPLETION_TOKENS = /"completion_tokens"\s*:\s*(\d+)/;
+const CACHED_TOKENS = /"cached_tokens"\s*:\s*(\d+)/;
+
+function tailNumber(text: string, re: RegExp): number | null {
+  const m = re.exec(text);
+  return m ? Number(m[1]) : null;
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null);
+
+/**
+ * Usage from an OpenAI `usage` object: prompt_tokens already includes the cached tokens
+ * (prompt_tokens_details.cached_tokens). OpenAI reports no cache writes (it does not
+ * charge for them), so those stay unknown.
+ */
+export function openAIUsage(u: Record<string, unknown>): Usage {
+  const details = u.prompt_tokens_details;
+  return {
+    inputTokens: num(u.prompt_tokens),
+    outputTokens: num(u.completion_tokens),
+    cacheReadTokens: isObject(details) ? num(details.cached_tokens) : null,
+    cacheWriteTokens: null,
+  };
+}
+
+/**
+ * Merges an Anthropic Messages `usage` object into what is known so far (`prev`):
+ * message_start carries the input side, message_delta the output (and, lately, the input
+ * again). Anthropic's input_tokens leaves out cache reads and writes; the gateway's
+ * inputTokens includes them, as OpenAI's prompt_tokens does.
+ */
+export function anthropicUsage(prev: Usage | null, u: Record<string, unknown>): Usage {
+  const input = num(u.input_tokens);
+  const output = num(u.output_tokens) ?? prev?.outputTokens ?? null;
+  if (input === null) {
+    return {
+      inputTokens: prev?.inputTokens ?? null,
+      outputTokens: output,
+      cacheReadTokens: prev?.cacheReadTokens ?? null,
+      cacheWriteTokens: prev?.cacheWriteTokens ?? null,
+    };
+  }
+  // A usage object with input_tokens but without the cache fields keeps the earlier ones.
+  const read = num(u.cache_read_input_tokens) ?? prev?.cacheReadTokens ?? 0;
+  const write = num(u.cache_creation_input_tokens) ?? prev?.cacheWriteTokens ?? 0;
+  return { inputTokens: input + read + write, outputTokens: output, cacheReadTokens: read, cacheWriteTokens: write };
 }

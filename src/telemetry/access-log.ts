@@ -19,8 +19,26 @@ export interface AccessRecord {
   client: string;
   error?: string;
   aborted?: boolean;
-  /** LLM calls only: the model the client asked for, its provider, and tokens when known. */
-  llm?: { model: string; provider: string; inputTokens: number | null; outputTokens: number | null };
+  /** LLM calls only; see LlmCall (core/context.ts). */
+  llm?: AccessLlm;
+}
+
+/**
+ * The LLM call: the model the client asked for, the target that served it, its provider,
+ * upstream attempts, tokens and cost when known (null: unknown, never a made-up 0), and
+ * `estimated` only when the tokens are the gateway's estimate.
+ */
+export interface AccessLlm {
+  model: string;
+  target: string;
+  provider: string;
+  attempts: number;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  cacheReadTokens: number | null;
+  cacheWriteTokens: number | null;
+  costUsd: number | null;
+  estimated?: true;
 }
 
 export function accessRecord(ctx: RequestContext, status: number, durationMs: number): AccessRecord {
@@ -41,7 +59,14 @@ export function accessRecord(ctx: RequestContext, status: number, durationMs: nu
   if (ctx.errorCode) r.error = ctx.errorCode;
   if (ctx.clientAborted) r.aborted = true;
   const llm = ctx.llm;
-  if (llm !== null) r.llm = { model: llm.model, provider: llm.provider, inputTokens: llm.inputTokens, outputTokens: llm.outputTokens };
+  if (llm !== null) {
+    r.llm = {
+      model: llm.model, target: llm.target, provider: llm.provider, attempts: llm.attempts,
+      inputTokens: llm.inputTokens, outputTokens: llm.outputTokens,
+      cacheReadTokens: llm.cacheReadTokens, cacheWriteTokens: llm.cacheWriteTokens, costUsd: llm.costUsd,
+    };
+    if (llm.estimated) r.llm.estimated = true;
+  }
   return r;
 }
 
@@ -54,5 +79,19 @@ export function writeAccessLog(out: LogOutput, format: LogFormat, r: AccessRecor
     out.writeLine(`{"level":"info","time":"${r.time}","access":${JSON.stringify(r)},"msg":"request"}`);
     return;
   }
-  out.writeLine(`${r.time} ${r.method} ${r.path} ${r.status} ${r.durationMs}ms route=${r.route ?? '-'} backend=${r.backend ?? '-'} in=${r.bytesIn} out=${r.bytesOut} client=${r.client} id=${r.requestId}${r.llm ? ` model=${r.llm.model} tokens=${r.llm.inputTokens ?? '-'}/${r.llm.outputTokens ?? '-'}` : ''}${r.error ? ` error=${r.error}` : ''}${r.aborted ? ' aborted' : ''}`);
+  out.writeLine(`${r.time} ${r.method} ${r.path} ${r.status} ${r.durationMs}ms route=${r.route ?? '-'} backend=${r.backend ?? '-'} in=${r.bytesIn} out=${r.bytesOut} client=${r.client} id=${r.requestId}${r.llm ? llmText(r.llm) : ''}${r.error ? ` error=${r.error}` : ''}${r.aborted ? ' aborted' : ''}`);
+}
+
+/** ` model=fast target=gpt-4o tokens=11/7 cost=$0.000006`; `~` marks estimated tokens. */
+function llmText(l: AccessLlm): string {
+  const target = l.target !== l.model ? ` target=${l.target}` : '';
+  const tokens = `${l.estimated ? '~' : ''}${l.inputTokens ?? '-'}/${l.outputTokens ?? '-'}`;
+  return ` model=${l.model}${target} tokens=${tokens} cost=${formatUsd(l.costUsd)}`;
+}
+
+/** Dollars with 6 decimals (a millionth of a dollar is the smallest cost worth reading); tinier costs in exponent form. */
+export function formatUsd(usd: number | null): string {
+  if (usd === null) return 'unknown';
+  if (usd !== 0 && usd < 0.0000005) return `$${usd.toExponential(2)}`;
+  return `$${usd.toFixed(6)}`;
 }

@@ -3,6 +3,7 @@
 // Gauges that mirror state the gateway already keeps (requests in flight) are read at
 // scrape time instead of being updated on every request.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LlmCall } from '../core/index.js';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -16,7 +17,12 @@ export class GatewayMetrics {
   readonly reloads = new Counter({ name: 'agentedge_config_reloads_total', help: 'Config reloads by result.', labelNames: ['result'] as const, registers: [this.registry] });
   readonly configInfo = new Gauge({ name: 'agentedge_config_last_reload_success', help: '1 when the last reload attempt succeeded, 0 when it failed.', registers: [this.registry] });
 
+  readonly llmTokens = new Counter({ name: 'agentedge_llm_tokens_total', help: 'LLM tokens by backend, model (as the client named it), provider and kind (input includes cache_read and cache_write).', labelNames: ['backend', 'model', 'provider', 'kind'] as const, registers: [this.registry] });
+  readonly llmCost = new Counter({ name: 'agentedge_llm_cost_usd_total', help: 'Cost of LLM calls in USD, for calls whose model has a known price.', labelNames: ['backend', 'model', 'provider'] as const, registers: [this.registry] });
+  readonly llmUnpriced = new Counter({ name: 'agentedge_llm_unpriced_calls_total', help: 'LLM calls with usage but no known price (their cost is missing from agentedge_llm_cost_usd_total).', labelNames: ['backend', 'model', 'provider'] as const, registers: [this.registry] });
+
   readonly #children = new Map<string, { requests: Map<number, Counter.Internal>; duration: Histogram.Internal<'listener' | 'route'> }>();
+  readonly #llmChildren = new Map<string, LlmChildren>();
 
   /** `inFlight` lists requests being handled per listener name; it is read on each scrape. */
   constructor(defaults = false, inFlight: () => Iterable<readonly [string, number]> = () => []) {
@@ -53,4 +59,35 @@ export class GatewayMetrics {
     r.inc();
     c.duration.observe(seconds);
   }
+
+  /** Counts the tokens and cost of a finished LLM call (nothing when no usage was reported). */
+  observeLlm(backend: string, llm: LlmCall): void {
+    if (llm.inputTokens === null && llm.outputTokens === null) return;
+    // Model names are config-bounded (unknown names are refused before ctx.llm exists).
+    const key = `${backend}\u0000${llm.model}\u0000${llm.provider}`;
+    let c = this.#llmChildren.get(key);
+    if (c === undefined) {
+      const tokens = (kind: string): Counter.Internal => this.llmTokens.labels(backend, llm.model, llm.provider, kind);
+      c = {
+        input: tokens('input'), output: tokens('output'), cacheRead: tokens('cache_read'), cacheWrite: tokens('cache_write'),
+        cost: this.llmCost.labels(backend, llm.model, llm.provider), unpriced: this.llmUnpriced.labels(backend, llm.model, llm.provider),
+      };
+      this.#llmChildren.set(key, c);
+    }
+    if (llm.inputTokens) c.input.inc(llm.inputTokens);
+    if (llm.outputTokens) c.output.inc(llm.outputTokens);
+    if (llm.cacheReadTokens) c.cacheRead.inc(llm.cacheReadTokens);
+    if (llm.cacheWriteTokens) c.cacheWrite.inc(llm.cacheWriteTokens);
+    if (llm.costUsd === null) c.unpriced.inc();
+    else if (llm.costUsd > 0) c.cost.inc(llm.costUsd);
+  }
+}
+
+interface LlmChildren {
+  input: Counter.Internal;
+  output: Counter.Internal;
+  cacheRead: Counter.Internal;
+  cacheWrite: Counter.Internal;
+  cost: Counter.Internal;
+  unpriced: Counter.Internal;
 }

@@ -23,7 +23,7 @@ test('anthropic: JSON chat is translated both ways', { timeout: 30_000 }, async 
   assert.equal(response.headers.get('x-agentedge-provider'), 'anthropic');
   assert.equal(response.headers.get('set-cookie'), null);
   const line = await accessLine(gw, 'anthropic-json');
-  assert.deepEqual(line.llm, { model: 'claude', provider: 'anthropic', inputTokens: 28, outputTokens: 9 });
+  assert.deepEqual(line.llm, { model: 'claude', target: 'claude', provider: 'anthropic', attempts: 1, inputTokens: 28, outputTokens: 9, cacheReadTokens: 5, cacheWriteTokens: 3, costUsd: 0.00020775 });
   const sent = fake.received[0]!;
   assert.equal(sent.url, '/v1/messages');
   assert.deepEqual(sent.body, {

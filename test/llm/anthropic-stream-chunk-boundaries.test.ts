@@ -61,7 +61,7 @@ test('anthropic stream translation is independent of chunk boundaries', () => {
       const cut = translate(stream, cuts, includeUsage);
       assert.equal(cut.out, whole.out);
       assert.ok(cut.tr.finished && !cut.tr.failed);
-      assert.deepEqual(cut.tr.usage, { inputTokens: 4, outputTokens: 6 });
+      assert.deepEqual(cut.tr.usage, { inputTokens: 4, outputTokens: 6, cacheReadTokens: 0, cacheWriteTokens: 0 });
       const events = cut.out.split('\n\n').filter((e) => e !== '');
       assert.equal(events.at(-1), 'data: [DONE]');
       const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice('data: '.length)));

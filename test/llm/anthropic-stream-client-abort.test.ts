@@ -27,5 +27,5 @@ test('anthropic: client abort mid-stream closes the upstream request', { timeout
   await upstreamClosed.wait();
   const line = await accessLine(gw, 'abort-anthropic');
   assert.equal(line.aborted, true);
-  assert.deepEqual(line.llm, { model: 'claude', provider: 'anthropic', inputTokens: 28, outputTokens: 1 });
+  assert.deepEqual(line.llm, { model: 'claude', target: 'claude', provider: 'anthropic', attempts: 1, inputTokens: 28, outputTokens: 1, cacheReadTokens: 5, cacheWriteTokens: 3, costUsd: 0.00008775 });
 });

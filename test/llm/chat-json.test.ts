@@ -25,6 +25,6 @@ test('chat completion (JSON) passes through with model rewrite and usage', { tim
   assert.equal(response.headers.get('openai-organization'), null);
 
   const line = await accessLine(gw, 'chat-json-1');
-  assert.deepEqual(line.llm, { model: 'fast', provider: 'openai', inputTokens: 11, outputTokens: 7 });
+  assert.deepEqual(line.llm, { model: 'fast', target: 'fast', provider: 'openai', attempts: 1, inputTokens: 11, outputTokens: 7, cacheReadTokens: null, cacheWriteTokens: null, costUsd: 0.00000585 });
   assert.equal(line.status, 200);
 });

@@ -24,5 +24,5 @@ test('stream without include_usage: usage chunk dropped, upstream asked for it, 
   assert.equal(fake.received[0]!.body.stream, true);
 
   const line = await accessLine(gw, 'stream-no-usage');
-  assert.deepEqual(line.llm, { model: 'fast', provider: 'openai', inputTokens: 11, outputTokens: 7 });
+  assert.deepEqual(line.llm, { model: 'fast', target: 'fast', provider: 'openai', attempts: 1, inputTokens: 11, outputTokens: 7, cacheReadTokens: null, cacheWriteTokens: null, costUsd: 0.00000585 });
 });

@@ -14,5 +14,5 @@ test('embeddings pass through', { timeout: 30_000 }, async (t) => {
   assert.equal(fake.received[0]!.body.model, 'local');
   assert.deepEqual(fake.received[0]!.body.input, ['a', 'b']);
   const line = await accessLine(gw, 'emb-1');
-  assert.deepEqual(line.llm, { model: 'local', provider: 'openai-compatible', inputTokens: 10, outputTokens: null });
+  assert.deepEqual(line.llm, { model: 'local', target: 'local', provider: 'openai-compatible', attempts: 1, inputTokens: 10, outputTokens: null, cacheReadTokens: null, cacheWriteTokens: null, costUsd: null });
 });

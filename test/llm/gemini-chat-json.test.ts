@@ -28,7 +28,7 @@ test('gemini: JSON chat is translated both ways', { timeout: 30_000 }, async (t)
   assert.equal(response.headers.get('x-agentedge-provider'), 'gemini');
   assert.equal(response.headers.get('set-cookie'), null);
   const line = await accessLine(gw, 'gemini-json');
-  assert.deepEqual(line.llm, { model: 'gem', provider: 'gemini', inputTokens: 28, outputTokens: 9 });
+  assert.deepEqual(line.llm, { model: 'gem', target: 'gem', provider: 'gemini', attempts: 1, inputTokens: 28, outputTokens: 9, cacheReadTokens: 5, cacheWriteTokens: null, costUsd: 0.000006025 });
   const sent = fake.received[0]!;
   assert.equal(sent.url, '/v1beta/models/gemini-2.0-flash:generateContent');
   assert.deepEqual(sent.body, {

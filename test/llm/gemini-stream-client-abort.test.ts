@@ -27,5 +27,5 @@ test('gemini: client abort mid-stream closes the upstream request', { timeout: 3
   await upstreamClosed.wait();
   const line = await accessLine(gw, 'abort-gemini');
   assert.equal(line.aborted, true);
-  assert.deepEqual(line.llm, { model: 'gem', provider: 'gemini', inputTokens: 28, outputTokens: 0 });
+  assert.deepEqual(line.llm, { model: 'gem', target: 'gem', provider: 'gemini', attempts: 1, inputTokens: 28, outputTokens: 0, cacheReadTokens: 5, cacheWriteTokens: null, costUsd: 0.000002425 });
 });

@@ -25,7 +25,7 @@ test('anthropic pass-through: JSON byte for byte, unknown fields kept', { timeou
   assert.equal(up.headers['anthropic-version'], '2025-01-01');
   assert.equal(up.headers['anthropic-beta'], 'b1');
   const line = await accessLine(gw, 'pass-json-1');
-  assert.deepEqual(line.llm, { model: 'claude', provider: 'anthropic', inputTokens: 16, outputTokens: 6 });
+  assert.deepEqual(line.llm, { model: 'claude', target: 'claude', provider: 'anthropic', attempts: 1, inputTokens: 16, outputTokens: 6, cacheReadTokens: 4, cacheWriteTokens: 0, costUsd: 0.0001272 });
 
   // The SDK reads it too; a client without anthropic-version gets the default one upstream.
   const msg = await client.messages.create({ model: 'claude', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
@@ -43,7 +43,7 @@ test('anthropic pass-through: stream byte for byte, SDK stream works', { timeout
   assert.equal(await res.body.text(), fake.sent.body);
   assert.equal(fake.received[0]!.body.model, 'claude-sonnet-4-5');
   const line = await accessLine(gw, 'pass-stream-1');
-  assert.deepEqual(line.llm, { model: 'claude', provider: 'anthropic', inputTokens: 12, outputTokens: 6 });
+  assert.deepEqual(line.llm, { model: 'claude', target: 'claude', provider: 'anthropic', attempts: 1, inputTokens: 12, outputTokens: 6, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.000126 });
 
   const stream = client.messages.stream({ model: 'claude', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
   const deltas: string[] = [];

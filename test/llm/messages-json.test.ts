@@ -45,7 +45,7 @@ test('messages (JSON) over an OpenAI model', { timeout: 30_000 }, async (t) => {
   assert.equal(up.headers['anthropic-version'], undefined);
 
   const line = await accessLine(gw, 'messages-json-1');
-  assert.deepEqual(line.llm, { model: 'fast', provider: 'openai', inputTokens: 11, outputTokens: 7 });
+  assert.deepEqual(line.llm, { model: 'fast', target: 'fast', provider: 'openai', attempts: 1, inputTokens: 11, outputTokens: 7, cacheReadTokens: 3, cacheWriteTokens: null, costUsd: 0.000005625 });
 });
 
 test('messages with system blocks over an openai-compatible model use max_tokens', { timeout: 30_000 }, async (t) => {

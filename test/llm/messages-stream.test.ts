@@ -27,7 +27,7 @@ test('messages stream (text) over an OpenAI model', { timeout: 30_000 }, async (
   assert.deepEqual(fake.received[0]!.body.stream_options, { include_usage: true });
 
   const line = await accessLine(gw, 'messages-stream-1');
-  assert.deepEqual(line.llm, { model: 'fast', provider: 'openai', inputTokens: 11, outputTokens: 7 });
+  assert.deepEqual(line.llm, { model: 'fast', target: 'fast', provider: 'openai', attempts: 1, inputTokens: 11, outputTokens: 7, cacheReadTokens: 0, cacheWriteTokens: null, costUsd: 0.00000585 });
 });
 
 test('messages stream (tool call) gives a tool_use block built from input_json_delta', { timeout: 30_000 }, async (t) => {

@@ -1,5 +1,6 @@
 // The stream usage filter gives the same output however the upstream bytes are cut:
-// whole events only, the usage chunk dropped (or kept when asked), usage read once.
+// whole events only, the usage chunk dropped (or kept when asked), usage read once, and the
+// data events counted (for estimates) the same way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -34,7 +35,9 @@ test('usage chunk handling is independent of chunk boundaries', () => {
       const stream = Buffer.from(body + usageChunk + 'data: [DONE]\n\n');
       const { out, filter } = run(stream, cuts, drop);
       assert.equal(out, drop ? body + 'data: [DONE]\n\n' : stream.toString());
-      assert.deepEqual(filter.usage, { inputTokens: 3, outputTokens: 5 });
+      assert.deepEqual(filter.usage, { inputTokens: 3, outputTokens: 5, cacheReadTokens: null, cacheWriteTokens: null });
+      // Every data event after the first: the content chunks but one, the usage chunk and [DONE].
+      assert.equal(filter.outputEvents, parts.length + 1);
     },
   ), { numRuns: 300 });
 });

@@ -216,7 +216,7 @@ function openAIUsage(u: AnthropicUsage): Json {
 }
 
 function usageOf(u: AnthropicUsage): Usage {
-  return { inputTokens: u.input + u.cacheRead + u.cacheCreation, outputTokens: u.output };
+  return { inputTokens: u.input + u.cacheRead + u.cacheCreation, outputTokens: u.output, cacheReadTokens: u.cacheRead, cacheWriteTokens: u.cacheCreation };
 }
 
 /** Translates a whole Anthropic Messages answer into an OpenAI chat.completion. */

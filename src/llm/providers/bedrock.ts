@@ -231,7 +231,7 @@ function openAIUsage(u: BedrockUsage): Json {
 }
 
 function usageOf(u: BedrockUsage): Usage {
-  return { inputTokens: u.input + u.cacheRead + u.cacheWrite, outputTokens: u.output };
+  return { inputTokens: u.input + u.cacheRead + u.cacheWrite, outputTokens: u.output, cacheReadTokens: u.cacheRead, cacheWriteTokens: u.cacheWrite };
 }
 
 function completionId(): string {

@@ -260,7 +260,9 @@ function openAIUsage(u: GeminiUsage): Json {
 }
 
 function usageOf(u: GeminiUsage): Usage {
-  return { inputTokens: u.prompt + u.toolPrompt, outputTokens: u.candidates + u.thoughts };
+  // cachedContentTokenCount is part of promptTokenCount; Gemini reports no cache writes
+  // (explicit caches are created, and billed for storage, outside the call).
+  return { inputTokens: u.prompt + u.toolPrompt, outputTokens: u.candidates + u.thoughts, cacheReadTokens: u.cached, cacheWriteTokens: null };
 }
 
 const newUsage = (): GeminiUsage => ({ prompt: 0, cached: 0, candidates: 0, thoughts: 0, toolPrompt: 0 });

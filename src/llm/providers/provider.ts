@@ -49,10 +49,37 @@ export interface ChatTranslation {
   errorBody?(status: number, raw: string, headers: Readonly<Record<string, string | string[] | undefined>>): string;
 }
 
+/**
+ * Headers that need a round trip to obtain (vertex: an OAuth access token), fetched before
+ * each call and merged over `call.headers`. Cached by the provider; throws a GatewayError
+ * (AE_UPSTREAM_UNAVAILABLE) when they cannot be had.
+ */
+export type AuthStep = (model: LlmModelSpec, signal: AbortSignal) => Promise<Readonly<Record<string, string>>>;
+
 export interface ChatProvider {
+  readonly auth?: AuthStep;
   /**
    * Translates an OpenAI chat request. Throws a GatewayError (400 naming the field) for a
    * feature the provider cannot express.
    */
   chat(body: Record<string, unknown>, model: LlmModelSpec, includeUsage: boolean): ChatTranslation;
+}
+
+/**
+ * A provider that speaks the Anthropic Messages API itself (anthropic; vertex for Claude
+ * models): the Anthropic front passes bodies through with only the model (and what the
+ * provider needs) changed. null: this model does not speak it; the front translates.
+ */
+export interface MessagesProvider {
+  readonly auth?: AuthStep;
+  messages(body: Record<string, unknown>, model: LlmModelSpec, opts: MessagesCallOptions): UpstreamCall | null;
+}
+
+export interface MessagesCallOptions {
+  readonly countTokens: boolean;
+  readonly stream: boolean;
+  /** The client's anthropic-version header, if it sent one (it is passed on). */
+  readonly clientVersion: string | undefined;
+  /** The client's query string, "" or starting with "?". */
+  readonly query: string;
 }

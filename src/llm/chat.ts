@@ -1,0 +1,87 @@
+// The OpenAI front: P/chat/completions, P/embeddings and P/models. For providers that speak
+// the OpenAI API the request body is parsed once and re-serialised with only `model` (to
+// the upstream name) and, for streams, `stream_options` changed, so a provider's new field
+// never needs us; the answer streams back as it comes, SSE event by event with usage read
+// in passing (usage.ts), JSON with usage read from its tail. Other providers translate the
+// request and the answer (providers/, relayed by chat-leg.ts).
+import { GatewayError, type RequestContext } from '../core/index.js';
+import { account } from './account.js';
+import type { Attempt, LlmIo } from './backend.js';
+import { relayChatStream } from './chat-leg.js';
+import { endJson, modelNotFound, readAnswer, sendJson } from './exchange.js';
+import { estimateUsage } from './estimate.js';
+import { relayPassThrough } from './pass-through.js';
+import { isObject, upstreamErrorBody, writeOpenAIStreamError } from './openai-errors.js';
+import { openAICall, TRANSLATED_PROVIDERS } from './providers/index.js';
+import { JsonUsageTail, OpenAIStreamUsage } from './usage.js';
+
+type Endpoint = 'chat/completions' | 'embeddings';
+
+/** Serves P/chat/completions or P/embeddings for a parsed request body. */
+export function chatFront(io: LlmIo, ctx: RequestContext, body: Record<string, unknown>, endpoint: Endpoint): Promise<void> {
+  if (typeof body.model !== 'string') throw new GatewayError('AE_MODEL_NOT_FOUND', { message: 'The request must name a model in "model".' });
+  const stream = endpoint === 'chat/completions' && body.stream === true;
+  const so = body.stream_options;
+  const clientWantsUsage = stream && isObject(so) && so.include_usage === true;
+  return io.serve(ctx, body.model, stream, (model): Attempt => {
+    const errorBody = (status: number, raw: string): string => upstreamErrorBody(status, raw, model);
+    const provider = TRANSLATED_PROVIDERS[model.provider];
+    if (provider === undefined) {
+      const target = openAICall(model, endpoint, ctx.query);
+      const req: Record<string, unknown> = { ...body, model: target.model };
+      // Usage is always asked for; the extra chunk is dropped again when the client did not ask.
+      if (stream) req.stream_options = isObject(so) ? { ...so, include_usage: true } : { include_usage: true };
+      const { path, headers } = target;
+      return {
+        call: { path, headers, dropHeaders: [], body: JSON.stringify(req) },
+        relay: (up) => {
+          const sse = stream ? new OpenAIStreamUsage(!clientWantsUsage) : null;
+          return relayPassThrough(io, ctx, model, up, {
+            sse,
+            json: new JsonUsageTail(),
+            stream,
+            writeError: (e) => { writeOpenAIStreamError(ctx.res, e); },
+            estimate: () => estimateUsage(body, sse?.outputEvents ?? 0),
+          });
+        },
+        errorBody,
+      };
+    }
+    if (endpoint !== 'chat/completions') {
+      throw new GatewayError('AE_BAD_REQUEST', { message: `The model "${model.name}" (provider ${model.provider}) does not serve ${endpoint}.` });
+    }
+    const t = provider.chat(body, model, clientWantsUsage);
+    return {
+      call: t.call,
+      auth: provider.auth ?? null,
+      relay: async (up) => {
+        if (stream) return relayChatStream(io, ctx, model, up, t.stream(), null, (e) => { writeOpenAIStreamError(ctx.res, e); });
+        const raw = await readAnswer(io, ctx, model, up);
+        if (raw === null) return;
+        const { body: out, usage } = t.json(raw);
+        account(ctx, model, usage);
+        endJson(ctx, model, up, 200, out);
+      },
+      errorBody: (status, raw, headers) => t.errorBody?.(status, raw, headers) ?? errorBody(status, raw),
+    };
+  });
+}
+
+export function listModels(io: LlmIo, ctx: RequestContext): void {
+  const data = [
+    ...io.spec.models.map((m) => modelObject(m.name, m.provider)),
+    ...io.spec.virtualModels.map((v) => modelObject(v.name, 'agentedge')),
+  ];
+  sendJson(ctx, 200, { object: 'list', data });
+}
+
+export function getModel(io: LlmIo, ctx: RequestContext, encoded: string): void {
+  let id = encoded;
+  try { id = decodeURIComponent(encoded); } catch { /* keep it as sent */ }
+  if (!io.router.has(id)) throw modelNotFound(id);
+  sendJson(ctx, 200, modelObject(id, io.router.concrete(id)?.provider ?? 'agentedge'));
+}
+
+function modelObject(id: string, ownedBy: string): { id: string; object: 'model'; created: number; owned_by: string } {
+  return { id, object: 'model', created: 0, owned_by: ownedBy };
+}

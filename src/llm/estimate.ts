@@ -1,0 +1,133 @@
+// Estimated usage for a stream that ended before the provider reported any: an OpenAI
+// pass-through stream the client abandoned before the usage chunk (the tokens were still
+// spent upstream, so accounting nothing would let a budget be drained for free).
+//
+// Input: the request's messages and tools tokenized with o200k_base (gpt-tokenizer), the
+// encoding of current OpenAI models, plus OpenAI's per-message framing (3 tokens a message,
+// 3 to prime the reply). Other tokenizers differ by some per cent; it is an estimate.
+// Output: the number of data events forwarded (OpenAIStreamUsage.outputEvents), as OpenAI
+// streams about one token per chunk.
+//
+// The tokenizer's table takes ~160 ms and ~35 MB to load, so it is loaded on first use,
+// synchronously (estimateUsage is called from synchronous code), or ahead of time with
+// preloadTokenizer() off the request path.
+import { createRequire } from 'node:module';
+import type { Usage } from './usage.js';
+
+type Tokenizer = typeof import('gpt-tokenizer/encoding/o200k_base');
+
+/** Tokens OpenAI adds around each message, and to prime the assistant's reply. */
+const PER_MESSAGE = 3;
+const REPLY_PRIMING = 3;
+/** An image part of unknown size: a 1024×1024 image at high detail (85 + 4 × 170). */
+const PER_IMAGE = 765;
+/** Text tokenized exactly; beyond it, tokens are extrapolated from the ratio so far (CPU stays bounded). */
+const MAX_TOKENIZED_CHARS = 256 * 1024;
+/** Special-token markers in user text are counted as plain text, never refused. */
+const AS_TEXT = { disallowedSpecial: new Set<string>() };
+
+let tokenizer: Tokenizer | null = null;
+
+function load(): Tokenizer {
+  tokenizer ??= createRequire(import.meta.url)('gpt-tokenizer/cjs/encoding/o200k_base') as Tokenizer;
+  return tokenizer;
+}
+
+/** Loads the tokenizer soon, outside the current request, so no estimate waits for it. */
+export function preloadTokenizer(): void {
+  if (tokenizer !== null) return;
+  setImmediate(() => {
+    // A failed load is retried by the first estimate, which then falls back to characters / 4.
+    try { load(); } catch { /* see count() */ }
+  }).unref();
+}
+
+/**
+ * Usage estimated from an OpenAI chat request body and the number of content events
+ * streamed back. Never throws: an odd body yields a smaller estimate.
+ */
+export function estimateUsage(requestBody: Record<string, unknown>, outputEvents: number): Usage {
+  const texts = new TextBudget();
+  let extra = REPLY_PRIMING;
+  const messages = requestBody.messages;
+  if (Array.isArray(messages)) {
+    for (const m of messages as unknown[]) extra += PER_MESSAGE + messageTexts(m, texts);
+  }
+  // Tool definitions reach the model as text; their JSON is a fair size for it.
+  if (Array.isArray(requestBody.tools) && requestBody.tools.length > 0) texts.add(safeJson(requestBody.tools));
+  return {
+    inputTokens: texts.tokens() + extra,
+    outputTokens: Math.max(0, Math.floor(outputEvents)),
+    cacheReadTokens: null,
+    cacheWriteTokens: null,
+  };
+}
+
+/** Adds a message's texts to `texts`; returns the tokens counted without text (images). */
+function messageTexts(m: unknown, texts: TextBudget): number {
+  if (typeof m !== 'object' || m === null) return 0;
+  const msg = m as Record<string, unknown>;
+  let fixed = 0;
+  if (typeof msg.role === 'string') texts.add(msg.role);
+  if (typeof msg.name === 'string') texts.add(msg.name);
+  const content = msg.content;
+  if (typeof content === 'string') texts.add(content);
+  else if (Array.isArray(content)) {
+    for (const part of content as unknown[]) {
+      if (typeof part !== 'object' || part === null) continue;
+      const p = part as Record<string, unknown>;
+      if (typeof p.text === 'string') texts.add(p.text);
+      else if (typeof p.refusal === 'string') texts.add(p.refusal);
+      else if (p.type === 'image_url') fixed += PER_IMAGE;
+    }
+  }
+  if (Array.isArray(msg.tool_calls)) {
+    for (const call of msg.tool_calls as unknown[]) {
+      const fn = typeof call === 'object' && call !== null ? (call as Record<string, unknown>).function : undefined;
+      if (typeof fn !== 'object' || fn === null) continue;
+      const { name, arguments: args } = fn as Record<string, unknown>;
+      if (typeof name === 'string') texts.add(name);
+      if (typeof args === 'string') texts.add(args);
+    }
+  }
+  return fixed;
+}
+
+/** Tokens of the texts added, tokenizing at most MAX_TOKENIZED_CHARS characters. */
+class TextBudget {
+  #tokens = 0;
+  #tokenizedChars = 0;
+  #skippedChars = 0;
+
+  add(text: string): void {
+    if (text === '') return;
+    const room = MAX_TOKENIZED_CHARS - this.#tokenizedChars;
+    if (room <= 0) { this.#skippedChars += text.length; return; }
+    const part = text.length <= room ? text : text.slice(0, room);
+    this.#tokens += count(part);
+    this.#tokenizedChars += part.length;
+    this.#skippedChars += text.length - part.length;
+  }
+
+  tokens(): number {
+    if (this.#skippedChars === 0) return this.#tokens;
+    return this.#tokens + Math.ceil(this.#skippedChars * (this.#tokens / this.#tokenizedChars));
+  }
+}
+
+function count(text: string): number {
+  try {
+    return load().countTokens(text, AS_TEXT);
+  } catch {
+    // The tokenizer failed to load or to encode: the usual rule of thumb, 4 characters a token.
+    return Math.ceil(text.length / 4);
+  }
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? '';
+  } catch {
+    return '';
+  }
+}

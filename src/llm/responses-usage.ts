@@ -1,0 +1,122 @@
+// Usage accounting on the Responses pass-through path (openai, azure), without buffering
+// the answer. Like OpenAIStreamUsage, events are forwarded whole (an unfinished event is
+// held back, so the client is always between events when an error event has to be
+// written) and nothing is changed. Only events that mention "usage" are looked at, and
+// then only their usage object is parsed: response.completed repeats the whole output and
+// the echoed instructions, which can be large, so the event itself is never JSON-parsed.
+import { sseEventEnd } from '../core/index.js';
+import { isObject } from './openai-errors.js';
+import type { Usage } from './usage.js';
+
+/** An unfinished event longer than this is passed on as it is (memory stays bounded). */
+const HOLD_LIMIT = 1024 * 1024;
+/**
+ * What is kept of an event passed on unfinished, to find its usage when it ends. In the
+ * response object only `user` and `metadata` (at most 16 × 576 characters) follow `usage`.
+ */
+const TAIL = 64 * 1024;
+const EVENT_SPLIT = /\r\n\r\n|\n\n|\r\r/;
+/** The events that carry a whole response object, with its usage once it is known. */
+const FINAL_TYPES = /(?:"|event: ?)response\.(?:completed|incomplete|failed)\b/;
+/** How much of an event passed on unfinished is searched for its type (event line, then type key). */
+const HEAD = 4096;
+
+export class ResponsesStreamUsage {
+  usage: Usage | null = null;
+  #held: Buffer | null = null;
+  /** The end of an event passed on before it finished ('' when none is pending). */
+  #tail = '';
+  /** Whether that event is a final one (its type was in its start, long passed on). */
+  #tailFinal = false;
+
+  /** Takes an upstream chunk; returns the whole events to forward (maybe none). */
+  push(chunk: Buffer): Buffer {
+    let buf = chunk;
+    if (this.#held !== null) {
+      buf = Buffer.concat([this.#held, chunk]);
+      this.#held = null;
+    }
+    const end = sseEventEnd(buf);
+    if (end < buf.length && buf.length - end <= HOLD_LIMIT) {
+      this.#held = buf.subarray(end);
+      buf = buf.subarray(0, end);
+      this.#scan(buf);
+      return buf;
+    }
+    // Everything goes out; an unfinished event too large to hold leaves its tail behind.
+    this.#scan(buf.subarray(0, end));
+    if (end < buf.length) {
+      const rest = buf.subarray(end).toString('utf8');
+      if (this.#tail === '') this.#tailFinal = FINAL_TYPES.test(rest.slice(0, HEAD));
+      this.#tail = (this.#tail + rest).slice(-TAIL);
+    }
+    return buf;
+  }
+
+  /** What is still held when the upstream ends (an unfinished event), passed on as it is. */
+  flush(): Buffer | null {
+    const held = this.#held;
+    this.#held = null;
+    return held;
+  }
+
+  /** Reads usage from the complete events in `buf` (a continued large event first). */
+  #scan(buf: Buffer): void {
+    if (buf.length === 0) return;
+    const pending = this.#tail;
+    if (pending === '' && !buf.includes('"usage"')) return;
+    this.#tail = '';
+    const events = buf.toString('utf8').split(EVENT_SPLIT);
+    const first = events[0] ?? '';
+    events.forEach((ev, i) => {
+      // The first event may end one whose start was passed on earlier: its tail and type are kept.
+      const continued = i === 0 && pending !== '';
+      const text = continued ? pending + first : ev;
+      if (!text.includes('"usage"') || !(continued ? this.#tailFinal : FINAL_TYPES.test(ev))) return;
+      const u = usageIn(text);
+      if (u !== null) this.usage = u;
+    });
+  }
+}
+
+/** Usage of a whole Responses JSON answer (a `response` object), or null without one. */
+export function responseJsonUsage(raw: Buffer | string): Usage | null {
+  return usageIn(typeof raw === 'string' ? raw : raw.toString('utf8'));
+}
+
+/**
+ * The last `"usage": {…}` object in `text`, parsed alone. Inside JSON strings quotes are
+ * escaped, so `"usage"` with bare quotes can only be a key; the usage object holds numbers
+ * and nested objects only, so counting braces finds its end.
+ */
+function usageIn(text: string): Usage | null {
+  const at = text.lastIndexOf('"usage"');
+  if (at === -1) return null;
+  const open = text.indexOf('{', at);
+  if (open === -1 || !/^\s*:\s*$/.test(text.slice(at + 7, open))) return null;
+  let depth = 0;
+  let close = -1;
+  for (let i = open; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 123) depth++;
+    else if (c === 125 && --depth === 0) {
+      close = i;
+      break;
+    }
+  }
+  if (close === -1) return null;
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text.slice(open, close + 1));
+  } catch {
+    return null;
+  }
+  if (!isObject(obj)) return null;
+  const n = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const details = isObject(obj.input_tokens_details) ? obj.input_tokens_details : {};
+  // input_tokens already includes the cached tokens, as Usage.inputTokens does.
+  return {
+    inputTokens: n(obj.input_tokens), outputTokens: n(obj.output_tokens),
+    cacheReadTokens: n(details.cached_tokens), cacheWriteTokens: n(details.cache_write_tokens),
+  };
+}
