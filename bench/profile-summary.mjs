@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 // Summarises a V8 .cpuprofile (from `BENCH_PROFILE=1 npm run bench`, or any
 // `node --cpu-prof`): self time by function and by file, and inclusive time of the
-// functions whose names are given with --focus. Usage:
-//   node bench/profile-summary.mjs FILE.cpuprofile [--top 40] [--focus name,name]
+// functions whose names are given with --focus. With --requests N (a run's results file
+// lists, under "served", how many requests each proxy served), times are also given in µs
+// per request. Usage:
+//   node bench/profile-summary.mjs FILE.cpuprofile [--top 40] [--focus name,name] [--requests N]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '40' }, focus: { type: 'string', default: '' } },
+  options: { top: { type: 'string', default: '40' }, focus: { type: 'string', default: '' }, requests: { type: 'string', default: '' } },
 });
 if (positionals.length !== 1) {
-  console.error('usage: node bench/profile-summary.mjs FILE.cpuprofile [--top N] [--focus fn,fn]');
+  console.error('usage: node bench/profile-summary.mjs FILE.cpuprofile [--top N] [--focus fn,fn] [--requests N]');
   process.exit(2);
 }
 const profile = JSON.parse(readFileSync(positionals[0], 'utf8'));
@@ -30,7 +32,8 @@ const idle = [...self].filter(([id]) => ['(idle)', '(program)', '(garbage collec
 
 const short = (url) => url.replace(/^file:\/\/.*?\/(node_modules|dist|bench)\//, '$1/').replace(/^node:/, 'node:');
 const where = (cf) => `${short(cf.url) || '(native)'}:${cf.lineNumber + 1}`;
-const pct = (us) => `${((us / total) * 100).toFixed(1).padStart(5)}% ${(us / 1000).toFixed(0).padStart(6)} ms`;
+const requests = Number(values.requests) || 0;
+const pct = (us) => `${((us / total) * 100).toFixed(1).padStart(5)}% ${(us / 1000).toFixed(0).padStart(6)} ms${requests ? ` ${(us / requests).toFixed(2).padStart(7)} µs/req` : ''}`;
 
 function tally(key) {
   const m = new Map();
@@ -42,6 +45,10 @@ function tally(key) {
 }
 
 console.log(`${positionals[0]}: ${(total / 1000).toFixed(0)} ms sampled`);
+if (requests) {
+  const idleUs = idle.filter(([id]) => byId.get(id).callFrame.functionName === '(idle)').reduce((a, [, us]) => a + us, 0);
+  console.log(`  busy (not idle)        ${pct(total - idleUs)} over ${requests} requests`);
+}
 for (const [id, us] of idle) console.log(`  ${byId.get(id).callFrame.functionName.padEnd(22)} ${pct(us)}`);
 
 console.log(`\nself time by function (top ${top})`);

@@ -17,9 +17,23 @@
 // (skip the access-log run), BENCH_PROFILE=1 (write V8 CPU profiles of the gateway and
 // the bare proxy to bench/results/profiles; summarise with bench/profile-summary.mjs).
 // A/B: BENCH_B_BIN (another build's bin/agentedge.js) and/or BENCH_B_FLAGS (node flags,
-// e.g. "--max-semi-space-size=32") add a "gateway B" measured in turn with the others.
+// e.g. "--max-semi-space-size=32") add a "gateway B" measured in turn with the others
+// (http scenarios only). BENCH_BIN runs another build as "the gateway" everywhere.
+//
+// LLM scenarios (the llm backend's OpenAI pass-through): llm-upstream.mjs, a fake OpenAI
+// server; bare-proxy.mjs in front of it is the floor; a gateway with one llm route (/v1)
+// and one openai-compatible model pointing at the fake. Chat JSON: autocannon rounds and a
+// concurrency-1 loop as above. Chat SSE: autocannon rounds (streams/s), then a node:http
+// keep-alive client measuring time to the first content event (TTFT) and to the end of
+// the stream, sequentially. BENCH_ONLY=http|llm|llm-json|llm-sse (comma-separated) picks
+// scenario groups; BENCH_LLM_DURATION (s per loaded LLM run; BENCH_DURATION when that is
+// set, else 6), BENCH_LLM_LATENCY_SECONDS (s per concurrency-1 run; BENCH_LATENCY_SECONDS
+// when set, else 3), BENCH_SSE_CHUNKS (content events per stream, 20), BENCH_TTFT_SECONDS
+// (s per TTFT run, 3), BENCH_TTFT_REQUESTS (most streams per TTFT run, 20000),
+// BENCH_SSE_GAP_MS (ms between the fake's events; 0: a setImmediate).
 import { fork, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,10 +59,41 @@ const PROFILE = process.env.BENCH_PROFILE === '1';
 const PROFILE_DIR = join(RESULTS, 'profiles');
 const B_BIN = process.env.BENCH_B_BIN || null;
 const B_FLAGS = (process.env.BENCH_B_FLAGS ?? '').split(' ').filter(Boolean);
+const GATEWAY_BIN = process.env.BENCH_BIN || join(ROOT, 'bin/agentedge.js');
+const GROUPS = ['http', 'llm-json', 'llm-sse'];
+const ONLY = new Set((process.env.BENCH_ONLY || GROUPS.join(',')).split(',').map((g) => g.trim()).filter(Boolean)
+  .flatMap((g) => (g === 'llm' ? ['llm-json', 'llm-sse'] : g === 'all' ? GROUPS : [g])));
+for (const g of ONLY) if (!GROUPS.includes(g)) throw new Error(`BENCH_ONLY: unknown group "${g}" (one of http, llm, llm-json, llm-sse)`);
+const LLM_DURATION = env('BENCH_LLM_DURATION', env('BENCH_DURATION', QUICK ? 2 : 6));
+const LLM_LATENCY_SECONDS = env('BENCH_LLM_LATENCY_SECONDS', env('BENCH_LATENCY_SECONDS', QUICK ? 1 : 3));
+const SSE_CHUNKS = env('BENCH_SSE_CHUNKS', 20);
+const SSE_GAP_MS = env('BENCH_SSE_GAP_MS', 0);
+const TTFT_SECONDS = env('BENCH_TTFT_SECONDS', QUICK ? 1 : 3);
+const TTFT_REQUESTS = env('BENCH_TTFT_REQUESTS', 20_000);
 
 const PATH = '/v1/chat/completions';
 const REQUEST_BODY = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'Say hello to the benchmark, briefly.' }], max_tokens: 16 });
 const REQUEST_HEADERS = { 'content-type': 'application/json' };
+const HTTP_REQUEST = { path: PATH, body: REQUEST_BODY, headers: REQUEST_HEADERS };
+
+// The LLM scenarios: what an OpenAI SDK sends (its key is the gateway's concern; the bare
+// proxy passes it on). The stream asks for the usage chunk, as usage-tracking clients do,
+// so the upstream sends the same events whichever proxy is in front of it.
+const LLM_MESSAGES = [
+  { role: 'system', content: 'You are a helpful assistant. Answer briefly.' },
+  { role: 'user', content: 'Say hello to the agentedge benchmark in one short sentence.' },
+];
+const LLM_HEADERS = { 'content-type': 'application/json', authorization: 'Bearer sk-bench-client-key', 'user-agent': 'OpenAI/JS 6.0.0', accept: 'application/json' };
+const LLM_JSON = {
+  path: PATH,
+  headers: LLM_HEADERS,
+  body: JSON.stringify({ model: 'bench-model', messages: LLM_MESSAGES, max_tokens: 64, temperature: 0.2 }),
+};
+const LLM_SSE = {
+  path: PATH,
+  headers: { ...LLM_HEADERS, accept: 'text/event-stream' },
+  body: JSON.stringify({ model: 'bench-model', messages: LLM_MESSAGES, max_tokens: 64, temperature: 0.2, stream: true, stream_options: { include_usage: true } }),
+};
 
 // ---------------------------------------------------------------------------------------
 // Children: started here, always killed on the way out.
@@ -117,11 +162,41 @@ backends:
 `;
 }
 
+/** One listener, one llm route at /v1, one openai-compatible model on the fake OpenAI upstream. */
+function llmGatewayConfig({ port, adminPort, upstream }) {
+  return `# Written by bench/run.mjs for one run.
+gateway:
+  admin:
+    host: 127.0.0.1
+    port: ${adminPort}
+  accessLog:
+    format: off
+  reload:
+    watch: false
+listeners:
+  - name: bench
+    host: 127.0.0.1
+    port: ${port}
+    routes:
+      - name: llm
+        match: { path: /v1 }
+        backend: models
+backends:
+  models:
+    llm:
+      models:
+        - name: bench-model
+          provider: openai-compatible
+          baseUrl: ${upstream}/v1
+          apiKey: sk-bench-gateway-key
+`;
+}
+
 /** `agentedge serve` from dist/, stdout (the log) to /dev/null; resolves when /readyz says so. */
-async function startGateway(name, upstream, accessLog, dir, profile, bin = join(ROOT, 'bin/agentedge.js'), flags = []) {
+async function startGateway(name, upstream, accessLog, dir, profile, bin = GATEWAY_BIN, flags = [], config = gatewayConfig) {
   const [port, adminPort] = await freePorts(2);
   const configPath = join(dir, `${name}.yaml`);
-  writeFileSync(configPath, gatewayConfig({ port, adminPort, upstream, accessLog }));
+  writeFileSync(configPath, config({ port, adminPort, upstream, accessLog }));
   const child = track(spawn(process.execPath, [...flags, ...(profile ? profileArgs(name) : []), bin, 'serve', '--config', configPath], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -165,18 +240,19 @@ function cpuMs(pid) {
   }
 }
 
-async function loaded(name, target, seconds, record = true) {
+async function loaded(name, target, seconds, record = true, req = HTTP_REQUEST) {
   const before = target.child ? cpuMs(target.child.pid) : null;
   const r = await autocannon({
-    url: target.url + PATH,
+    url: target.url + req.path,
     method: 'POST',
-    headers: REQUEST_HEADERS,
-    body: REQUEST_BODY,
+    headers: req.headers,
+    body: req.body,
     connections: CONNECTIONS,
     pipelining: 1,
     duration: seconds,
   });
   const after = target.child ? cpuMs(target.child.pid) : null;
+  served(target, r.requests.total);
   const bad = r.non2xx + r.errors + r.timeouts;
   if (bad > 0) console.warn(`  ! ${name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
   const row = {
@@ -193,15 +269,22 @@ async function loaded(name, target, seconds, record = true) {
   return row;
 }
 
+/** Requests each proxy served in this run (warmups included): divides a --cpu-prof profile into µs/request. */
+const SERVED = {};
+function served(target, n) {
+  const name = target.child?.benchName ?? 'direct';
+  SERVED[name] = (SERVED[name] ?? 0) + n;
+}
+
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 const sortNum = (a) => [...a].sort((x, y) => x - y);
 
 /** Sequential requests on one keep-alive connection for `seconds`; latency of each in ms. */
-async function serialLatency(target, seconds) {
+async function serialLatency(target, seconds, req = HTTP_REQUEST) {
   const client = new Client(target.url, { pipelining: 1 });
   const one = async () => {
     const t0 = performance.now();
-    const { statusCode, body } = await client.request({ path: PATH, method: 'POST', headers: REQUEST_HEADERS, body: REQUEST_BODY });
+    const { statusCode, body } = await client.request({ path: req.path, method: 'POST', headers: req.headers, body: req.body });
     await body.text();
     if (statusCode !== 200) throw new Error(`status ${statusCode} from ${target.url}`);
     return performance.now() - t0;
@@ -211,6 +294,7 @@ async function serialLatency(target, seconds) {
     const samples = [];
     const deadline = performance.now() + seconds * 1000;
     for (let i = 0; i < 1_000_000 && performance.now() < deadline; i++) samples.push(await one());
+    served(target, 200 + samples.length);
     return samples;
   } finally {
     await client.close();
@@ -236,15 +320,280 @@ async function streamTtfb(target, n) {
       }
       if (i >= 20) samples.push(first); // the first 20 warm up
     }
+    served(target, n + 20);
     return samples;
   } finally {
     await client.close();
   }
 }
 
+/**
+ * Sequential chat streams on one keep-alive node:http connection, for `seconds` (at most
+ * `max` streams, after 200 warmup streams, the first 20 of which are checked in full).
+ * Per stream, from just before the request is written: ttfb, the first body byte (headers
+ * and role chunk); ttft, the first complete event with non-empty delta content; total, the
+ * end of the stream. All in ms.
+ */
+async function chatStreamTimes(target, seconds, max) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const { hostname, port } = new URL(target.url);
+  const headers = { ...LLM_SSE.headers, 'content-length': String(Buffer.byteLength(LLM_SSE.body)) };
+  const CONTENT = /"delta":\{"content":"[^"]/;
+  const one = (check) => new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    let ttfb = null;
+    let ttft = null;
+    let text = '';
+    let scan = 0; // where the search for the first content event goes on
+    const req = http.request({ host: hostname, port, path: LLM_SSE.path, method: 'POST', agent, headers }, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (s) => {
+        const now = performance.now();
+        if (ttfb === null) ttfb = now - t0;
+        text += s;
+        if (ttft === null) {
+          const m = CONTENT.exec(scan === 0 ? text : text.slice(scan));
+          if (m === null) scan = Math.max(0, text.length - 32);
+          else if (text.indexOf('\n\n', scan + m.index) !== -1) ttft = now - t0;
+          else scan += m.index;
+        }
+      });
+      res.once('end', () => {
+        const total = performance.now() - t0;
+        const ok = res.statusCode === 200 && String(res.headers['content-type']).startsWith('text/event-stream') && text.endsWith('data: [DONE]\n\n') && ttft !== null;
+        if (!ok) return reject(new Error(`bad chat stream from ${target.url}: ${res.statusCode} ${JSON.stringify(text.slice(0, 120))}`));
+        if (check) {
+          const contentEvents = text.match(/"delta":\{"content":"[^"]/g)?.length ?? 0;
+          if (contentEvents !== SSE_CHUNKS || !text.includes('"usage":{')) {
+            return reject(new Error(`chat stream from ${target.url}: ${contentEvents} content events (expected ${SSE_CHUNKS}), usage ${text.includes('"usage":{') ? 'present' : 'missing'}`));
+          }
+        }
+        resolve({ ttfb, ttft, total });
+      });
+      res.once('error', reject);
+    });
+    req.once('error', reject);
+    req.end(LLM_SSE.body);
+  });
+  try {
+    for (let i = 0; i < 200; i++) await one(i < 20);
+    const samples = { ttfb: [], ttft: [], total: [] };
+    const deadline = performance.now() + seconds * 1000;
+    for (let i = 0; i < max && performance.now() < deadline; i++) {
+      const s = await one(false);
+      samples.ttfb.push(s.ttfb);
+      samples.ttft.push(s.ttft);
+      samples.total.push(s.total);
+    }
+    served(target, 200 + samples.ttft.length);
+    return samples;
+  } finally {
+    agent.destroy();
+  }
+}
+
 const fmt = (n, digits = 2) => (n === null || n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits));
 
 // ---------------------------------------------------------------------------------------
+
+/** The http backend against the bare proxy (the original scenarios). */
+async function httpScenarios(dir) {
+  console.log(`POST ${PATH} (${REQUEST_BODY.length}-byte body), ${CONNECTIONS} connections, ${DURATION} s per run after a ${WARMUP} s warmup, ${ROUNDS} bare/gateway rounds\n`);
+  const upstream = await forkChild('upstream.mjs', 'upstream');
+  const direct = { url: upstream.url, child: null };
+  const bare = await forkChild('bare-proxy.mjs', 'bare', { UPSTREAM: upstream.url }, PROFILE);
+  const gateway = await startGateway('gateway', upstream.url, 'off', dir, PROFILE);
+  const gatewayLog = ACCESS_LOG_RUN ? await startGateway('gateway-log', upstream.url, 'json', dir, false) : null;
+  const gatewayB = B_BIN || B_FLAGS.length ? await startGateway('gateway-b', upstream.url, 'off', dir, PROFILE, B_BIN ?? undefined, B_FLAGS) : null;
+  if (gatewayB) console.log(`gateway B: ${B_BIN ?? 'this build'}${B_FLAGS.length ? ` with ${B_FLAGS.join(' ')}` : ''}`);
+  console.log(`upstream ${upstream.url} (${upstream.bytes}-byte answer), bare ${bare.url}, gateway ${gateway.url}${gatewayLog ? `, gateway with access log ${gatewayLog.url}` : ''}\n`);
+
+  console.log('warming up');
+  for (const [name, t] of [['direct', direct], ['bare', bare], ['gateway', gateway], ['gateway-b', gatewayB], ['gateway-log', gatewayLog]]) {
+    if (t) await loaded(name, t, WARMUP, false);
+  }
+
+  console.log(`throughput (${CONNECTIONS} connections)`);
+  const rows = [];
+  rows.push(await loaded('direct to upstream', direct, DURATION));
+  for (let round = 1; round <= ROUNDS; round++) {
+    rows.push(await loaded(`bare undici pass-through #${round}`, bare, DURATION));
+    rows.push(await loaded(`gateway #${round}`, gateway, DURATION));
+    if (gatewayB) rows.push(await loaded(`gateway B #${round}`, gatewayB, DURATION));
+  }
+  if (gatewayLog) rows.push(await loaded('gateway, JSON access log → /dev/null', gatewayLog, DURATION));
+
+  console.log('\nconcurrency 1 (one keep-alive connection, sequential requests)');
+  const serial = { bare: [], gateway: [], ...(gatewayB ? { gatewayB: [] } : {}), direct: [] };
+  for (let round = 0; round < 2; round++) {
+    serial.bare.push(...await serialLatency(bare, LATENCY_SECONDS));
+    serial.gateway.push(...await serialLatency(gateway, LATENCY_SECONDS));
+    if (gatewayB) serial.gatewayB.push(...await serialLatency(gatewayB, LATENCY_SECONDS));
+  }
+  serial.direct.push(...await serialLatency(direct, LATENCY_SECONDS));
+  const lat = Object.fromEntries(Object.entries(serial).map(([k, v]) => {
+    const s = sortNum(v);
+    return [k, { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99) }];
+  }));
+  for (const [k, v] of Object.entries(lat)) console.log(`  ${k.padEnd(10)} n=${v.n}  p50 ${fmt(v.p50, 3)} ms  p99 ${fmt(v.p99, 3)} ms`);
+
+  console.log(`\nevent stream: time to first byte (${STREAM_REQUESTS} sequential requests each)`);
+  const ttfb = {};
+  for (const [k, t] of [['bare', bare], ['gateway', gateway], ['gatewayB', gatewayB], ['direct', direct]]) {
+    if (!t) continue;
+    const s = sortNum(await streamTtfb(t, STREAM_REQUESTS));
+    ttfb[k] = { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99) };
+    console.log(`  ${k.padEnd(10)} p50 ${fmt(ttfb[k].p50, 3)} ms  p99 ${fmt(ttfb[k].p99, 3)} ms`);
+  }
+
+  const rps = (prefix) => rows.filter((r) => r.scenario.startsWith(prefix)).map((r) => r.rps);
+  const cpu = (prefix) => rows.filter((r) => r.scenario.startsWith(prefix)).map((r) => r.cpuUsPerReq);
+  const bareRps = rps('bare undici');
+  const gwRps = rps('gateway #');
+  const ratio = mean(gwRps) / mean(bareRps);
+  const summary = {
+    gatewayOverBare: ratio,
+    gatewayB: gatewayB ? { bin: B_BIN ?? 'this build', flags: B_FLAGS } : null,
+    gatewayOverBarePerPair: gwRps.map((g, i) => g / bareRps[i]),
+    gatewayOverDirect: mean(gwRps) / rows[0].rps,
+    /** CPU per request of bare ÷ gateway: the throughput ratio if CPU were the only limit. */
+    cpuRatio: cpu('bare undici').includes(null) ? null : mean(cpu('bare undici')) / mean(cpu('gateway #')),
+    bareOverDirect: mean(bareRps) / rows[0].rps,
+    addedP50Ms: lat.gateway.p50 - lat.bare.p50,
+    addedTtfbP50Ms: ttfb.gateway.p50 - ttfb.bare.p50,
+    accessLogCost: gatewayLog ? 1 - rows.at(-1).rps / mean(gwRps) : null,
+    gatewayBOverBare: gatewayB ? mean(rps('gateway B #')) / mean(bareRps) : null,
+  };
+
+  console.log('\n| scenario | req/s | p50 ms | p99 ms | proxy CPU µs/req |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const r of rows) console.log(`| ${r.scenario} | ${fmt(r.rps, 0)} | ${r.p50} | ${r.p99} | ${fmt(r.cpuUsPerReq, 0)} |`);
+  console.log(`
+gateway / bare     ${fmt(summary.gatewayOverBare, 3)}  (per pair: ${summary.gatewayOverBarePerPair.map((x) => fmt(x, 3)).join(', ')}; target ≥ 0.85 → ${summary.gatewayOverBare >= 0.85 ? 'met' : 'NOT met'})
+CPU µs/req         bare ${fmt(mean(cpu('bare undici')), 0)}, gateway ${fmt(mean(cpu('gateway #')), 0)} → bare / gateway ${fmt(summary.cpuRatio, 3)}
+gateway / direct   ${fmt(summary.gatewayOverDirect, 3)}   bare / direct ${fmt(summary.bareOverDirect, 3)}
+concurrency 1 p50  bare ${fmt(lat.bare.p50, 3)} ms, gateway ${fmt(lat.gateway.p50, 3)} ms → added ${fmt(summary.addedP50Ms, 3)} ms (target ≤ 0.3 ms → ${summary.addedP50Ms <= 0.3 ? 'met' : 'NOT met'})
+stream TTFB p50    bare ${fmt(ttfb.bare.p50, 3)} ms, gateway ${fmt(ttfb.gateway.p50, 3)} ms → added ${fmt(summary.addedTtfbP50Ms, 3)} ms (target ≤ 1 ms → ${summary.addedTtfbP50Ms <= 1 ? 'met' : 'NOT met'})${summary.accessLogCost === null ? '' : `
+JSON access log    costs ${fmt(summary.accessLogCost * 100, 1)}% of gateway throughput`}${summary.gatewayBOverBare === null ? '' : `
+gateway B / bare   ${fmt(summary.gatewayBOverBare, 3)}`}`);
+  await Promise.all([upstream.child, bare.child, gateway.child, gatewayLog?.child, gatewayB?.child].filter(Boolean).map(stop));
+  return { rows, latency: lat, ttfb, summary };
+}
+
+const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+const stats = (v) => { const s = sortNum(v); return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99) }; };
+
+/** Loaded rounds (direct once, then bare and gateway alternating) of one request shape. */
+async function llmRounds(label, unit, req, targets) {
+  console.log(`${label}: throughput (${CONNECTIONS} connections, ${LLM_DURATION} s per run)`);
+  const rows = [];
+  rows.push(await loaded(`${label}, direct to fake upstream`, targets.direct, LLM_DURATION, true, req));
+  for (let round = 1; round <= ROUNDS; round++) {
+    rows.push(await loaded(`${label}, bare pass-through #${round}`, targets.bare, LLM_DURATION, true, req));
+    rows.push(await loaded(`${label}, gateway #${round}`, targets.gateway, LLM_DURATION, true, req));
+  }
+  const pick = (what, key) => rows.filter((r) => r.scenario.includes(what)).map((r) => r[key]);
+  const bareRps = pick(', bare ', 'rps');
+  const gwRps = pick(', gateway #', 'rps');
+  const cpuBare = pick(', bare ', 'cpuUsPerReq');
+  const cpuGw = pick(', gateway #', 'cpuUsPerReq');
+  const summary = {
+    gatewayOverBare: mean(gwRps) / mean(bareRps),
+    gatewayOverBarePerPair: gwRps.map((g, i) => g / bareRps[i]),
+    gatewayOverDirect: mean(gwRps) / rows[0].rps,
+    bareOverDirect: mean(bareRps) / rows[0].rps,
+    cpuUsBare: cpuBare.includes(null) ? null : mean(cpuBare),
+    cpuUsGateway: cpuGw.includes(null) ? null : mean(cpuGw),
+  };
+  summary.cpuRatio = summary.cpuUsBare === null || summary.cpuUsGateway === null ? null : summary.cpuUsBare / summary.cpuUsGateway;
+  console.log(`  gateway / bare ${fmt(summary.gatewayOverBare, 3)} (per pair ${summary.gatewayOverBarePerPair.map((x) => fmt(x, 3)).join(', ')}); CPU µs/${unit} bare ${fmt(summary.cpuUsBare, 0)}, gateway ${fmt(summary.cpuUsGateway, 0)}\n`);
+  return { rows, summary };
+}
+
+/** The llm backend's OpenAI pass-through against the bare proxy in front of the same fake upstream. */
+async function llmScenarios(dir) {
+  const result = {};
+  const upstream = await forkChild('llm-upstream.mjs', 'llm-upstream', { BENCH_SSE_CHUNKS: String(SSE_CHUNKS), BENCH_SSE_GAP_MS: String(SSE_GAP_MS) });
+  const direct = { url: upstream.url, child: null };
+  const bare = await forkChild('bare-proxy.mjs', 'bare-llm', { UPSTREAM: upstream.url }, PROFILE);
+  const gateway = await startGateway('gateway-llm', upstream.url, 'off', dir, PROFILE, GATEWAY_BIN, [], llmGatewayConfig);
+  const targets = { direct, bare, gateway };
+  console.log(`\n=== LLM: POST ${PATH}, model bench-model (openai-compatible) ===`);
+  console.log(`fake OpenAI upstream ${upstream.url} (JSON answer ${upstream.bytes} bytes; streams: role event, ${upstream.chunks} content events, finish, usage, [DONE], ${SSE_GAP_MS > 0 ? `${SSE_GAP_MS} ms` : 'a setImmediate'} apart), bare ${bare.url}, gateway ${gateway.url}`);
+  console.log(`request bodies: JSON ${LLM_JSON.body.length} bytes, stream ${LLM_SSE.body.length} bytes\n`);
+
+  console.log('warming up'); // bare and gateway; the upstream warms up with them
+  for (const req of [ONLY.has('llm-json') ? LLM_JSON : null, ONLY.has('llm-sse') ? LLM_SSE : null].filter(Boolean)) {
+    for (const t of [bare, gateway]) await loaded('warmup', t, WARMUP, false, req);
+  }
+
+  if (ONLY.has('llm-json')) {
+    const json = await llmRounds('chat JSON', 'req', LLM_JSON, targets);
+    console.log(`chat JSON, concurrency 1 (one keep-alive connection, sequential requests, ${LLM_LATENCY_SECONDS} s per run)`);
+    const serial = { bare: [], gateway: [], direct: [] };
+    for (let round = 0; round < 2; round++) {
+      serial.bare.push(...await serialLatency(bare, LLM_LATENCY_SECONDS, LLM_JSON));
+      serial.gateway.push(...await serialLatency(gateway, LLM_LATENCY_SECONDS, LLM_JSON));
+    }
+    serial.direct.push(...await serialLatency(direct, LLM_LATENCY_SECONDS, LLM_JSON));
+    json.latency = Object.fromEntries(Object.entries(serial).map(([k, v]) => [k, stats(v)]));
+    for (const [k, v] of Object.entries(json.latency)) console.log(`  ${k.padEnd(10)} n=${v.n}  p50 ${fmt(v.p50, 3)} ms  p99 ${fmt(v.p99, 3)} ms`);
+    json.summary.addedP50Ms = json.latency.gateway.p50 - json.latency.bare.p50;
+    json.summary.addedP99Ms = json.latency.gateway.p99 - json.latency.bare.p99;
+    console.log('');
+    result.json = json;
+  }
+
+  if (ONLY.has('llm-sse')) {
+    const sse = await llmRounds('chat SSE', 'stream', LLM_SSE, targets);
+    console.log(`chat SSE, time to first token (sequential streams on one keep-alive connection, ${TTFT_SECONDS} s per run)`);
+    const runs = { bare: [], gateway: [], direct: [] };
+    for (let round = 0; round < 2; round++) {
+      runs.bare.push(await chatStreamTimes(bare, TTFT_SECONDS, TTFT_REQUESTS));
+      runs.gateway.push(await chatStreamTimes(gateway, TTFT_SECONDS, TTFT_REQUESTS));
+    }
+    runs.direct.push(await chatStreamTimes(direct, TTFT_SECONDS, TTFT_REQUESTS));
+    sse.streams = Object.fromEntries(Object.entries(runs).map(([k, list]) => [k, {
+      ttfb: stats(list.flatMap((r) => r.ttfb)),
+      ttft: stats(list.flatMap((r) => r.ttft)),
+      total: stats(list.flatMap((r) => r.total)),
+    }]));
+    for (const [k, v] of Object.entries(sse.streams)) {
+      console.log(`  ${k.padEnd(10)} n=${v.ttft.n}  TTFB p50 ${fmt(v.ttfb.p50, 3)}  TTFT p50 ${fmt(v.ttft.p50, 3)} p99 ${fmt(v.ttft.p99, 3)}  whole stream p50 ${fmt(v.total.p50, 3)} p99 ${fmt(v.total.p99, 3)} ms`);
+    }
+    const g = sse.streams.gateway;
+    const b = sse.streams.bare;
+    Object.assign(sse.summary, {
+      addedTtftP50Ms: g.ttft.p50 - b.ttft.p50,
+      addedTtftP99Ms: g.ttft.p99 - b.ttft.p99,
+      addedTtfbP50Ms: g.ttfb.p50 - b.ttfb.p50,
+      addedStreamP50Ms: g.total.p50 - b.total.p50,
+      addedStreamP99Ms: g.total.p99 - b.total.p99,
+    });
+    console.log('');
+    result.sse = sse;
+  }
+
+  const verdict = (ok) => (ok ? 'met' : 'NOT met');
+  console.log('| LLM scenario | req/s or streams/s | p50 ms | p99 ms | proxy CPU µs/req |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const part of [result.json, result.sse].filter(Boolean)) {
+    for (const r of part.rows) console.log(`| ${r.scenario} | ${fmt(r.rps, 0)} | ${r.p50} | ${r.p99} | ${fmt(r.cpuUsPerReq, 0)} |`);
+  }
+  console.log('');
+  if (result.json) {
+    const j = result.json.summary;
+    console.log(`chat JSON  gateway / bare ${fmt(j.gatewayOverBare, 3)} (per pair ${j.gatewayOverBarePerPair.map((x) => fmt(x, 3)).join(', ')}; target ≥ 0.85 → ${verdict(j.gatewayOverBare >= 0.85)}); CPU µs/req bare ${fmt(j.cpuUsBare, 0)}, gateway ${fmt(j.cpuUsGateway, 0)}`);
+    console.log(`chat JSON  concurrency 1 p50 bare ${fmt(result.json.latency.bare.p50, 3)} ms, gateway ${fmt(result.json.latency.gateway.p50, 3)} ms → added ${fmt(j.addedP50Ms, 3)} ms (target ≤ 0.3 ms → ${verdict(j.addedP50Ms <= 0.3)})`);
+  }
+  if (result.sse) {
+    const x = result.sse.summary;
+    console.log(`chat SSE   gateway / bare ${fmt(x.gatewayOverBare, 3)} streams/s (per pair ${x.gatewayOverBarePerPair.map((v) => fmt(v, 3)).join(', ')}); CPU µs/stream bare ${fmt(x.cpuUsBare, 0)}, gateway ${fmt(x.cpuUsGateway, 0)}`);
+    console.log(`chat SSE   TTFT p50 bare ${fmt(result.sse.streams.bare.ttft.p50, 3)} ms, gateway ${fmt(result.sse.streams.gateway.ttft.p50, 3)} ms → added ${fmt(x.addedTtftP50Ms, 3)} ms, p99 added ${fmt(x.addedTtftP99Ms, 3)} ms (target ≤ 1 ms → ${verdict(x.addedTtftP50Ms <= 1)}); whole stream added p50 ${fmt(x.addedStreamP50Ms, 3)} ms`);
+  }
+  await Promise.all([upstream.child, bare.child, gateway.child].map(stop));
+  return result;
+}
 
 async function main() {
   mkdirSync(RESULTS, { recursive: true });
@@ -257,97 +606,27 @@ async function main() {
     cpus: availableParallelism(),
     cpuModel: cpus()[0]?.model ?? 'unknown',
     loadavgAtStart: loadavg().map((x) => Number(x.toFixed(2))),
+    groups: [...ONLY],
+    gatewayBin: GATEWAY_BIN,
     durationSeconds: DURATION,
+    llmDurationSeconds: LLM_DURATION,
+    llmLatencySeconds: LLM_LATENCY_SECONDS,
+    ttftSeconds: TTFT_SECONDS,
     rounds: ROUNDS,
     warmupSeconds: WARMUP,
     connections: CONNECTIONS,
+    sseChunks: SSE_CHUNKS,
+    sseGapMs: SSE_GAP_MS,
   };
-  console.log(`agentedge bench — ${info.date}, Node ${info.node}, ${info.cpus} CPUs (${info.cpuModel}), load average ${info.loadavgAtStart.join(' ')}`);
-  console.log(`POST ${PATH} (${REQUEST_BODY.length}-byte body), ${CONNECTIONS} connections, ${DURATION} s per run after a ${WARMUP} s warmup, ${ROUNDS} bare/gateway rounds\n`);
+  console.log(`agentedge bench — ${info.date}, Node ${info.node}, ${info.cpus} CPUs (${info.cpuModel}), load average ${info.loadavgAtStart.join(' ')}; scenarios ${info.groups.join(', ')}`);
 
   try {
-    const upstream = await forkChild('upstream.mjs', 'upstream');
-    const direct = { url: upstream.url, child: null };
-    const bare = await forkChild('bare-proxy.mjs', 'bare', { UPSTREAM: upstream.url }, PROFILE);
-    const gateway = await startGateway('gateway', upstream.url, 'off', dir, PROFILE);
-    const gatewayLog = ACCESS_LOG_RUN ? await startGateway('gateway-log', upstream.url, 'json', dir, false) : null;
-    const gatewayB = B_BIN || B_FLAGS.length ? await startGateway('gateway-b', upstream.url, 'off', dir, PROFILE, B_BIN ?? undefined, B_FLAGS) : null;
-    if (gatewayB) console.log(`gateway B: ${B_BIN ?? 'this build'}${B_FLAGS.length ? ` with ${B_FLAGS.join(' ')}` : ''}`);
-    console.log(`upstream ${upstream.url} (${upstream.bytes}-byte answer), bare ${bare.url}, gateway ${gateway.url}${gatewayLog ? `, gateway with access log ${gatewayLog.url}` : ''}\n`);
-
-    console.log('warming up');
-    for (const [name, t] of [['direct', direct], ['bare', bare], ['gateway', gateway], ['gateway-b', gatewayB], ['gateway-log', gatewayLog]]) {
-      if (t) await loaded(name, t, WARMUP, false);
-    }
-
-    console.log(`throughput (${CONNECTIONS} connections)`);
-    const rows = [];
-    rows.push(await loaded('direct to upstream', direct, DURATION));
-    for (let round = 1; round <= ROUNDS; round++) {
-      rows.push(await loaded(`bare undici pass-through #${round}`, bare, DURATION));
-      rows.push(await loaded(`gateway #${round}`, gateway, DURATION));
-      if (gatewayB) rows.push(await loaded(`gateway B #${round}`, gatewayB, DURATION));
-    }
-    if (gatewayLog) rows.push(await loaded('gateway, JSON access log → /dev/null', gatewayLog, DURATION));
-
-    console.log('\nconcurrency 1 (one keep-alive connection, sequential requests)');
-    const serial = { bare: [], gateway: [], ...(gatewayB ? { gatewayB: [] } : {}), direct: [] };
-    for (let round = 0; round < 2; round++) {
-      serial.bare.push(...await serialLatency(bare, LATENCY_SECONDS));
-      serial.gateway.push(...await serialLatency(gateway, LATENCY_SECONDS));
-      if (gatewayB) serial.gatewayB.push(...await serialLatency(gatewayB, LATENCY_SECONDS));
-    }
-    serial.direct.push(...await serialLatency(direct, LATENCY_SECONDS));
-    const lat = Object.fromEntries(Object.entries(serial).map(([k, v]) => {
-      const s = sortNum(v);
-      return [k, { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99) }];
-    }));
-    for (const [k, v] of Object.entries(lat)) console.log(`  ${k.padEnd(10)} n=${v.n}  p50 ${fmt(v.p50, 3)} ms  p99 ${fmt(v.p99, 3)} ms`);
-
-    console.log(`\nevent stream: time to first byte (${STREAM_REQUESTS} sequential requests each)`);
-    const ttfb = {};
-    for (const [k, t] of [['bare', bare], ['gateway', gateway], ['gatewayB', gatewayB], ['direct', direct]]) {
-      if (!t) continue;
-      const s = sortNum(await streamTtfb(t, STREAM_REQUESTS));
-      ttfb[k] = { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99) };
-      console.log(`  ${k.padEnd(10)} p50 ${fmt(ttfb[k].p50, 3)} ms  p99 ${fmt(ttfb[k].p99, 3)} ms`);
-    }
-
-    const rps = (prefix) => rows.filter((r) => r.scenario.startsWith(prefix)).map((r) => r.rps);
-    const cpu = (prefix) => rows.filter((r) => r.scenario.startsWith(prefix)).map((r) => r.cpuUsPerReq);
-    const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
-    const bareRps = rps('bare undici');
-    const gwRps = rps('gateway #');
-    const ratio = mean(gwRps) / mean(bareRps);
-    const summary = {
-      gatewayOverBare: ratio,
-      gatewayB: gatewayB ? { bin: B_BIN ?? 'this build', flags: B_FLAGS } : null,
-      gatewayOverBarePerPair: gwRps.map((g, i) => g / bareRps[i]),
-      gatewayOverDirect: mean(gwRps) / rows[0].rps,
-      /** CPU per request of bare ÷ gateway: the throughput ratio if CPU were the only limit. */
-      cpuRatio: cpu('bare undici').includes(null) ? null : mean(cpu('bare undici')) / mean(cpu('gateway #')),
-      bareOverDirect: mean(bareRps) / rows[0].rps,
-      addedP50Ms: lat.gateway.p50 - lat.bare.p50,
-      addedTtfbP50Ms: ttfb.gateway.p50 - ttfb.bare.p50,
-      accessLogCost: gatewayLog ? 1 - rows.at(-1).rps / mean(gwRps) : null,
-      gatewayBOverBare: gatewayB ? mean(rps('gateway B #')) / mean(bareRps) : null,
-    };
-
-    console.log('\n| scenario | req/s | p50 ms | p99 ms | proxy CPU µs/req |');
-    console.log('|---|---:|---:|---:|---:|');
-    for (const r of rows) console.log(`| ${r.scenario} | ${fmt(r.rps, 0)} | ${r.p50} | ${r.p99} | ${fmt(r.cpuUsPerReq, 0)} |`);
-    console.log(`
-gateway / bare     ${fmt(summary.gatewayOverBare, 3)}  (per pair: ${summary.gatewayOverBarePerPair.map((x) => fmt(x, 3)).join(', ')}; target ≥ 0.85 → ${summary.gatewayOverBare >= 0.85 ? 'met' : 'NOT met'})
-CPU µs/req         bare ${fmt(mean(cpu('bare undici')), 0)}, gateway ${fmt(mean(cpu('gateway #')), 0)} → bare / gateway ${fmt(summary.cpuRatio, 3)}
-gateway / direct   ${fmt(summary.gatewayOverDirect, 3)}   bare / direct ${fmt(summary.bareOverDirect, 3)}
-concurrency 1 p50  bare ${fmt(lat.bare.p50, 3)} ms, gateway ${fmt(lat.gateway.p50, 3)} ms → added ${fmt(summary.addedP50Ms, 3)} ms (target ≤ 0.3 ms → ${summary.addedP50Ms <= 0.3 ? 'met' : 'NOT met'})
-stream TTFB p50    bare ${fmt(ttfb.bare.p50, 3)} ms, gateway ${fmt(ttfb.gateway.p50, 3)} ms → added ${fmt(summary.addedTtfbP50Ms, 3)} ms (target ≤ 1 ms → ${summary.addedTtfbP50Ms <= 1 ? 'met' : 'NOT met'})${summary.accessLogCost === null ? '' : `
-JSON access log    costs ${fmt(summary.accessLogCost * 100, 1)}% of gateway throughput`}${summary.gatewayBOverBare === null ? '' : `
-gateway B / bare   ${fmt(summary.gatewayBOverBare, 3)}`}`);
-
+    const out = { info, served: SERVED };
+    if (ONLY.has('http')) Object.assign(out, await httpScenarios(dir));
+    if (ONLY.has('llm-json') || ONLY.has('llm-sse')) out.llm = await llmScenarios(dir);
     const file = join(RESULTS, `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, JSON.stringify({ info, rows, latency: lat, ttfb, summary }, null, 2) + '\n');
-    console.log(`\nresults: ${file}`);
+    writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+    console.log(`\nresults: ${file} (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)`);
   } finally {
     await Promise.all([...children].map(stop));
     rmSync(dir, { recursive: true, force: true });
