@@ -63,3 +63,12 @@ export function writeSseError(res: ServerResponse, err: GatewayError, requestId:
   const payload = JSON.stringify({ error: { message: err.publicMessage, type: ERRORS[err.code].type, code: err.code, request_id: requestId } });
   res.end(`event: error\ndata: ${payload}\n\n`);
 }
+
+/** The data of one SSE event (its `data:` lines joined by newlines, per the SSE spec); '' when it has none. */
+export function sseData(ev: string): string {
+  let data = '';
+  for (const line of ev.split(/\r\n|\n|\r/)) {
+    if (line.startsWith('data:')) data += (data === '' ? '' : '\n') + line.slice(line.charCodeAt(5) === 32 ? 6 : 5);
+  }
+  return data;
+}

@@ -2,7 +2,7 @@
 // request, and the answer back (a chat.completion → a Message, OpenAI chunks → Anthropic
 // SSE events). Fields OpenAI chat cannot express are refused with a 400 naming them; see
 // README.md ("Anthropic front") for the table.
-import { GatewayError } from '../core/index.js';
+import { GatewayError, sseData } from '../core/index.js';
 import type { LlmModelSpec } from '../config/index.js';
 import { isObject } from './openai-errors.js';
 import type { Usage } from './usage.js';
@@ -328,10 +328,7 @@ export class OpenAIToAnthropicStream {
   }
 
   #event(ev: string): string {
-    let data = '';
-    for (const line of ev.split(/\r\n|\n|\r/)) {
-      if (line.startsWith('data:')) data += (data === '' ? '' : '\n') + line.slice(line.charCodeAt(5) === 32 ? 6 : 5);
-    }
+    const data = sseData(ev);
     if (data === '') return '';
     if (data.trim() === '[DONE]') return this.end();
     let obj: unknown;

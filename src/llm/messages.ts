@@ -5,7 +5,7 @@
 // come, usage read in passing); the others are reached through the OpenAI chat pivot
 // (chat-leg.ts): Messages → OpenAI chat (messages-translate.ts) → the provider, and back.
 import type { LlmModelSpec } from '../config/index.js';
-import { GatewayError, sseEventEnd, type RequestContext } from '../core/index.js';
+import { GatewayError, sseData, sseEventEnd, type RequestContext } from '../core/index.js';
 import { anthropicUpstreamErrorBody, writeAnthropicStreamError } from './anthropic-errors.js';
 import type { Attempt, LlmIo } from './backend.js';
 import { chatLeg, relayChatJson, relayChatStream } from './chat-leg.js';
@@ -107,10 +107,7 @@ class AnthropicSseUsage {
   #read(text: string): void {
     for (const ev of text.split(/\r\n\r\n|\n\n|\r\r/)) {
       if (!ev.includes('"usage"')) continue;
-      let data = '';
-      for (const line of ev.split(/\r\n|\n|\r/)) {
-        if (line.startsWith('data:')) data += (data === '' ? '' : '\n') + line.slice(line.charCodeAt(5) === 32 ? 6 : 5);
-      }
+      const data = sseData(ev);
       let obj: unknown;
       try { obj = JSON.parse(data); } catch { continue; }
       if (!isObject(obj)) continue;

@@ -5,7 +5,7 @@
 // prompts, file ids) is refused. Every field is translated, accepted, or refused with a 400
 // naming it; see README.md ("Responses front") for the table.
 import { randomBytes } from 'node:crypto';
-import { ERRORS, GatewayError, SseEventReader } from '../core/index.js';
+import { ERRORS, GatewayError, SseEventReader, sseData } from '../core/index.js';
 import type { LlmModelSpec } from '../config/index.js';
 import { isObject } from './openai-errors.js';
 import type { Usage } from './usage.js';
@@ -621,10 +621,7 @@ export class ChatToResponsesStream {
   }
 
   #event(ev: string): string {
-    let data = '';
-    for (const line of ev.split(/\r\n|\n|\r/)) {
-      if (line.startsWith('data:')) data += (data === '' ? '' : '\n') + line.slice(line.charCodeAt(5) === 32 ? 6 : 5);
-    }
+    const data = sseData(ev);
     if (data === '') return '';
     if (data.trim() === '[DONE]') return this.end();
     let obj: unknown;

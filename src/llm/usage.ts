@@ -5,7 +5,7 @@
 // client is always between events when an error event has to be written. Only events that
 // mention "usage" are decoded and parsed; the others pass as the bytes they came in, and
 // are only counted (a byte search), so a stream cut before its usage chunk can be estimated.
-import { sseEventEnd } from '../core/index.js';
+import { sseEventEnd, sseData } from '../core/index.js';
 import { isObject } from './openai-errors.js';
 
 /**
@@ -104,10 +104,7 @@ export class OpenAIStreamUsage {
 
   /** Records the usage of one event; true when the event is the usage chunk to drop. */
   #read(ev: string): boolean {
-    let data = '';
-    for (const line of ev.split(/\r\n|\n|\r/)) {
-      if (line.startsWith('data:')) data += (data === '' ? '' : '\n') + line.slice(line.charCodeAt(5) === 32 ? 6 : 5);
-    }
+    const data = sseData(ev);
     let obj: unknown;
     try {
       obj = JSON.parse(data);

@@ -6,7 +6,7 @@
 // of chat.completion.chunk events. Every request field is translated, accepted as a no-op,
 // or refused with a 400 naming it (the table is in src/llm/README.md).
 import type { LlmModelSpec } from '../../config/index.js';
-import { GatewayError, SseEventReader } from '../../core/index.js';
+import { GatewayError, SseEventReader, sseData } from '../../core/index.js';
 import { bad, textsOf, unsupportedBy } from './request-parts.js';
 import { isObject, scrubUpstreamText } from '../openai-errors.js';
 import type { Usage } from '../usage.js';
@@ -371,10 +371,7 @@ export class GeminiStreamTranslator implements StreamTranslator {
   }
 
   #event(ev: string): string {
-    let data = '';
-    for (const line of ev.split(/\r\n|\n|\r/)) {
-      if (line.startsWith('data:')) data += (data === '' ? '' : '\n') + line.slice(line.charCodeAt(5) === 32 ? 6 : 5);
-    }
+    const data = sseData(ev);
     if (data === '') return '';
     let res: unknown;
     try {
