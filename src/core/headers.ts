@@ -51,15 +51,32 @@ export interface ForwardInfo {
   upstreamHost: string;
 }
 
-/** Builds the upstream request headers from the downstream ones. */
-export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, info: ForwardInfo): Record<string, string | string[]> {
+/** The set of request headers never forwarded, plus `more` (lower-case names): for `strippedRequestHeaders`. */
+export function requestDropSet(more: readonly string[]): ReadonlySet<string> {
+  return new Set([...REQUEST_DROP, ...more]);
+}
+
+const NO_NAMES: readonly string[] = [];
+
+/**
+ * The downstream request headers minus hop-by-hop and proxy-* ones, those the peer listed
+ * in Connection, those in `drop` (REQUEST_DROP or a superset from `requestDropSet`) and
+ * those in `extra`.
+ */
+export function strippedRequestHeaders(incoming: IncomingHttpHeaders, drop: ReadonlySet<string> = REQUEST_DROP, extra: readonly string[] = NO_NAMES): Record<string, string | string[]> {
   const listed = connectionListed(incoming.connection);
   const out: Record<string, string | string[]> = {};
   for (const name in incoming) {
-    if (REQUEST_DROP.has(name) || isProxyHeader(name) || (listed !== null && listed.includes(name))) continue;
+    if (drop.has(name) || isProxyHeader(name) || (listed !== null && listed.includes(name)) || (extra.length > 0 && extra.includes(name))) continue;
     const v = incoming[name];
     if (v !== undefined) out[name] = v;
   }
+  return out;
+}
+
+/** Builds the upstream request headers from the downstream ones. */
+export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, info: ForwardInfo): Record<string, string | string[]> {
+  const out = strippedRequestHeaders(incoming);
   // Set after the strip: nothing the client sent can remove these.
   out.host = info.upstreamHost;
   out['x-forwarded-for'] = info.clientAddress;

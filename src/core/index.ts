@@ -5,7 +5,7 @@ export { PHASES, CONTINUE, orderFilters, reject, runFilters, type Decision, type
 export { corsFilter } from './cors.js';
 export { HttpBackend, type ProxyObserver } from './http-proxy.js';
 export { handleRequest, handleUpgrade, failInFlight, type BackendHandler, type BodyLimits, type ListenerRuntime, type PipelineHooks, type RouteRuntime } from './pipeline.js';
-export { upstreamRequestHeaders, downstreamResponseHeaders, unsafeHeaderValue } from './headers.js';
+export { upstreamRequestHeaders, strippedRequestHeaders, requestDropSet, downstreamResponseHeaders, unsafeHeaderValue } from './headers.js';
 export { classifyUpstreamError, createUpstream, type Upstream, type UpstreamHeaders } from './upstream.js';
 export { sseData, sseEventEnd, SseEventReader } from './sse.js';
 export { replyError } from './render.js';

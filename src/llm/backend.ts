@@ -9,15 +9,14 @@
 // all as long as nothing was sent to the client. The answer that ends the walk is relayed
 // in the front's shape. The backend's credentials are injected; the client's never leave
 // the gateway unless the model says `passthrough`.
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Dispatcher } from 'undici';
 import type { LlmBackendSpec, LlmModelSpec, RouteSpec } from '../config/index.js';
 import { HTTP_BACKEND_DEFAULTS } from '../config/index.js';
 import {
-  classifyUpstreamError, createUpstream, GatewayError, upstreamRequestHeaders,
+  classifyUpstreamError, createUpstream, GatewayError, requestDropSet, strippedRequestHeaders,
   type BackendHandler, type BodyLimits, type ProxyObserver, type RequestContext, type Upstream, type UpstreamHeaders,
 } from '../core/index.js';
 import { newLlmCall } from './account.js';
+import { Answer } from './answer.js';
 import { renderAnthropicError } from './anthropic-errors.js';
 import { ClientGoneError, parseJsonObject, readBody } from './body.js';
 import { chatFront, listModels, getModel } from './chat.js';
@@ -29,11 +28,15 @@ import { PASSED_STATUSES, renderOpenAIError } from './openai-errors.js';
 import type { AuthStep, UpstreamCall } from './providers/index.js';
 import { backoffMs, ModelRouter, retryableStatus, retryAfterFromHeaders } from './router.js';
 
-/** Client headers never sent upstream: credentials (the backend has its own), and ones we set. */
-const DROP_REQUEST_HEADERS = [
+/**
+ * Client headers never sent upstream, besides hop-by-hop and forwarding ones (a provider
+ * learns nothing about the client's network): credentials (the backend has its own), and
+ * ones set here.
+ */
+const LLM_DROP = requestDropSet([
   'authorization', 'x-api-key', 'api-key', 'cookie', 'openai-organization', 'openai-project',
-  'content-length', 'accept-encoding', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host',
-];
+  'content-length', 'content-type', 'accept-encoding',
+]);
 
 /** Headers that carry a client's provider credentials (forwarded only with `passthrough`). */
 const CLIENT_CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'api-key'];
@@ -47,7 +50,7 @@ export interface Attempt {
   /** Headers that take a round trip to obtain (vertex's access token), fetched before each send. */
   readonly auth?: AuthStep | null;
   /** Relays a successful (status < 400) answer in the front's shape. */
-  relay(up: Dispatcher.ResponseData): Promise<void>;
+  relay(up: Answer): Promise<void>;
   /** The body of an upstream error answer with a passed status, in the front's shape. */
   errorBody(status: number, raw: string, headers: UpstreamHeaders): string;
 }
@@ -59,8 +62,6 @@ export interface LlmIo extends RelayIo {
   /** Walks the plan of `requested`, trying `build(model)` for each target; see the file comment. */
   serve(ctx: RequestContext, requested: string, stream: boolean, build: (model: LlmModelSpec) => Attempt): Promise<void>;
 }
-
-type Sent = { res: Dispatcher.ResponseData; settle: () => void };
 
 export class LlmBackend implements BackendHandler, LlmIo {
   readonly kind = 'llm';
@@ -97,8 +98,8 @@ export class LlmBackend implements BackendHandler, LlmIo {
     ctx.render = renderOpenAIError;
     const sub = subPath(ctx.path, route.pathPrefix);
     if (ctx.method === 'POST') {
-      if (sub === '/chat/completions') return this.#post(ctx, limits, (body) => chatFront(this, ctx, body, 'chat/completions'));
-      if (sub === '/embeddings') return this.#post(ctx, limits, (body) => chatFront(this, ctx, body, 'embeddings'));
+      if (sub === '/chat/completions') return this.#post(ctx, limits, (body, raw) => chatFront(this, ctx, body, raw, 'chat/completions'));
+      if (sub === '/embeddings') return this.#post(ctx, limits, (body, raw) => chatFront(this, ctx, body, raw, 'embeddings'));
       if (sub === '/responses') return this.#post(ctx, limits, (body) => responsesFront(this, ctx, body));
       if (sub === '/messages' || sub === '/messages/count_tokens') {
         ctx.render = renderAnthropicError;
@@ -112,8 +113,8 @@ export class LlmBackend implements BackendHandler, LlmIo {
     throw new GatewayError('AE_ROUTE_NOT_FOUND', { message: 'This LLM route serves POST chat/completions, POST responses, POST embeddings, POST messages, POST messages/count_tokens and GET models.' });
   }
 
-  /** Reads and parses a JSON request body, then hands it to a front. */
-  async #post(ctx: RequestContext, limits: BodyLimits, front: (body: Record<string, unknown>) => Promise<void>): Promise<void> {
+  /** Reads and parses a JSON request body, then hands it (and its bytes) to a front. */
+  async #post(ctx: RequestContext, limits: BodyLimits, front: (body: Record<string, unknown>, raw: Buffer) => Promise<void>): Promise<void> {
     let raw: Buffer;
     try {
       raw = await readBody(ctx, limits);
@@ -121,20 +122,15 @@ export class LlmBackend implements BackendHandler, LlmIo {
       if (err instanceof ClientGoneError) return;
       throw err;
     }
-    return front(parseJsonObject(raw));
+    return front(parseJsonObject(raw), raw);
   }
 
   async serve(ctx: RequestContext, requested: string, stream: boolean, build: (model: LlmModelSpec) => Attempt): Promise<void> {
     const plan = this.router.plan(requested);
     if (plan === undefined) throw modelNotFound(requested);
-    const llm = newLlmCall(requested, stream);
-    ctx.llm = llm;
-    // One abort for the whole walk: a client that goes away stops the wait and the call in flight.
-    const gone = new AbortController();
-    ctx.onEnd(() => {
-      if (!ctx.res.writableFinished) ctx.clientAborted = true;
-      gone.abort();
-    });
+    ctx.llm = newLlmCall(requested, stream);
+    // One watcher for the whole walk: a client that goes away stops the wait and the call in flight.
+    const walk = new Walk(ctx);
     let badRequest: GatewayError | null = null;
     let lastFailure: GatewayError | null = null;
     for (let i = 0; i < plan.length; i++) {
@@ -150,113 +146,95 @@ export class LlmBackend implements BackendHandler, LlmIo {
         if (more) continue;
         throw lastFailure ?? badRequest;
       }
+      const llm = ctx.llm;
       llm.target = model.name;
       llm.provider = model.provider;
       for (let n = 0; ; n++) {
         llm.attempts++;
-        let sent: Sent | null;
+        let up: Answer | null;
         try {
-          sent = await this.#send(ctx, model, attempt, gone.signal);
+          up = await this.#send(ctx, model, attempt, walk);
         } catch (err) {
           if (!(err instanceof GatewayError)) throw err;
           // Connection failures and timeouts before an answer: retry, then fail over.
           this.router.failed(model, null);
           lastFailure = err;
           if (n < model.retries) {
-            if (!(await this.#wait(backoffMs(model, n + 1, null), gone.signal))) return;
+            if (!(await walk.wait(backoffMs(model, n + 1, null)))) return;
             continue;
           }
           if (more) break;
           throw err;
         }
-        if (sent === null) return;
-        const status = sent.res.statusCode;
+        if (up === null) return;
+        const status = up.statusCode;
         if (!retryableStatus(status)) {
           this.router.succeeded(model);
-          return this.#deliver(ctx, model, attempt, sent);
+          return this.#deliver(ctx, model, attempt, up);
         }
-        const ra = retryAfterFromHeaders(sent.res.headers);
+        const ra = retryAfterFromHeaders(up.headers);
         this.router.failed(model, ra);
         const retry = n < model.retries && (ra === null || ra <= model.maxRetryWaitMs);
         // The last chance: the client gets this answer (its 429 and retry-after included).
-        if (!retry && !more) return this.#deliver(ctx, model, attempt, sent);
+        if (!retry && !more) return this.#deliver(ctx, model, attempt, up);
         this.#observer.upstreamError(this.spec.name, 'AE_UPSTREAM_ERROR');
         lastFailure = new GatewayError('AE_UPSTREAM_ERROR', { detail: `upstream answered ${status} for model ${model.name}` });
         // Read off (small error bodies), so the connection can serve the retry.
-        await sent.res.body.dump({ limit: MAX_ERROR_BODY }).catch(() => undefined);
-        sent.settle();
+        await up.discard(MAX_ERROR_BODY);
         if (!retry) break;
-        if (!(await this.#wait(backoffMs(model, n + 1, ra), gone.signal))) return;
+        if (!(await walk.wait(backoffMs(model, n + 1, ra)))) return;
       }
     }
     throw lastFailure ?? badRequest ?? new GatewayError('AE_UPSTREAM_UNAVAILABLE');
   }
 
-  /** Waits before a retry; false when the client went away meanwhile. */
-  async #wait(ms: number, signal: AbortSignal): Promise<boolean> {
-    try {
-      await sleep(ms, undefined, { signal });
-    } catch {
-      return false;
-    }
-    return !signal.aborted;
-  }
-
   /** Relays the answer that ended the walk: a success in the front's shape, or the upstream's error. */
-  async #deliver(ctx: RequestContext, model: LlmModelSpec, attempt: Attempt, sent: Sent): Promise<void> {
-    try {
-      if (sent.res.statusCode >= 400) await this.#relayError(ctx, model, attempt, sent.res);
-      else await attempt.relay(sent.res);
-    } finally {
-      sent.settle();
-    }
+  #deliver(ctx: RequestContext, model: LlmModelSpec, attempt: Attempt, up: Answer): Promise<void> {
+    return up.statusCode >= 400 ? this.#relayError(ctx, model, attempt, up) : attempt.relay(up);
   }
 
   /**
-   * Sends one call upstream; null when the client went away. Throws a GatewayError for a
-   * failure before an answer. The client going away before `settle` aborts the call.
+   * Sends one call upstream and waits for its status and headers; null when the client went
+   * away. Throws a GatewayError for a failure before an answer.
    */
-  async #send(ctx: RequestContext, model: LlmModelSpec, attempt: Attempt, gone: AbortSignal): Promise<Sent | null> {
-    if (gone.aborted) return null;
-    const ac = new AbortController();
-    let settled = false;
-    const abort = (): void => { if (!settled) ac.abort(); };
-    gone.addEventListener('abort', abort, { once: true });
-    const settle = (): void => { settled = true; gone.removeEventListener('abort', abort); };
+  async #send(ctx: RequestContext, model: LlmModelSpec, attempt: Attempt, walk: Walk): Promise<Answer | null> {
+    if (walk.gone) return null;
     const call = attempt.call;
     const headers = this.#requestHeaders(ctx, model, call);
     ctx.upstreamStartedAt = performance.now();
-    let res: Dispatcher.ResponseData;
+    const up = new Answer();
     try {
-      if (attempt.auth) Object.assign(headers, await attempt.auth(model, ac.signal));
-      res = await this.#pools.get(model.origin)!.dispatcher.request({
+      if (attempt.auth) {
+        Object.assign(headers, await attempt.auth(model, walk.signal()));
+        if (walk.gone) return null;
+      }
+      walk.answer = up;
+      this.#pools.get(model.origin)!.dispatcher.dispatch({
         path: call.path,
         method: 'POST',
         headers,
         body: call.body,
-        signal: ac.signal,
         headersTimeout: model.timeoutMs,
         bodyTimeout: model.timeoutMs,
-      });
+      }, up);
+      await up.started;
     } catch (err) {
-      settle();
-      if (ctx.clientAborted || gone.aborted) return null;
+      if (walk.gone) return null;
       throw this.failure(err, false);
     }
     ctx.upstreamHeadersAt = performance.now();
-    return { res, settle };
+    return up;
   }
 
+  /**
+   * The upstream request headers: the client's, minus credentials and hop-by-hop ones,
+   * plus the provider's and the model's. Built in one pass (no deletes: an object that
+   * loses properties turns into a slow dictionary).
+   */
   #requestHeaders(ctx: RequestContext, model: LlmModelSpec, call: UpstreamCall): Record<string, string | string[]> {
-    const h = upstreamRequestHeaders(ctx.req.headers, {
-      clientAddress: ctx.clientAddress,
-      proto: ctx.secure ? 'https' : 'http',
-      host: undefined,
-      requestId: ctx.id,
-      upstreamHost: model.host,
-    });
-    for (const name of DROP_REQUEST_HEADERS) delete h[name];
-    for (const name of call.dropHeaders) delete h[name];
+    const h = strippedRequestHeaders(ctx.req.headers, LLM_DROP, call.dropHeaders);
+    h.host = model.host;
+    h['x-request-id'] = ctx.id;
     Object.assign(h, call.headers);
     for (const name in model.headers) h[name.toLowerCase()] = model.headers[name]!;
     if (model.passthrough) passClientCredentials(ctx, h);
@@ -267,7 +245,7 @@ export class LlmBackend implements BackendHandler, LlmIo {
   }
 
   /** Re-shapes an upstream error answer: passed statuses in the front's shape, the rest a 502. */
-  async #relayError(ctx: RequestContext, model: LlmModelSpec, attempt: Attempt, up: Dispatcher.ResponseData): Promise<void> {
+  async #relayError(ctx: RequestContext, model: LlmModelSpec, attempt: Attempt, up: Answer): Promise<void> {
     const status = up.statusCode;
     const text = await readErrorText(up);
     if (ctx.clientAborted) return;
@@ -299,4 +277,57 @@ function passClientCredentials(ctx: RequestContext, h: Record<string, string | s
   if (own.length === 0) return;
   for (const n of KEY_HEADERS) delete h[n];
   for (const n of own) h[n] = ctx.req.headers[n]!;
+}
+
+/** Why a call in flight is aborted when its client went away (one object: nothing is made per request). */
+const CLIENT_GONE = new GatewayError('AE_INTERNAL', { detail: 'client closed the connection' });
+
+/**
+ * Watches the client during a walk: when it goes away, the call in flight is aborted and a
+ * backoff wait ends. One per request, with the request's one end listener.
+ */
+class Walk {
+  readonly #ctx: RequestContext;
+  /** The call in flight (or the one answer being relayed). */
+  answer: Answer | null = null;
+  gone = false;
+  /** For an auth step's token fetch; made only when one is needed. */
+  #ac: AbortController | null = null;
+  #wake: ((ok: boolean) => void) | null = null;
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(ctx: RequestContext) {
+    this.#ctx = ctx;
+    ctx.onEnd(this.#onEnd);
+  }
+
+  readonly #onEnd = (): void => {
+    const ctx = this.#ctx;
+    if (ctx.res.writableFinished) return;
+    ctx.clientAborted = true;
+    this.gone = true;
+    this.answer?.abort(CLIENT_GONE);
+    this.#ac?.abort();
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#wake?.(false);
+  };
+
+  signal(): AbortSignal {
+    this.#ac ??= new AbortController();
+    if (this.gone) this.#ac.abort();
+    return this.#ac.signal;
+  }
+
+  /** Waits before a retry; false when the client went away meanwhile. */
+  wait(ms: number): Promise<boolean> {
+    if (this.gone) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      this.#wake = resolve;
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        this.#wake = null;
+        resolve(true);
+      }, ms);
+    });
+  }
 }

@@ -6,10 +6,10 @@
 // translation. Streams are translated twice, text in and text out: these are the
 // translated paths, not the byte-for-byte fast path.
 import { StringDecoder } from 'node:string_decoder';
-import type { Dispatcher } from 'undici';
 import type { LlmModelSpec } from '../config/index.js';
 import { GatewayError, type RequestContext } from '../core/index.js';
 import { account } from './account.js';
+import type { Answer } from './answer.js';
 import { drained, endJson, readAnswer, responseHeaders, sseHeaders, type RelayIo } from './exchange.js';
 import { isObject } from './openai-errors.js';
 import { openAICall, TRANSLATED_PROVIDERS, type ChatProvider, type ChatTranslation, type StreamTranslator } from './providers/index.js';
@@ -62,7 +62,7 @@ class DecodingPassThrough implements StreamTranslator {
 
 /** Reads a whole chat answer, translates it to the front's shape and sends it. */
 export async function relayChatJson(
-  io: RelayIo, ctx: RequestContext, model: LlmModelSpec, up: Dispatcher.ResponseData, leg: ChatTranslation,
+  io: RelayIo, ctx: RequestContext, model: LlmModelSpec, up: Answer, leg: ChatTranslation,
   toFront: (chatJson: string) => { body: string; usage: Usage | null },
 ): Promise<void> {
   const raw = await readAnswer(io, ctx, model, up);
@@ -79,7 +79,7 @@ export async function relayChatJson(
  * OpenAI front itself), with backpressure and exactly one terminal event.
  */
 export async function relayChatStream(
-  io: RelayIo, ctx: RequestContext, model: LlmModelSpec, up: Dispatcher.ResponseData,
+  io: RelayIo, ctx: RequestContext, model: LlmModelSpec, up: Answer,
   inner: StreamTranslator, outer: FrontStream | null, writeError: (e: GatewayError) => void,
 ): Promise<void> {
   const res = ctx.res;
@@ -94,7 +94,7 @@ export async function relayChatStream(
   };
   try {
     // Runs to the upstream's end even after the terminal event, so the connection is reused.
-    for await (const chunk of up.body as AsyncIterable<Buffer>) {
+    for await (const chunk of up.chunks()) {
       if (res.destroyed) break;
       const text = inner.push(chunk);
       await write(outer === null || text === '' ? text : outer.push(text));

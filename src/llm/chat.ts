@@ -18,7 +18,7 @@ import { JsonUsageTail, OpenAIStreamUsage } from './usage.js';
 type Endpoint = 'chat/completions' | 'embeddings';
 
 /** Serves P/chat/completions or P/embeddings for a parsed request body. */
-export function chatFront(io: LlmIo, ctx: RequestContext, body: Record<string, unknown>, endpoint: Endpoint): Promise<void> {
+export function chatFront(io: LlmIo, ctx: RequestContext, body: Record<string, unknown>, raw: Buffer, endpoint: Endpoint): Promise<void> {
   if (typeof body.model !== 'string') throw new GatewayError('AE_MODEL_NOT_FOUND', { message: 'The request must name a model in "model".' });
   const stream = endpoint === 'chat/completions' && body.stream === true;
   const so = body.stream_options;
@@ -28,12 +28,9 @@ export function chatFront(io: LlmIo, ctx: RequestContext, body: Record<string, u
     const provider = TRANSLATED_PROVIDERS[model.provider];
     if (provider === undefined) {
       const target = openAICall(model, endpoint, ctx.query);
-      const req: Record<string, unknown> = { ...body, model: target.model };
-      // Usage is always asked for; the extra chunk is dropped again when the client did not ask.
-      if (stream) req.stream_options = isObject(so) ? { ...so, include_usage: true } : { include_usage: true };
       const { path, headers } = target;
       return {
-        call: { path, headers, dropHeaders: [], body: JSON.stringify(req) },
+        call: { path, headers, dropHeaders: [], body: upstreamBody(body, raw, target.model, stream, clientWantsUsage) },
         relay: (up) => {
           const sse = stream ? new OpenAIStreamUsage(!clientWantsUsage) : null;
           return relayPassThrough(io, ctx, model, up, {
@@ -65,6 +62,20 @@ export function chatFront(io: LlmIo, ctx: RequestContext, body: Record<string, u
       errorBody: (status, raw, headers) => t.errorBody?.(status, raw, headers) ?? errorBody(status, raw),
     };
   });
+}
+
+/**
+ * The body for a provider that speaks the OpenAI API: the client's own bytes when they
+ * already say what is needed (the upstream model name, and for a stream `include_usage`,
+ * which is always asked for: the extra chunk is dropped again when the client did not
+ * ask), else the parsed body re-serialised with those two changed.
+ */
+function upstreamBody(body: Record<string, unknown>, raw: Buffer, upstreamModel: string, stream: boolean, clientWantsUsage: boolean): string | Buffer {
+  if (body.model === upstreamModel && (!stream || clientWantsUsage)) return raw;
+  const req: Record<string, unknown> = { ...body, model: upstreamModel };
+  const so = body.stream_options;
+  if (stream) req.stream_options = isObject(so) ? { ...so, include_usage: true } : { include_usage: true };
+  return JSON.stringify(req);
 }
 
 export function listModels(io: LlmIo, ctx: RequestContext): void {

@@ -2,9 +2,9 @@
 // answer, the response headers the client sees, backpressure, and replies the gateway
 // writes itself. The fronts (chat.ts, messages.ts, responses.ts) own their formats only.
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
 import type { LlmModelSpec } from '../config/index.js';
 import { GatewayError, type RequestContext, type UpstreamHeaders } from '../core/index.js';
+import type { Answer } from './answer.js';
 
 /** Largest upstream error body read (to re-shape it); the rest is discarded. */
 export const MAX_ERROR_BODY = 64 * 1024;
@@ -80,7 +80,7 @@ export function sendJson(ctx: RequestContext, status: number, value: unknown): v
 }
 
 /** Writes a whole answer the gateway built (a translated JSON body). */
-export function endJson(ctx: RequestContext, model: LlmModelSpec, up: Dispatcher.ResponseData, status: number, body: string): void {
+export function endJson(ctx: RequestContext, model: LlmModelSpec, up: Answer, status: number, body: string): void {
   ctx.res.writeHead(status, jsonHeaders(responseHeaders(ctx, model, up.headers), body));
   ctx.bytesOut += Buffer.byteLength(body);
   ctx.res.end(body);
@@ -90,14 +90,14 @@ export function endJson(ctx: RequestContext, model: LlmModelSpec, up: Dispatcher
  * Reads a whole answer to translate it, bounded; null when the client went away. A failure
  * reading it is mapped by `io.failure`.
  */
-export async function readAnswer(io: RelayIo, ctx: RequestContext, model: LlmModelSpec, up: Dispatcher.ResponseData): Promise<string | null> {
+export async function readAnswer(io: RelayIo, ctx: RequestContext, model: LlmModelSpec, up: Answer): Promise<string | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
-    for await (const chunk of up.body as AsyncIterable<Buffer>) {
+    for await (const chunk of up.chunks()) {
       size += chunk.length;
       if (size > MAX_TRANSLATED_JSON) {
-        up.body.destroy();
+        // Thrown out of the loop: the iterator's return() aborts the rest of the answer.
         throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: `answer of model ${model.name} too large to translate` });
       }
       chunks.push(chunk);
@@ -111,14 +111,14 @@ export async function readAnswer(io: RelayIo, ctx: RequestContext, model: LlmMod
 }
 
 /** The first MAX_ERROR_BODY bytes of an error answer ('' when it broke off); the rest is discarded. */
-export async function readErrorText(up: Dispatcher.ResponseData): Promise<string> {
+export async function readErrorText(up: Answer): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
-    for await (const chunk of up.body as AsyncIterable<Buffer>) {
+    for await (const chunk of up.chunks()) {
       chunks.push(chunk);
       size += chunk.length;
-      if (size >= MAX_ERROR_BODY) { up.body.destroy(); break; }
+      if (size >= MAX_ERROR_BODY) break; // the iterator's return() aborts the rest
     }
   } catch {
     // A broken error body still has its status.

@@ -4,11 +4,11 @@
 // an unfinished event (so an error event can follow cleanly) and reads usage in passing;
 // a JSON answer is read for usage as it passes. Nothing is buffered whole.
 import type { OutgoingHttpHeaders } from 'node:http';
-import type { Dispatcher } from 'undici';
 import type { LlmModelSpec } from '../config/index.js';
 import type { GatewayError, RequestContext } from '../core/index.js';
 import { account, accountEstimate } from './account.js';
-import { drained, responseHeaders, type RelayIo } from './exchange.js';
+import type { Answer, AnswerReader } from './answer.js';
+import { responseHeaders, type RelayIo } from './exchange.js';
 import type { Usage } from './usage.js';
 
 /** Passes SSE events through whole, reading usage (OpenAIStreamUsage, ResponsesStreamUsage, …). */
@@ -62,54 +62,104 @@ export interface PassThroughOptions {
   readonly estimate?: () => Usage;
 }
 
-export async function relayPassThrough(io: RelayIo, ctx: RequestContext, model: LlmModelSpec, up: Dispatcher.ResponseData, opts: PassThroughOptions): Promise<void> {
-  const ct = up.headers['content-type'];
-  const isSse = typeof ct === 'string' && ct.startsWith('text/event-stream');
-  // A compressed stream cannot be split into events; it passes as bytes.
-  const sse = isSse && up.headers['content-encoding'] === undefined ? opts.sse : null;
-  const json = isSse ? null : opts.json;
-  const out = responseHeaders(ctx, model, up.headers);
-  if (opts.headers !== undefined) Object.assign(out, opts.headers);
-  // A reader may drop an event (the usage chunk the client did not ask for): the length changes.
-  if (sse !== null) delete out['content-length'];
-  const res = ctx.res;
-  res.writeHead(up.statusCode, out);
-  if (isSse || opts.stream) res.flushHeaders();
-  const usage = (): Usage | null => (sse !== null ? sse.usage : json?.usage() ?? null);
-  // A client that leaves mid-stream is logged when it leaves (the access log is written
-  // then): settle the usage, or its estimate, at that moment too.
-  if (sse !== null) ctx.onEnd(() => { settleStreamUsage(ctx, model, sse, opts); });
-  try {
-    for await (const chunk of up.body as AsyncIterable<Buffer>) {
-      // The client is gone: the abort ends this loop; write nothing more.
-      if (res.destroyed) break;
-      let bytes = chunk;
-      if (sse !== null) bytes = sse.push(chunk);
-      else json?.push(chunk);
-      if (bytes.length === 0) continue;
-      ctx.bytesOut += bytes.length;
-      if (!res.write(bytes)) await drained(res);
-    }
-  } catch (err) {
-    settleStreamUsage(ctx, model, sse, opts);
-    if (ctx.clientAborted || res.destroyed) return;
-    const e = io.failure(err, true);
-    ctx.errorCode = e.code;
-    if (isSse) opts.writeError(e);
-    else res.destroy();
-    return;
-  }
-  if (sse !== null) settleStreamUsage(ctx, model, sse, opts);
-  else account(ctx, model, usage());
-  if (res.destroyed) return;
-  const held = sse?.flush() ?? null;
-  if (held !== null) ctx.bytesOut += held.length;
-  res.end(held ?? undefined);
+/** Relays `up` to the client as it comes; resolves when the exchange is over, whatever its outcome. */
+export function relayPassThrough(io: RelayIo, ctx: RequestContext, model: LlmModelSpec, up: Answer, opts: PassThroughOptions): Promise<void> {
+  return new Promise<void>((resolve) => { new PassThrough(io, ctx, model, up, opts, resolve).start(); });
 }
 
-/** The stream's usage, or an estimate when it ended without one. */
-function settleStreamUsage(ctx: RequestContext, model: LlmModelSpec, sse: SseUsageReader | null, opts: PassThroughOptions): void {
-  if (sse === null) return;
-  if (sse.usage !== null) account(ctx, model, sse.usage);
-  else if (opts.estimate !== undefined) accountEstimate(ctx, model, opts.estimate());
+/** Writes each chunk of the answer to the client from undici's callback: no loop, no promise per chunk. */
+class PassThrough implements AnswerReader {
+  readonly #io: RelayIo;
+  readonly #ctx: RequestContext;
+  readonly #model: LlmModelSpec;
+  readonly #up: Answer;
+  readonly #opts: PassThroughOptions;
+  readonly #done: () => void;
+  #isSse = false;
+  #sse: SseUsageReader | null = null;
+  #json: JsonUsageReader | null = null;
+  #onDrain: (() => void) | null = null;
+
+  constructor(io: RelayIo, ctx: RequestContext, model: LlmModelSpec, up: Answer, opts: PassThroughOptions, done: () => void) {
+    this.#io = io;
+    this.#ctx = ctx;
+    this.#model = model;
+    this.#up = up;
+    this.#opts = opts;
+    this.#done = done;
+  }
+
+  start(): void {
+    const { ctx, up, opts } = { ctx: this.#ctx, up: this.#up, opts: this.#opts };
+    const ct = up.headers['content-type'];
+    this.#isSse = typeof ct === 'string' && ct.startsWith('text/event-stream');
+    // A compressed stream cannot be split into events; it passes as bytes.
+    const sse = this.#isSse && up.headers['content-encoding'] === undefined ? opts.sse : null;
+    this.#sse = sse;
+    this.#json = this.#isSse ? null : opts.json;
+    const out = responseHeaders(ctx, this.#model, up.headers);
+    if (opts.headers !== undefined) Object.assign(out, opts.headers);
+    // A reader may drop an event (the usage chunk the client did not ask for): the length changes.
+    if (sse !== null) delete out['content-length'];
+    const res = ctx.res;
+    res.writeHead(up.statusCode, out);
+    // A client that leaves mid-stream is logged when it leaves (the access log is written
+    // then): settle the usage, or its estimate, at that moment too.
+    if (sse !== null) ctx.onEnd(() => { this.#settleStream(); });
+    // Chunks that came with the headers are written now, the headers with them.
+    up.read(this);
+    // A stream starts now, not with its first event (clients wait on the headers).
+    if ((this.#isSse || opts.stream) && !res.headersSent && !res.destroyed) res.flushHeaders();
+  }
+
+  onData(chunk: Buffer): void {
+    const ctx = this.#ctx;
+    const res = ctx.res;
+    // The client is gone: the walk aborts the answer; write nothing more.
+    if (res.destroyed) return;
+    let bytes = chunk;
+    if (this.#sse !== null) bytes = this.#sse.push(chunk);
+    else this.#json?.push(chunk);
+    if (bytes.length === 0) return;
+    ctx.bytesOut += bytes.length;
+    if (!res.write(bytes)) {
+      this.#up.pause();
+      res.once('drain', this.#onDrain ??= () => { this.#up.resume(); });
+    }
+  }
+
+  onEnd(): void {
+    const ctx = this.#ctx;
+    const res = ctx.res;
+    if (this.#sse !== null) this.#settleStream();
+    else account(ctx, this.#model, this.#json?.usage() ?? null);
+    if (!res.destroyed) {
+      const held = this.#sse?.flush() ?? null;
+      if (held !== null) ctx.bytesOut += held.length;
+      res.end(held ?? undefined);
+    }
+    this.#done();
+  }
+
+  onError(err: Error): void {
+    const ctx = this.#ctx;
+    const res = ctx.res;
+    this.#settleStream();
+    if (this.#onDrain !== null) res.off('drain', this.#onDrain);
+    if (!ctx.clientAborted && !res.destroyed) {
+      const e = this.#io.failure(err, true);
+      ctx.errorCode = e.code;
+      if (this.#isSse) this.#opts.writeError(e);
+      else res.destroy();
+    }
+    this.#done();
+  }
+
+  /** The stream's usage, or an estimate when it ended without one. */
+  #settleStream(): void {
+    const sse = this.#sse;
+    if (sse === null) return;
+    if (sse.usage !== null) account(this.#ctx, this.#model, sse.usage);
+    else if (this.#opts.estimate !== undefined) accountEstimate(this.#ctx, this.#model, this.#opts.estimate());
+  }
 }

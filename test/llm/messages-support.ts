@@ -64,8 +64,9 @@ export async function startFakeAnthropicRaw(): Promise<FakeAnthropicRaw> {
     const chunks: Buffer[] = [];
     raw.on('data', (c: Buffer) => chunks.push(c));
     raw.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, any>;
-      received.push({ method: raw.method!, url: raw.url!, headers: raw.headers, body });
+      const text = Buffer.concat(chunks).toString();
+      const body = JSON.parse(text || '{}') as Record<string, any>;
+      received.push({ method: raw.method!, url: raw.url!, headers: raw.headers, body, raw: text });
       if (raw.url === '/v1/messages/count_tokens') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(sent.body = '{"input_tokens":42}');

@@ -13,6 +13,8 @@ export interface FakeRequest {
   url: string;
   headers: http.IncomingHttpHeaders;
   body: Record<string, any>;
+  /** The body's bytes as received. */
+  raw: string;
 }
 
 export type FakeHandler = (req: FakeRequest, res: http.ServerResponse, raw: http.IncomingMessage) => void;
@@ -90,7 +92,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       const text = Buffer.concat(chunks).toString();
       let body: Record<string, any>;
       try { body = text ? JSON.parse(text) : {}; } catch { body = { unparsable: text }; }
-      const req: FakeRequest = { method: raw.method!, url: raw.url!, headers: raw.headers, body };
+      const req: FakeRequest = { method: raw.method!, url: raw.url!, headers: raw.headers, body, raw: text };
       received.push(req);
       const handler = handlers.get(raw.url!.split('?')[0]!);
       if (handler === undefined) {

@@ -15,7 +15,8 @@ export interface UpstreamCall {
   readonly headers: Readonly<Record<string, string>>;
   /** Client request headers never sent to this provider, beyond the common ones. */
   readonly dropHeaders: readonly string[];
-  readonly body: string;
+  /** The JSON body; a Buffer when it is the client's own bytes, passed on unchanged. */
+  readonly body: string | Buffer;
 }
 
 /** A translated OpenAI answer. */

@@ -77,7 +77,7 @@ export const vertexProvider: ChatProvider = {
       return { ...t, call };
     }
     const t = anthropicProvider.chat(body, model, includeUsage);
-    const parsed = JSON.parse(t.call.body) as Record<string, unknown>;
+    const parsed = JSON.parse(t.call.body.toString()) as Record<string, unknown>;
     const call: UpstreamCall = {
       path: vertexPath(model, stream ? 'streamRawPredict' : 'rawPredict'),
       headers: withoutAnthropicAuth(t.call.headers),
