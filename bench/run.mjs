@@ -60,10 +60,12 @@ const PROFILE_DIR = join(RESULTS, 'profiles');
 const B_BIN = process.env.BENCH_B_BIN || null;
 const B_FLAGS = (process.env.BENCH_B_FLAGS ?? '').split(' ').filter(Boolean);
 const GATEWAY_BIN = process.env.BENCH_BIN || join(ROOT, 'bin/agentedge.js');
-const GROUPS = ['http', 'llm-json', 'llm-sse'];
+const GROUPS = ['http', 'llm-json', 'llm-sse', 'llm-chain', 'llm-chain-redis'];
 const ONLY = new Set((process.env.BENCH_ONLY || GROUPS.join(',')).split(',').map((g) => g.trim()).filter(Boolean)
   .flatMap((g) => (g === 'llm' ? ['llm-json', 'llm-sse'] : g === 'all' ? GROUPS : [g])));
-for (const g of ONLY) if (!GROUPS.includes(g)) throw new Error(`BENCH_ONLY: unknown group "${g}" (one of http, llm, llm-json, llm-sse)`);
+const REDIS_URL = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+const POSTGRES_URL = process.env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test';
+for (const g of ONLY) if (!GROUPS.includes(g)) throw new Error(`BENCH_ONLY: unknown group "${g}" (one of ${GROUPS.join(', ')}, llm, all)`);
 const LLM_DURATION = env('BENCH_LLM_DURATION', env('BENCH_DURATION', QUICK ? 2 : 6));
 const LLM_LATENCY_SECONDS = env('BENCH_LLM_LATENCY_SECONDS', env('BENCH_LATENCY_SECONDS', QUICK ? 1 : 3));
 const SSE_CHUNKS = env('BENCH_SSE_CHUNKS', 20);
@@ -189,6 +191,36 @@ backends:
           provider: openai-compatible
           baseUrl: ${upstream}/v1
           apiKey: sk-bench-gateway-key
+`;
+}
+
+/** The client key of the full-chain scenarios (the gateway checks it; bare passes it on). */
+const CHAIN_KEY = 'sk-bench-client-key';
+
+/**
+ * The full chain of DESIGN §7 on the llm route: an API key (from config), CEL authorize on
+ * the request and on the model, a request and a token rate limit, a USD budget (the model
+ * has a price, so every call reserves and settles), metrics; state in SQLite or, with
+ * `redis`, in Redis + Postgres. Limits are far above what a run reaches: they are checked
+ * and counted on every request, never hit.
+ */
+function llmChainConfig(state) {
+  return (opts) => llmGatewayConfig(opts)
+    .replace('        backend: models\n', '        policies: [keys, gold-only, per-key, team-budget]\n        backend: models\n')
+    .replace('          apiKey: sk-bench-gateway-key\n', '          apiKey: sk-bench-gateway-key\n          price: { input: 0.15, output: 0.6 }\n')
+    .replace('  reload:\n', `${state}  reload:\n`) + `policies:
+  keys:
+    apiKey:
+      keys:
+        - { name: bench, key: ${CHAIN_KEY}, metadata: { team: bench, tier: gold } }
+  gold-only:
+    authorize:
+      allow: ['apiKey.metadata.tier == "gold"']
+      deny: ['llm.model.startsWith("forbidden-")']
+  per-key:
+    rateLimit: { key: apiKey.name, requests: 100000000/minute, tokens: 100000000000/minute }
+  team-budget:
+    budget: { key: apiKey.metadata.team, usd: 1000000000, period: month }
 `;
 }
 
@@ -595,6 +627,49 @@ async function llmScenarios(dir) {
   return result;
 }
 
+/**
+ * The full chain (llmChainConfig) against the bare proxy: throughput and added p50 of chat
+ * JSON, as DESIGN §7 states its target. `redis`: state in Redis + Postgres (each request
+ * then makes its limit and budget round trips to Redis).
+ */
+async function llmChainScenarios(dir, redis) {
+  const tag = redis ? 'chain-redis' : 'chain';
+  const prefix = `bench${process.pid}${Date.now().toString(36)}:`;
+  const state = redis
+    ? `  state: { redis: "${REDIS_URL}", postgres: "${POSTGRES_URL}", prefix: "${prefix}" }\n`
+    : '  state: { sqlite: ./bench-state.db }\n';
+  const upstream = await forkChild('llm-upstream.mjs', `llm-upstream-${tag}`, { BENCH_SSE_CHUNKS: String(SSE_CHUNKS) });
+  const direct = { url: upstream.url, child: null };
+  const bare = await forkChild('bare-proxy.mjs', `bare-llm-${tag}`, { UPSTREAM: upstream.url }, PROFILE);
+  const gateway = await startGateway(`gateway-llm-${tag}`, upstream.url, 'off', dir, PROFILE, GATEWAY_BIN, [], llmChainConfig(state));
+  const targets = { direct, bare, gateway };
+  const label = redis ? 'full chain, Redis + Postgres' : 'full chain, SQLite';
+  console.log(`\n=== LLM ${label}: API key + CEL authorize (request and model) + rate limit (requests, tokens) + budget + metrics ===`);
+  const req = { ...LLM_JSON, headers: { ...LLM_JSON.headers, authorization: `Bearer ${CHAIN_KEY}` } };
+  // One request first: a refusal (bad key, policy) would otherwise be measured as throughput.
+  const probe = await fetch(`${gateway.url}${PATH}`, { method: 'POST', headers: req.headers, body: req.body });
+  if (probe.status !== 200) throw new Error(`${label}: the gateway answered ${probe.status}: ${await probe.text()}`);
+  console.log('warming up');
+  for (const t of [bare, gateway]) await loaded('warmup', t, WARMUP, false, req);
+  const part = await llmRounds(`chat JSON, ${label}`, 'req', req, targets);
+  const serial = { bare: [], gateway: [] };
+  for (let round = 0; round < 2; round++) {
+    serial.bare.push(...await serialLatency(bare, LLM_LATENCY_SECONDS, req));
+    serial.gateway.push(...await serialLatency(gateway, LLM_LATENCY_SECONDS, req));
+  }
+  part.latency = Object.fromEntries(Object.entries(serial).map(([k, v]) => [k, stats(v)]));
+  part.summary.addedP50Ms = part.latency.gateway.p50 - part.latency.bare.p50;
+  const verdict = (ok) => (ok ? 'met' : 'NOT met');
+  console.log('| LLM scenario | req/s | p50 ms | p99 ms | proxy CPU µs/req |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const r of part.rows) console.log(`| ${r.scenario} | ${fmt(r.rps, 0)} | ${r.p50} | ${r.p99} | ${fmt(r.cpuUsPerReq, 0)} |`);
+  const j = part.summary;
+  console.log(`\n${label}  gateway / bare ${fmt(j.gatewayOverBare, 3)} (per pair ${j.gatewayOverBarePerPair.map((x) => fmt(x, 3)).join(', ')}; target ≥ 0.85 → ${verdict(j.gatewayOverBare >= 0.85)}); CPU µs/req bare ${fmt(j.cpuUsBare, 0)}, gateway ${fmt(j.cpuUsGateway, 0)}`);
+  console.log(`${label}  concurrency 1 p50 bare ${fmt(part.latency.bare.p50, 3)} ms, gateway ${fmt(part.latency.gateway.p50, 3)} ms → added ${fmt(j.addedP50Ms, 3)} ms (target ≤ 0.3 ms → ${verdict(j.addedP50Ms <= 0.3)})`);
+  await Promise.all([upstream.child, bare.child, gateway.child].map(stop));
+  return part;
+}
+
 async function main() {
   mkdirSync(RESULTS, { recursive: true });
   if (PROFILE) mkdirSync(PROFILE_DIR, { recursive: true });
@@ -624,6 +699,8 @@ async function main() {
     const out = { info, served: SERVED };
     if (ONLY.has('http')) Object.assign(out, await httpScenarios(dir));
     if (ONLY.has('llm-json') || ONLY.has('llm-sse')) out.llm = await llmScenarios(dir);
+    if (ONLY.has('llm-chain')) out.llmChain = await llmChainScenarios(dir, false);
+    if (ONLY.has('llm-chain-redis')) out.llmChainRedis = await llmChainScenarios(dir, true);
     const file = join(RESULTS, `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
     console.log(`\nresults: ${file} (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)`);

@@ -22,6 +22,8 @@ export const ANY_PHASE: Readonly<Partial<Record<ErrorCode, string>>> = {
 /** Codes produced outside the request pipeline, and where. */
 export const OUTSIDE_PIPELINE: Readonly<Partial<Record<ErrorCode, string>>> = {
   AE_ADMIN_UNAUTHORIZED: 'admin listener',
+  AE_KEY_NOT_FOUND: 'admin listener',
+  AE_KEY_CONFLICT: 'admin listener',
 };
 
 /** The phases a filter (policy) may belong to, in PHASES order. */

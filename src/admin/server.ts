@@ -5,12 +5,14 @@
 //   GET  /metrics   Prometheus text                            (always open)
 //   GET  /config    effective config, secrets redacted         (token when set)
 //   POST /reload    reload the config file now                 (token when set)
+//   /keys, /usage   API keys and the usage ledger (state-api.ts) (token when set)
 import http from 'node:http';
 import { GatewayError, renderJsonError } from '../core/index.js';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { redactedConfig, type Secret } from '../config/index.js';
+import { redactedConfig } from '../config/index.js';
 import type { Gateway } from '../gateway/gateway.js';
+import { stateApi } from './state-api.js';
 
 export class AdminServer {
   readonly server: http.Server;
@@ -56,7 +58,10 @@ export class AdminServer {
 }
 
 async function route(gw: Gateway, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  const path = (req.url ?? '/').split('?')[0];
+  const target = req.url ?? '/';
+  const q = target.indexOf('?');
+  const path = q === -1 ? target : target.slice(0, q);
+  const query = q === -1 ? '' : target.slice(q + 1);
   const method = req.method ?? 'GET';
   switch (path) {
     case '/healthz':
@@ -71,7 +76,7 @@ async function route(gw: Gateway, req: http.IncomingMessage, res: http.ServerRes
       return;
     }
   }
-  if (!authorized(gw.config.gateway.admin?.token ?? null, req.headers.authorization)) {
+  if (!authorized(gw.adminToken(), req.headers.authorization)) {
     res.setHeader('www-authenticate', 'Bearer realm="agentedge-admin"');
     return renderError(res, new GatewayError('AE_ADMIN_UNAUTHORIZED'));
   }
@@ -80,16 +85,19 @@ async function route(gw: Gateway, req: http.IncomingMessage, res: http.ServerRes
     const r = await gw.reload();
     return json(res, r.ok ? 200 : 400, r);
   }
+  const answer = await stateApi(gw, req, path, new URLSearchParams(query));
+  if (answer instanceof GatewayError) return renderError(res, answer);
+  if (answer !== null) return json(res, answer.status, answer.body);
   return renderError(res, new GatewayError('AE_ROUTE_NOT_FOUND'));
 }
 
-function authorized(token: Secret | null, header: string | undefined): boolean {
+function authorized(token: string | null, header: string | undefined): boolean {
   if (token === null) return true;
   const m = /^Bearer (.+)$/i.exec(header ?? '');
   if (!m) return false;
   // Compare digests so lengths never leak through timing.
   const a = createHash('sha256').update(m[1]!).digest();
-  const b = createHash('sha256').update(token.reveal()).digest();
+  const b = createHash('sha256').update(token).digest();
   return timingSafeEqual(a, b);
 }
 

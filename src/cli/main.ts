@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, formatIssue, readRuntimeConfig } from '../config/index.js';
 import { Gateway } from '../gateway/gateway.js';
 import { startDemoUpstreams } from '../demo/upstreams.js';
+import { runStateCommand, STATE_COMMANDS } from './state-commands.js';
 
 const HELP = `agentedge — a protocol-native edge proxy for AI traffic
 
@@ -13,8 +14,21 @@ Usage:
   agentedge serve [--config FILE]     start the gateway (default config/quickstart.yaml)
   agentedge validate FILE             check a config file; exit 0 when valid
   agentedge demo [--config FILE]      start local demo upstreams, then serve the quickstart
+  agentedge keys create --name NAME [--metadata k=v ...] --config FILE
+                                      create an API key; it is printed once, only its hash is kept
+  agentedge keys list [--metadata k=v ...] [--all] --config FILE
+                                      list keys (id, name, prefix, metadata; never the key)
+  agentedge keys revoke ID|NAME --config FILE
+                                      revoke a key (a running gateway notices within 5 s)
+  agentedge usage [--from X] [--to Y] [--group-by day|model|key] [--identity NAME]
+                  [--model MODEL] [--metadata k=v ...] [--json] --config FILE
+                                      LLM usage from the ledger, as a table or JSON
   agentedge --version                 print the version
   agentedge --help                    print this help
+
+keys and usage open the config's state store directly (gateway.state), with or without a
+running gateway; \`agentedge keys --help\` and \`agentedge usage --help\` say more.
+Exit codes: 0 ok, 1 failure, 2 usage error.
 
 Signals: SIGHUP reloads the config; SIGTERM/SIGINT drain and exit.`;
 
@@ -34,7 +48,21 @@ function version(): string {
   return pkg.version;
 }
 
+/** Where the command word is: the first argument that is neither an option nor --config's value. */
+function commandIndex(argv: string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--config' || a === '-c') { i++; continue; }
+    if (!a.startsWith('-')) return i;
+  }
+  return -1;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  // keys and usage have options of their own; they parse their arguments themselves.
+  const at = commandIndex(argv);
+  const word = at === -1 ? undefined : argv[at];
+  if (word !== undefined && STATE_COMMANDS.has(word)) return runStateCommand(word, [...argv.slice(0, at), ...argv.slice(at + 1)]);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -6,11 +6,12 @@ import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, fileErrorText, formatPath, type ConfigIssue } from './errors.js';
 import type { LoadedConfig } from './load.js';
-import type { AwsModelSpec, BackendSpec, CorsSpec, GoogleCredentials, LlmBackendSpec, LlmModelSpec, VertexModelSpec, VirtualModelSpec, GatewaySpec, HeaderCondition, HostPattern, ListenerLimits, ListenerSpec, PolicySpec, RouteSpec, RuntimeConfig } from './model.js';
-import { DEFAULTS, type Config, type CorsPolicyConfig, type DurationValue, type ListenerConfig, type LlmBackendConfig, type LlmModelConfig } from './schema.js';
+import type { AwsModelSpec, BackendSpec, CorsSpec, GoogleCredentials, LlmBackendSpec, LlmModelSpec, VertexModelSpec, VirtualModelSpec, GatewaySpec, HeaderCondition, JwtSpec, RateSpec, StateSpec, HostPattern, ListenerLimits, ListenerSpec, PolicySpec, RouteSpec, RuntimeConfig } from './model.js';
+import { DEFAULTS, type Config, type CorsPolicyConfig, type GatewaySettingsConfig, type PolicyConfig, type DurationValue, type ListenerConfig, type LlmBackendConfig, type LlmModelConfig } from './schema.js';
 import { MIN_SECRET_LENGTH, Secret } from './secret.js';
 import { byteSize, durationMs } from './units.js';
 import { awsConfigFromEnv } from '../llm/providers/aws-sigv4.js';
+import { authorizeProblems, keyExpressionProblem } from '../policy/cel-check.js';
 
 export const LIMIT_DEFAULTS: ListenerLimits = Object.freeze({
   maxHeaderBytes: DEFAULTS.maxHeaderBytes,
@@ -46,7 +47,7 @@ export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
   const c = loaded.config;
 
   const secrets = new Set<string>(loaded.secretEnvValues);
-  const gateway = compileGateway(c, secrets, ms);
+  const gateway = compileGateway(c, secrets, ms, loaded.baseDir);
   const backends = new Map<string, BackendSpec>();
   for (const [name, b] of Object.entries(c.backends ?? {})) {
     if (b.http) {
@@ -85,7 +86,8 @@ export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
 
   const policies = new Map<string, PolicySpec>();
   for (const [name, p] of Object.entries(c.policies ?? {})) {
-    if (p.cors) policies.set(name, Object.freeze({ kind: 'cors', name, cors: compileCors(p.cors, ['policies', name, 'cors'], ms) }));
+    const spec = compilePolicy(name, p, secrets, at, ms, loaded.baseDir);
+    if (spec !== null) policies.set(name, spec);
   }
 
   const listeners = c.listeners.map((l, li) => compileListener(l, li, loaded.baseDir, at, ms));
@@ -307,7 +309,7 @@ function durationChecker(at: At): Ms {
   };
 }
 
-function compileGateway(c: Config, secrets: Set<string>, ms: Ms): GatewaySpec {
+function compileGateway(c: Config, secrets: Set<string>, ms: Ms, baseDir: string): GatewaySpec {
   const g = c.gateway ?? {};
   let admin: GatewaySpec['admin'] = null;
   if (g.admin !== 'off') {
@@ -320,7 +322,106 @@ function compileGateway(c: Config, secrets: Set<string>, ms: Ms): GatewaySpec {
     accessLog: g.accessLog?.format ?? DEFAULTS.accessLogFormat,
     drainTimeoutMs: ms(['gateway', 'drainTimeout'], g.drainTimeout, durationMs(DEFAULTS.drainTimeout, 0)),
     watch: g.reload?.watch ?? DEFAULTS.watch,
+    state: compileState(g.state, secrets, baseDir),
   };
+}
+
+function compileState(s: GatewaySettingsConfig['state'], secrets: Set<string>, baseDir: string): StateSpec {
+  if (s === undefined) return { kind: 'sqlite', path: resolve(baseDir, DEFAULTS.sqlitePath) };
+  if ('sqlite' in s) return { kind: 'sqlite', path: s.sqlite === ':memory:' ? s.sqlite : resolve(baseDir, s.sqlite) };
+  secrets.add(s.redis);
+  secrets.add(s.postgres);
+  return { kind: 'redis+postgres', redisUrl: new Secret(s.redis), postgresUrl: new Secret(s.postgres), prefix: s.prefix ?? DEFAULTS.redisPrefix };
+}
+
+const RATE_WINDOWS: Record<string, number> = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+function rateSpec(text: string | undefined): RateSpec | null {
+  if (text === undefined) return null;
+  const [n, unit] = text.split('/');
+  return { limit: Number(n), windowMs: RATE_WINDOWS[unit!]!, text };
+}
+
+/** Largest JWKS file read at load. */
+const MAX_JWKS_BYTES = 1024 * 1024;
+
+function compilePolicy(name: string, p: PolicyConfig, secrets: Set<string>, at: At, ms: Ms, baseDir: string): PolicySpec | null {
+  const base = ['policies', name];
+  if (p.cors) return { kind: 'cors', name, cors: compileCors(p.cors, [...base, 'cors'], ms) };
+  if (p.apiKey) {
+    const seen = new Set<string>();
+    const keys = (p.apiKey.keys ?? []).map((k, i) => {
+      if (seen.has(k.key)) at([...base, 'apiKey', 'keys', i, 'key'], 'the same key is listed twice');
+      seen.add(k.key);
+      secrets.add(k.key);
+      return { name: k.name, key: new Secret(k.key), metadata: { ...(k.metadata ?? {}) } };
+    });
+    const stored = p.apiKey.stored ?? DEFAULTS.apiKeyStored;
+    if (keys.length === 0 && !stored) at([...base, 'apiKey'], 'accepts no key: list keys, or leave stored on');
+    return { kind: 'apiKey', name, apiKey: { keys, stored } };
+  }
+  if (p.jwt) {
+    const j = p.jwt;
+    const jp = [...base, 'jwt'];
+    const sources = [j.jwksUrl, j.jwksFile, j.jwks].filter((v) => v !== undefined).length;
+    if (sources !== 1) at(jp, 'needs exactly one of jwksUrl, jwksFile and jwks');
+    let jwks: JwtSpec['jwks'] = { inline: { keys: j.jwks?.keys ?? [] } };
+    if (j.jwksUrl !== undefined) {
+      let u: URL | null = null;
+      try { u = new URL(j.jwksUrl); } catch { at([...jp, 'jwksUrl'], 'is not a valid URL'); }
+      if (u !== null && u.protocol !== 'https:' && u.protocol !== 'http:') at([...jp, 'jwksUrl'], 'must be an http(s) URL');
+      jwks = { url: j.jwksUrl };
+    } else if (j.jwksFile !== undefined) {
+      const file = resolve(baseDir, j.jwksFile);
+      try {
+        const text = readFileSync(file, 'utf8');
+        if (text.length > MAX_JWKS_BYTES) throw new Error('larger than 1 MiB');
+        const doc = JSON.parse(text) as unknown;
+        const keys = (doc as { keys?: unknown } | null)?.keys;
+        if (!Array.isArray(keys) || keys.length === 0) throw new Error('not a JWKS document (no "keys" list)');
+        jwks = { inline: { keys: keys as Record<string, unknown>[] } };
+      } catch (err) {
+        at([...jp, 'jwksFile'], `cannot be read: ${(err as Error).message}`);
+      }
+    }
+    return {
+      kind: 'jwt', name, jwt: {
+        issuer: j.issuer,
+        audiences: [...j.audiences],
+        jwks,
+        algorithms: [...(j.algorithms ?? DEFAULTS.jwtAlgorithms)],
+        clockSkewSeconds: ms([...jp, 'clockSkew'], j.clockSkew, durationMs(DEFAULTS.jwtClockSkew, 0)) / 1000,
+        cacheMaxAgeMs: ms([...jp, 'jwksCacheMaxAge'], j.jwksCacheMaxAge, durationMs(DEFAULTS.jwksCacheMaxAge, 0)),
+        cooldownMs: ms([...jp, 'jwksCooldown'], j.jwksCooldown, durationMs(DEFAULTS.jwksCooldown, 0)),
+        timeoutMs: ms([...jp, 'jwksTimeout'], j.jwksTimeout, durationMs(DEFAULTS.jwksTimeout, 0)),
+      },
+    };
+  }
+  if (p.authorize) {
+    const allow = [...(p.authorize.allow ?? [])];
+    const deny = [...(p.authorize.deny ?? [])];
+    if (allow.length === 0 && deny.length === 0) at([...base, 'authorize'], 'has no rules: give allow or deny rules');
+    for (const problem of authorizeProblems(allow, deny, [...base, 'authorize'])) at([...problem.path], problem.message);
+    return { kind: 'authorize', name, authorize: { allow, deny } };
+  }
+  if (p.rateLimit) {
+    const r = p.rateLimit;
+    if (r.requests === undefined && r.tokens === undefined) at([...base, 'rateLimit'], 'limits nothing: give requests or tokens');
+    if (r.key !== undefined) checkKey(r.key, [...base, 'rateLimit', 'key'], at);
+    return { kind: 'rateLimit', name, rateLimit: { key: r.key ?? null, requests: rateSpec(r.requests), tokens: rateSpec(r.tokens) } };
+  }
+  if (p.budget) {
+    const b = p.budget;
+    if (b.key !== undefined) checkKey(b.key, [...base, 'budget', 'key'], at);
+    return { kind: 'budget', name, budget: { key: b.key ?? null, usd: b.usd, period: b.period, reserveOutputTokens: b.reserveOutputTokens ?? DEFAULTS.budgetReserveOutputTokens } };
+  }
+  return null;
+}
+
+/** A key expression is compiled at load so that an error names its path (policy/runtime.ts compiles it again where it runs). */
+function checkKey(source: string, path: (string | number)[], at: At): void {
+  const problem = keyExpressionProblem(source);
+  if (problem !== null) at(path, problem);
 }
 
 function compileListener(l: ListenerConfig, li: number, baseDir: string, at: At, ms: Ms): ListenerSpec {

@@ -23,6 +23,7 @@ export interface GatewaySpec {
   readonly accessLog: 'json' | 'text' | 'off';
   readonly drainTimeoutMs: number;
   readonly watch: boolean;
+  readonly state: StateSpec;
 }
 
 export interface ListenerLimits {
@@ -177,4 +178,60 @@ export interface CorsSpec {
   readonly maxAgeSeconds: number | null;
 }
 
-export type PolicySpec = { readonly kind: 'cors'; readonly name: string; readonly cors: CorsSpec };
+export interface ApiKeySpec {
+  readonly keys: readonly { readonly name: string; readonly key: Secret; readonly metadata: Readonly<Record<string, string>> }[];
+  /** Also accept keys created at runtime (in the state store). */
+  readonly stored: boolean;
+}
+
+export interface JwtSpec {
+  readonly issuer: string;
+  readonly audiences: readonly string[];
+  /** A URL to fetch, or the keys themselves (inline, or read from jwksFile at load). */
+  readonly jwks: { readonly url: string } | { readonly inline: { readonly keys: readonly Record<string, unknown>[] } };
+  readonly algorithms: readonly string[];
+  readonly clockSkewSeconds: number;
+  readonly cacheMaxAgeMs: number;
+  readonly cooldownMs: number;
+  readonly timeoutMs: number;
+}
+
+/** CEL sources; they were compiled once at load (so errors name their path), and are compiled again where they run. */
+export interface AuthorizeSpec {
+  readonly allow: readonly string[];
+  readonly deny: readonly string[];
+}
+
+export interface RateSpec {
+  readonly limit: number;
+  readonly windowMs: number;
+  /** As written: "600/minute". */
+  readonly text: string;
+}
+
+export interface RateLimitSpec {
+  /** CEL; null: the caller. */
+  readonly key: string | null;
+  readonly requests: RateSpec | null;
+  readonly tokens: RateSpec | null;
+}
+
+export interface BudgetSpec {
+  /** CEL; null: the caller. */
+  readonly key: string | null;
+  readonly usd: number;
+  readonly period: 'day' | 'week' | 'month' | 'total';
+  readonly reserveOutputTokens: number;
+}
+
+export type PolicySpec =
+  | { readonly kind: 'cors'; readonly name: string; readonly cors: CorsSpec }
+  | { readonly kind: 'apiKey'; readonly name: string; readonly apiKey: ApiKeySpec }
+  | { readonly kind: 'jwt'; readonly name: string; readonly jwt: JwtSpec }
+  | { readonly kind: 'authorize'; readonly name: string; readonly authorize: AuthorizeSpec }
+  | { readonly kind: 'rateLimit'; readonly name: string; readonly rateLimit: RateLimitSpec }
+  | { readonly kind: 'budget'; readonly name: string; readonly budget: BudgetSpec };
+
+export type StateSpec =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'redis+postgres'; readonly redisUrl: Secret; readonly postgresUrl: Secret; readonly prefix: string };

@@ -44,6 +44,15 @@ export const DEFAULTS = Object.freeze({
   cooldownDuration: '30s',
   loadBalanceWeight: 1,
   azureApiVersion: '2024-10-21',
+  apiKeyStored: true,
+  jwtAlgorithms: Object.freeze(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']),
+  jwtClockSkew: '30s',
+  jwksCacheMaxAge: '10m',
+  jwksCooldown: '30s',
+  jwksTimeout: '5s',
+  budgetReserveOutputTokens: 1024,
+  sqlitePath: './data/agentedge.db',
+  redisPrefix: 'agentedge:',
 } as const);
 
 const DURATION_PATTERN = '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$';
@@ -213,14 +222,65 @@ export const CorsPolicy = Closed({
   maxAge: Type.Optional(duration('How long a browser may cache a preflight answer (Access-Control-Max-Age); not sent when unset.')),
 }, { description: 'CORS: answers preflight requests and adds Access-Control-* headers. A request from an origin not allowed is refused with 403.' });
 
+const RATE_PATTERN = '^[1-9][0-9]{0,11}/(second|minute|hour|day)$';
+const rate = (description: string) => Type.String({ pattern: RATE_PATTERN, 'x-expected': 'a rate like "600/minute": a positive whole number, "/", and second, minute, hour or day', description });
+const cel = (description: string) => Type.String({ minLength: 1, maxLength: 4096, 'x-expected': 'a CEL expression', description });
+
+export const ApiKeyPolicy = Closed({
+  keys: Type.Optional(Type.Array(Closed({
+    name: Type.String({ minLength: 1, maxLength: 128, description: 'The key\'s name: the caller\'s identity (CEL apiKey.name), in logs and the usage ledger.' }),
+    key: Type.String({ minLength: 16, maxLength: 4096, 'x-secret': true, description: 'The key itself, at least 16 characters; best given as ${VAR}. Only its SHA-256 is kept in memory.' }),
+    metadata: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.String({ maxLength: 1024, description: 'A label value.' }), { description: 'String labels (team, org, tier) for CEL (apiKey.metadata), limits, budgets and usage queries.' })),
+  }, { description: 'A key from config.' }), { description: 'Keys from config. Keys created at runtime (admin API, `agentedge keys create`) are accepted too unless `stored` is false.' })),
+  stored: Type.Optional(Type.Boolean({ default: DEFAULTS.apiKeyStored, description: 'Also accept keys created at runtime and kept (hashed) in the state store.' })),
+}, { description: 'API key authentication: a key in `Authorization: Bearer`, `x-api-key` or `api-key`. A missing or unknown key is refused with 401.' });
+
+export const JwtPolicy = Closed({
+  issuer: Type.String({ minLength: 1, description: 'The required `iss` claim.' }),
+  audiences: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Accepted `aud` values; a token must name at least one.' }),
+  jwksUrl: Type.Optional(Type.String({ minLength: 1, description: 'Where the signing keys are (a JWKS document), fetched when needed, cached, and fetched again for a key id it does not know (at most once per `jwksCooldown`).' })),
+  jwksFile: Type.Optional(Type.String({ minLength: 1, description: 'A JWKS document in a file (relative to the config file), read at load.' })),
+  jwks: Type.Optional(Closed({
+    keys: Type.Array(Type.Record(Type.String(), Type.Unknown({ description: 'A JWK member (kty, kid, n, e, x, y, crv, alg, use).' }), { description: 'A public JWK.' }), { minItems: 1, description: 'Public JWKs.' }),
+  }, { description: 'A JWKS document inline.' })),
+  algorithms: Type.Optional(Type.Array(StringEnum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const), { minItems: 1, default: [...DEFAULTS.jwtAlgorithms], description: 'Signature algorithms accepted (asymmetric only: `none` and HMAC never are).' })),
+  clockSkew: Type.Optional(duration('Tolerance for `exp` and `nbf`.', { default: DEFAULTS.jwtClockSkew })),
+  jwksCacheMaxAge: Type.Optional(duration('How long fetched keys are used before they are fetched again.', { default: DEFAULTS.jwksCacheMaxAge })),
+  jwksCooldown: Type.Optional(duration('Least time between two fetches caused by unknown key ids.', { default: DEFAULTS.jwksCooldown })),
+  jwksTimeout: Type.Optional(duration('Timeout of a JWKS fetch.', { default: DEFAULTS.jwksTimeout })),
+}, { description: 'JWT authentication: a bearer token signed by a key of the issuer\'s JWKS, with the required issuer and an accepted audience and a `sub`. Exactly one of jwksUrl, jwksFile and jwks.' });
+
+export const AuthorizePolicy = Closed({
+  allow: Type.Optional(Type.Array(cel('A rule that allows the request when true.'), { description: 'With allow rules, at least one must be true.' })),
+  deny: Type.Optional(Type.Array(cel('A rule that refuses the request when true.'), { description: 'Any true deny rule refuses the request, whatever the allow rules say.' })),
+}, { description: 'CEL authorization. A rule runs at the first point where the variables it reads exist (request; model for llm.*; tool for mcp.*; agent for a2a.*). An evaluation error refuses (fail closed). Refused → 403.' });
+
+export const RateLimitPolicy = Closed({
+  key: Type.Optional(cel('What the limit counts per, e.g. apiKey.name or apiKey.metadata.team. Default: the caller (its identity, or its address when anonymous).')),
+  requests: Type.Optional(rate('Requests allowed per period.')),
+  tokens: Type.Optional(rate('LLM tokens (input + output) allowed per period: estimated before the call, trued up from the provider\'s usage after it.')),
+}, { description: 'A rate limit per key, in fixed windows of the period (aligned to the clock, shared by every replica using the same state). Over the limit → 429 with retry-after and x-ratelimit-* headers.' });
+
+export const BudgetPolicy = Closed({
+  key: Type.Optional(cel('Whose money: e.g. apiKey.metadata.team. Default: the caller (its identity, or its address when anonymous).')),
+  usd: Type.Number({ exclusiveMinimum: 0, description: 'US dollars per period.' }),
+  period: StringEnum(['day', 'week', 'month', 'total'] as const, { description: 'Calendar period in UTC (weeks start on Monday), or total.' }),
+  reserveOutputTokens: Type.Optional(Type.Integer({ minimum: 0, default: DEFAULTS.budgetReserveOutputTokens, description: 'Output tokens reserved for a call that sets no max_tokens (max_tokens / max_completion_tokens / max_output_tokens when it does).' })),
+}, { description: 'A USD budget for LLM calls: each call reserves its estimated cost before it goes out and settles its actual cost after; a call that does not fit is refused with 429 insufficient_quota.' });
+
 export const Policy = Closed({
   cors: Type.Optional(CorsPolicy),
-}, { minProperties: 1, maxProperties: 1, description: 'A named policy: exactly one kind.' });
+  apiKey: Type.Optional(ApiKeyPolicy),
+  jwt: Type.Optional(JwtPolicy),
+  authorize: Type.Optional(AuthorizePolicy),
+  rateLimit: Type.Optional(RateLimitPolicy),
+  budget: Type.Optional(BudgetPolicy),
+}, { minProperties: 1, maxProperties: 1, description: 'A named policy: exactly one kind. Several authentication policies (apiKey, jwt) on one route mean "any of them".' });
 
 export const Admin = Closed({
   host: Type.Optional(Type.String({ default: DEFAULTS.adminHost, description: 'Address the admin listener binds.' })),
   port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, default: DEFAULTS.adminPort, description: 'Admin port; 0 picks a free one. Must differ from every listener\'s port.' })),
-  token: Type.Optional(Type.String({ minLength: 16, 'x-secret': true, description: 'Bearer token the admin API (/config and later endpoints) requires; at least 16 characters, best given as ${VAR}. Without it the admin API is open. /healthz, /readyz and /metrics are always open.' })),
+  token: Type.Optional(Type.String({ minLength: 16, 'x-secret': true, description: 'Bearer token the admin API (/config, /keys, /usage) requires; at least 16 characters, best given as ${VAR}; the environment variable AGENTEDGE_ADMIN_TOKEN is used when this is not set. Without either the admin API is open (bind it to loopback). /healthz, /readyz and /metrics are always open.' })),
 }, { description: 'The admin listener.' });
 
 export const GatewaySettings = Closed({
@@ -232,6 +292,14 @@ export const GatewaySettings = Closed({
     format: Type.Optional(StringEnum(['json', 'text', 'off'] as const, { default: DEFAULTS.accessLogFormat, description: 'One line per request as JSON or text, or "off".' })),
   }, { description: 'The access log.' })),
   drainTimeout: Type.Optional(duration('How long SIGTERM/SIGINT wait for in-flight requests before closing connections.', { default: DEFAULTS.drainTimeout })),
+  state: Type.Optional(Type.Union([
+    Closed({ sqlite: Type.String({ minLength: 1, description: 'The SQLite file (relative to the config file; folders are created), or ":memory:".' }) }, { description: 'Embedded state in one SQLite file (WAL): one gateway process.' }),
+    Closed({
+      redis: Type.String({ minLength: 1, 'x-secret': true, description: 'redis://… URL: rate-limit counters and budget reservations (atomic scripts).' }),
+      postgres: Type.String({ minLength: 1, 'x-secret': true, description: 'postgres://… URL: keys, the spend of budgets and the usage ledger.' }),
+      prefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9:_.-]{1,64}$', default: DEFAULTS.redisPrefix, description: 'Prefix of every Redis key.' })),
+    }, { description: 'Shared state for several replicas.' }),
+  ], { 'x-expected': 'a mapping with sqlite, or with redis and postgres', description: `Where keys, limits, budgets and the usage ledger live. Defaults to SQLite in ${DEFAULTS.sqlitePath} next to the config file. Changing it takes a restart.` })),
   reload: Type.Optional(Closed({
     watch: Type.Optional(Type.Boolean({ default: DEFAULTS.watch, description: 'Reload when the config file changes. SIGHUP always reloads; a bad file keeps the old config serving.' })),
   }, { description: 'Live reload of the config file.' })),
@@ -257,7 +325,13 @@ export type LlmBackendConfig = Static<typeof LlmBackend>;
 export type LlmModelConfig = Static<typeof LlmModel>;
 export type LlmPriceConfig = Static<typeof LlmPrice>;
 export type PolicyConfig = Static<typeof Policy>;
+export type GatewaySettingsConfig = Static<typeof GatewaySettings>;
 export type CorsPolicyConfig = Static<typeof CorsPolicy>;
+export type ApiKeyPolicyConfig = Static<typeof ApiKeyPolicy>;
+export type JwtPolicyConfig = Static<typeof JwtPolicy>;
+export type AuthorizePolicyConfig = Static<typeof AuthorizePolicy>;
+export type RateLimitPolicyConfig = Static<typeof RateLimitPolicy>;
+export type BudgetPolicyConfig = Static<typeof BudgetPolicy>;
 export type DurationValue = number | string;
 export type ByteSizeValue = number | string;
 export type AnySchema = TSchema;

@@ -17,11 +17,18 @@ function newRequestId(): string {
   return `${ID_PREFIX}-${(++idCounter).toString(36)}`;
 }
 
-/** The caller, once authentication has run (issue 4 fills this in). */
+/** The caller, once authentication has run. */
 export interface Identity {
+  /** "apiKey" or "jwt". */
   readonly kind: string;
+  /** The key's name, or the token's subject (`sub`). */
   readonly name: string;
-  readonly metadata: Readonly<Record<string, unknown>>;
+  /** The key's metadata (strings); for a JWT, none. */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** The verified JWT claims (CEL `jwt`); null for an API key. */
+  readonly claims: Readonly<Record<string, unknown>> | null;
+  /** The authentication policy that accepted the caller. */
+  readonly policy: string;
 }
 
 /** An LLM call, filled by the llm handler; tokens once the provider reported them. */
@@ -47,6 +54,35 @@ export interface LlmCall {
   estimated: boolean;
 }
 
+/** What the llm handler tells the route's policies once the model of a call is known. */
+export interface ModelCall {
+  /** The model as the client named it. */
+  readonly model: string;
+  /** The concrete model the call goes to first, and its provider. */
+  readonly target: string;
+  readonly provider: string;
+  readonly stream: boolean;
+  /** False for calls that cost nothing (count_tokens): token limits and budgets leave them alone. */
+  readonly billable: boolean;
+  /** Input tokens of the request, estimated (computed on first use). */
+  inputTokens(): number;
+  /** The most output tokens the request allows (max_tokens and kin), or null when it sets none. */
+  readonly maxOutputTokens: number | null;
+  /** The cost of a call of this size on the target, in USD; null when the model has no known price. */
+  costUsd(inputTokens: number, outputTokens: number): number | null;
+}
+
+/**
+ * The route's policies of the model phase (llm authorize rules, token rate limits,
+ * budgets). `admit` throws a GatewayError to refuse; what it reserved is settled when the
+ * request ends.
+ */
+export interface ModelPhase {
+  admit(ctx: RequestContext, call: ModelCall): void | Promise<void>;
+  /** Whether the caller may use the model at all (P/models lists only those); no side effects. */
+  permits(ctx: RequestContext, model: string, provider: string): boolean;
+}
+
 export class RequestContext {
   readonly id: string;
   readonly startedAt: number;
@@ -65,6 +101,8 @@ export class RequestContext {
   identity: Identity | null = null;
   /** Set by the llm handler once the model is known. */
   llm: LlmCall | null = null;
+  /** The route's model-phase policies, if it has any (set by the pipeline). */
+  modelPhase: ModelPhase | null = null;
   /** Turns errors into the route's protocol shape. */
   render: ErrorRenderer = renderJsonError;
   /** Headers filters add to whatever response goes out (CORS, rate-limit info). */
@@ -77,6 +115,8 @@ export class RequestContext {
   upstreamHeadersAt = 0;
   /** The client went away before the response completed. */
   clientAborted = false;
+  /** The request header that carried the gateway credential the caller authenticated with (never passed upstream). */
+  credentialHeader: string | null = null;
 
   constructor(req: IncomingMessage, res: ServerResponse, listener: string, secure: boolean) {
     this.startedAt = performance.now();

@@ -11,6 +11,8 @@ export interface ErrorSpec {
   readonly type: string;
   /** Whether the same request may succeed if retried later. */
   readonly retryable: boolean;
+  /** The `code` renderers show instead of the AE_ code, where the contract names one (OpenAI's). */
+  readonly code?: string;
 }
 
 export const ERRORS = {
@@ -19,6 +21,14 @@ export const ERRORS = {
   AE_BAD_HEADER: { status: 400, type: 'invalid_request_error', retryable: false, message: 'A request header is not valid.' },
   AE_ROUTE_NOT_FOUND: { status: 404, type: 'not_found_error', retryable: false, message: 'No route matches this request.' },
   AE_ADMIN_UNAUTHORIZED: { status: 401, type: 'authentication_error', retryable: false, message: 'The admin API needs a valid bearer token.' },
+  AE_KEY_NOT_FOUND: { status: 404, type: 'not_found_error', retryable: false, message: 'No live API key has this id or name.' },
+  AE_KEY_CONFLICT: { status: 409, type: 'invalid_request_error', retryable: false, message: 'A live API key with this name already exists.' },
+  AE_UNAUTHENTICATED: { status: 401, type: 'authentication_error', retryable: false, code: 'invalid_api_key', message: 'A valid API key or bearer token is required.' },
+  AE_FORBIDDEN: { status: 403, type: 'permission_error', retryable: false, message: 'The caller is not allowed to make this request.' },
+  AE_RATE_LIMITED: { status: 429, type: 'rate_limit_error', retryable: true, code: 'rate_limit_exceeded', message: 'Rate limit reached; retry after the time in retry-after.' },
+  AE_BUDGET_EXCEEDED: { status: 429, type: 'insufficient_quota', retryable: false, code: 'insufficient_quota', message: 'The budget for this caller is exhausted.' },
+  AE_AUTH_UNAVAILABLE: { status: 503, type: 'api_error', retryable: true, message: 'The gateway cannot verify credentials right now.' },
+  AE_STATE_UNAVAILABLE: { status: 503, type: 'api_error', retryable: true, message: 'The gateway cannot check limits or budgets right now.' },
   AE_CORS_REJECTED: { status: 403, type: 'permission_error', retryable: false, message: 'The request origin is not allowed.' },
   AE_REQUEST_TIMEOUT: { status: 408, type: 'timeout_error', retryable: true, message: 'The request was not received in time.' },
   AE_MODEL_NOT_FOUND: { status: 404, type: 'invalid_request_error', retryable: false, message: 'The model does not exist or is not served on this route.' },

@@ -36,6 +36,12 @@ const SSE_HOLD_LIMIT = 256 * 1024;
 export interface ProxyObserver {
   upstreamError(backend: string, code: string): void;
   upstreamRetry(backend: string): void;
+  /**
+   * The backend could not obtain its own upstream credentials (an OAuth token endpoint
+   * refused the grant). The client only gets the code; the error's detail (never a secret)
+   * is for the operator's log.
+   */
+  credentialsFailed?(requestId: string, backend: string, err: GatewayError): void;
 }
 
 

@@ -7,10 +7,10 @@ import type { ListenerSpec, RouteSpec } from '../config/index.js';
 import { acceptRequest, type AcceptRejection } from '../listeners/accept.js';
 import { findRoute, hostOf } from '../listeners/router.js';
 import { normalizeTarget } from '../listeners/path.js';
-import { RequestContext } from './context.js';
+import { RequestContext, type ModelPhase } from './context.js';
 import { GatewayError, toGatewayError, type ErrorCode } from './errors.js';
 import { runFilters, type Decision, type Filter } from './lifecycle.js';
-import { replyError, rawHttpError } from './render.js';
+import { replyError, rawHttpError, type ErrorRenderer } from './render.js';
 import { unsafeHeaderValue } from './headers.js';
 
 export interface BackendHandler {
@@ -22,6 +22,8 @@ export interface BackendHandler {
    */
   handle(ctx: RequestContext, route: RouteSpec, limits: BodyLimits): void | Promise<void>;
   upgrade?(ctx: RequestContext, route: RouteSpec, socket: Duplex, head: Buffer): Promise<void>;
+  /** The renderer for this request's errors (its protocol's shape), chosen before any filter runs. */
+  renderer?(ctx: RequestContext, route: RouteSpec): ErrorRenderer;
 }
 
 export interface BodyLimits {
@@ -34,6 +36,8 @@ export interface RouteRuntime {
   /** The body limits of this route on its listener, computed once. */
   readonly limits: BodyLimits;
   readonly filters: readonly Filter[];
+  /** Policies that run once the llm handler knows the model; null when there are none. */
+  readonly modelPhase: ModelPhase | null;
   readonly backend: BackendHandler;
 }
 
@@ -117,6 +121,9 @@ function routeRequest(lr: ListenerRuntime, ctx: RequestContext): RouteRuntime | 
   if (route === null) return new GatewayError('AE_ROUTE_NOT_FOUND');
   ctx.route = route.spec.name;
   ctx.backend = route.spec.backend;
+  ctx.modelPhase = route.modelPhase;
+  // Filters answer in the route's protocol too (an OpenAI client gets an OpenAI-shaped 401).
+  if (route.backend.renderer !== undefined) ctx.render = route.backend.renderer(ctx, route.spec);
   const declared = ctx.req.headers['content-length'];
   if (declared !== undefined && Number(declared) > route.spec.maxBodyBytes) return new GatewayError('AE_BODY_TOO_LARGE');
   return route;

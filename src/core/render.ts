@@ -2,7 +2,7 @@
 // they return decisions, and the pipeline hands errors to the renderer of the route's
 // protocol. Later protocols (OpenAI, Anthropic, JSON-RPC) register their own renderer.
 import type { ServerResponse } from 'node:http';
-import { ERRORS, type GatewayError } from './errors.js';
+import { ERRORS, type ErrorSpec, type GatewayError } from './errors.js';
 import type { RequestContext } from './context.js';
 
 export interface RenderedError {
@@ -21,7 +21,7 @@ export const renderJsonError: ErrorRenderer = (err, requestId) => ({
     error: {
       message: err.publicMessage,
       type: ERRORS[err.code].type,
-      code: err.code,
+      code: (ERRORS[err.code] as ErrorSpec).code ?? err.code,
       request_id: requestId,
     },
   }),

@@ -7,13 +7,15 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, formatIssue, readRuntimeConfig, scrubSecrets, type RuntimeConfig } from '../config/index.js';
-import type { RequestContext, PipelineHooks } from '../core/index.js';
+import type { GatewayError, RequestContext, PipelineHooks } from '../core/index.js';
 import { DownstreamListener } from '../listeners/index.js';
 import { accessRecord, writeAccessLog } from '../telemetry/access-log.js';
 import { createLogger, type LogOutput } from '../telemetry/logger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
 import { AdminServer } from '../admin/server.js';
 import { buildRuntime, retiredBackends, type BuiltRuntime, type LiveBackend } from './runtime.js';
+import { openState, type StateStore, type UsageEntry } from '../state/index.js';
+import type { StateSpec } from '../config/index.js';
 
 export interface GatewayOptions {
   configPath: string;
@@ -53,28 +55,47 @@ export class Gateway {
   #closing: Promise<void> | null = null;
   readonly #hooks: PipelineHooks;
 
-  private constructor(options: GatewayOptions, config: RuntimeConfig) {
+  /** Keys, limits, budgets and the usage ledger (src/state); opened at start, closed last. */
+  readonly state: StateStore;
+
+  private constructor(options: GatewayOptions, config: RuntimeConfig, state: StateStore, log: LogOutput) {
     this.#options = options;
+    this.state = state;
     this.metrics = new GatewayMetrics(options.processMetrics ?? true, () => this.#inFlight());
-    this.#log = createLogger({
-      ...(options.logDestination ? { destination: options.logDestination } : {}),
-      ...(options.logLevel ? { level: options.logLevel } : {}),
-      secrets: () => this.#runtime.config.secrets,
-    });
-    this.logger = this.#log.logger;
+    this.#log = log;
+    this.logger = log.logger;
     this.#hooks = {
       done: (ctx) => this.#requestDone(ctx),
       internalError: (ctx, err) => this.logger.error({ requestId: ctx.id, err: describe(err) }, 'internal error'),
       draining: () => this.#draining,
     };
-    this.#runtime = buildRuntime(config, null, this.#observer);
+    this.#runtime = buildRuntime(config, null, this.#observer, this.#policyDeps());
+  }
+
+  #policyDeps(): { state: StateStore; logger: Logger } {
+    return { state: this.state, logger: this.logger };
   }
 
   /** Validates the config, binds every port, and starts serving. Throws ConfigError on a bad file. */
   static async start(options: GatewayOptions): Promise<Gateway> {
     // Validation first: a bad file fails here, before any port is bound.
     const config = readRuntimeConfig(options.configPath, options.env);
-    const gw = new Gateway(options, config);
+    let gw: Gateway | null = null;
+    // The serving config's secrets are scrubbed from every line (a reload changes them).
+    const log = createLogger({
+      ...(options.logDestination ? { destination: options.logDestination } : {}),
+      ...(options.logLevel ? { level: options.logLevel } : {}),
+      secrets: () => (gw === null ? config.secrets : gw.#runtime.config.secrets),
+    });
+    let state: StateStore;
+    try {
+      state = await openState(stateSpec(config.gateway.state), {
+        onError: (err) => log.logger.error({ err: describe(err) }, 'state store error'),
+      });
+    } catch (err) {
+      throw new Error(`the state store could not be opened: ${scrubSecrets(describe(err), config.secrets)}`, { cause: err });
+    }
+    gw = new Gateway(options, config, state, log);
     try {
       for (const [name, lr] of gw.#runtime.listeners) {
         const l = new DownstreamListener(lr, gw.#hooks, gw.#listenerEvents);
@@ -107,6 +128,17 @@ export class Gateway {
   }
   listenerNames(): string[] { return [...this.#listeners.keys()]; }
 
+  /** Drops cached stored-key lookups, so a key revoked here stops working at once. */
+  forgetKeys(): void { this.#runtime.policies.forgetKeys(); }
+
+  /** The admin API's bearer token: gateway.admin.token, else AGENTEDGE_ADMIN_TOKEN; null when neither is set. */
+  adminToken(): string | null {
+    const fromConfig = this.config.gateway.admin?.token ?? null;
+    if (fromConfig !== null) return fromConfig.reveal();
+    const fromEnv = (this.#options.env ?? process.env).AGENTEDGE_ADMIN_TOKEN;
+    return fromEnv !== undefined && fromEnv !== '' ? fromEnv : null;
+  }
+
   /**
    * Reloads the config file. A call made while a reload runs gets one more reload after
    * it (shared by every such call), so the file as it is after the call is what applies:
@@ -138,7 +170,15 @@ export class Gateway {
       return { ok: true, changed: false };
     }
     const previous = this.#runtime;
-    const built = buildRuntime(next, previous, this.#observer);
+    if (JSON.stringify(stateSpec(next.gateway.state)) !== JSON.stringify(stateSpec(previous.config.gateway.state))) {
+      this.logger.warn('gateway.state changed: the state store in use is kept until a restart');
+    }
+    let built: BuiltRuntime;
+    try {
+      built = buildRuntime(next, previous, this.#observer, this.#policyDeps());
+    } catch (err) {
+      return this.#reloadFailed(err);
+    }
 
     // Phase 1, undoable: bind every listener that needs a new port. If one is taken,
     // close what was bound and drop the new backends; the old config never stopped.
@@ -164,6 +204,7 @@ export class Gateway {
       await Promise.all([...fresh.values()].filter((l) => l.server.listening).map((l) => l.close(0)));
       if (freshAdmin?.server.listening) await freshAdmin.close();
       for (const b of retiredBackends(built, previous)) void b.destroy();
+      built.policies.close();
       return this.#reloadFailed(err);
     }
 
@@ -198,6 +239,7 @@ export class Gateway {
       void this.#admin?.close(true);
       this.#admin = freshAdmin;
     }
+    previous.policies.close();
     this.metrics.reloads.inc({ result: 'ok' });
     this.metrics.configInfo.set(1);
     this.logger.info({ listeners: this.#describeListeners(), admin: this.adminPort }, 'config reloaded');
@@ -259,12 +301,18 @@ export class Gateway {
     const backends = [...this.#runtime.backends.values(), ...this.#retiringBackends];
     await Promise.all(backends.map((b) => b.destroy()));
     await this.#admin?.close();
+    this.#runtime.policies.close();
+    // Last: requests that ended above have settled their budgets and written their usage.
+    await this.state.close().catch((err: unknown) => this.logger.error({ err: describe(err) }, 'closing the state store failed'));
     this.logger.flush();
   }
 
   readonly #observer = {
     upstreamError: (backend: string, code: string) => this.metrics.upstreamErrors.labels(backend, code).inc(),
     upstreamRetry: (backend: string) => this.metrics.upstreamRetries.labels(backend).inc(),
+    credentialsFailed: (requestId: string, backend: string, err: GatewayError) => {
+      this.logger.warn({ requestId, backend, code: err.code, detail: err.message }, 'upstream credentials could not be obtained');
+    },
   };
 
   readonly #listenerEvents = {
@@ -287,10 +335,41 @@ export class Gateway {
     const route = ctx.route ?? '-';
     this.metrics.observeRequest(ctx.listener, route, status, ms / 1000);
     if (ctx.clientAborted) this.metrics.clientAborts.labels(ctx.listener, route).inc();
-    if (ctx.llm !== null && ctx.backend !== null) this.metrics.observeLlm(ctx.backend, ctx.llm);
+    if (ctx.llm !== null && ctx.backend !== null) {
+      this.metrics.observeLlm(ctx.backend, ctx.llm);
+      this.state.recordUsage(usageEntry(ctx, status, ms));
+    }
     const format = this.config.gateway.accessLog;
     if (format !== 'off') writeAccessLog(this.#log, format, accessRecord(ctx, status, ms));
   }
+}
+
+/** The ledger's record of an LLM call. */
+function usageEntry(ctx: RequestContext, status: number, ms: number): UsageEntry {
+  const llm = ctx.llm!;
+  const id = ctx.identity;
+  return {
+    time: Date.now() - Math.round(ms),
+    requestId: ctx.id,
+    identityKind: id?.kind ?? '',
+    identity: id?.name ?? '',
+    metadata: id?.metadata ?? {},
+    route: ctx.route ?? '',
+    model: llm.model,
+    target: llm.target,
+    provider: llm.provider,
+    inputTokens: llm.inputTokens,
+    outputTokens: llm.outputTokens,
+    costUsd: llm.costUsd,
+    status,
+    latencyMs: Math.round(ms * 1000) / 1000,
+    estimated: llm.estimated,
+  };
+}
+
+/** The config's state spec as the state layer takes it (secrets revealed here only). */
+export function stateSpec(s: StateSpec): Parameters<typeof openState>[0] {
+  return s.kind === 'sqlite' ? s : { kind: s.kind, redisUrl: s.redisUrl.reveal(), postgresUrl: s.postgresUrl.reveal(), prefix: s.prefix };
 }
 
 /** Where the admin listens, to tell whether a reload must move it ("off" when disabled). */

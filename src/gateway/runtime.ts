@@ -4,12 +4,15 @@
 // a retired pool closes only once the last request that chose it is done, so a request
 // routed just before a reload never meets a closed pool.
 import type { Duplex } from 'node:stream';
-import type { BackendSpec, PolicySpec, RouteSpec, RuntimeConfig } from '../config/index.js';
+import type { BackendSpec, RouteSpec, RuntimeConfig } from '../config/index.js';
 import { LlmBackend } from '../llm/index.js';
-import { corsFilter, HttpBackend, orderFilters, type BackendHandler, type BodyLimits, type Filter, type ListenerRuntime, type ProxyObserver, type RequestContext } from '../core/index.js';
+import { HttpBackend, orderFilters, type BackendHandler, type BodyLimits, type ListenerRuntime, type ProxyObserver, type RequestContext } from '../core/index.js';
+import { PolicySet, type PolicyDeps } from '../policy/runtime.js';
 
 export interface BuiltRuntime {
   readonly config: RuntimeConfig;
+  /** The compiled policies (closed when this runtime is replaced). */
+  readonly policies: PolicySet;
   readonly listeners: ReadonlyMap<string, ListenerRuntime>;
   readonly backends: ReadonlyMap<string, LiveBackend>;
 }
@@ -45,7 +48,9 @@ export class LiveBackend {
       this.#active++;
       return inner.upgrade!(ctx, route, socket, head).finally(release);
     };
-    this.handler = inner.upgrade ? { kind: inner.kind, handle, upgrade } : { kind: inner.kind, handle };
+    const handler: BackendHandler = inner.upgrade ? { kind: inner.kind, handle, upgrade } : { kind: inner.kind, handle };
+    if (inner.renderer !== undefined) handler.renderer = inner.renderer.bind(inner);
+    this.handler = handler;
   }
 
   get active(): number { return this.#active; }
@@ -62,27 +67,35 @@ export class LiveBackend {
   destroy(): Promise<void> { return this.#inner.destroy(); }
 }
 
-export function buildRuntime(config: RuntimeConfig, previous: BuiltRuntime | null, observer: ProxyObserver): BuiltRuntime {
+/**
+ * Builds the runtime of a config. Throws when a policy cannot be built (a JWKS file gone
+ * since validation); the caller then keeps the previous runtime. Backends are created last,
+ * so a failure leaves no pool open.
+ */
+export function buildRuntime(config: RuntimeConfig, previous: BuiltRuntime | null, observer: ProxyObserver, deps: PolicyDeps): BuiltRuntime {
+  const policies = new PolicySet(config, deps);
   const backends = new Map<string, LiveBackend>();
   for (const [name, spec] of config.backends) {
     const old = previous?.backends.get(name);
     backends.set(name, old && old.key === spec.key ? old : new LiveBackend(spec.key, createBackend(spec, observer)));
   }
-  const filtersFor = (names: readonly string[]): readonly Filter[] =>
-    orderFilters(names.map((n) => createFilter(config.policies.get(n)!)));
   const listeners = new Map<string, ListenerRuntime>();
   for (const l of config.listeners) {
     listeners.set(l.name, Object.freeze({
       spec: l,
-      routes: l.routes.map((r) => Object.freeze({
-        spec: r,
-        limits: Object.freeze({ maxBodyBytes: r.maxBodyBytes, bodyIdleTimeoutMs: l.limits.bodyIdleTimeoutMs }),
-        filters: filtersFor(r.policies),
-        backend: backends.get(r.backend)!.handler,
-      })),
+      routes: l.routes.map((r) => {
+        const { filters, modelPhase } = policies.forRoute(r.policies, config.backends.get(r.backend)!.kind === 'llm' ? 'llm' : null);
+        return Object.freeze({
+          spec: r,
+          limits: Object.freeze({ maxBodyBytes: r.maxBodyBytes, bodyIdleTimeoutMs: l.limits.bodyIdleTimeoutMs }),
+          filters: orderFilters(filters),
+          modelPhase,
+          backend: backends.get(r.backend)!.handler,
+        });
+      }),
     }));
   }
-  return { config, listeners, backends };
+  return { config, policies, listeners, backends };
 }
 
 /** Backends of `previous` that `next` no longer uses. */
@@ -95,11 +108,5 @@ function createBackend(spec: BackendSpec, observer: ProxyObserver): PooledHandle
   switch (spec.kind) {
     case 'http': return new HttpBackend(spec, observer);
     case 'llm': return new LlmBackend(spec, observer);
-  }
-}
-
-function createFilter(p: PolicySpec): Filter {
-  switch (p.kind) {
-    case 'cors': return corsFilter(p.name, p.cors);
   }
 }

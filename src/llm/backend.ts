@@ -13,7 +13,7 @@ import type { LlmBackendSpec, LlmModelSpec, RouteSpec } from '../config/index.js
 import { HTTP_BACKEND_DEFAULTS } from '../config/index.js';
 import {
   classifyUpstreamError, createUpstream, GatewayError, requestDropSet, strippedRequestHeaders,
-  type BackendHandler, type BodyLimits, type ProxyObserver, type RequestContext, type Upstream, type UpstreamHeaders,
+  type BackendHandler, type BodyLimits, type ErrorRenderer, type ModelCall, type ProxyObserver, type RequestContext, type Upstream, type UpstreamHeaders,
 } from '../core/index.js';
 import { newLlmCall } from './account.js';
 import { Answer } from './answer.js';
@@ -21,11 +21,12 @@ import { renderAnthropicError } from './anthropic-errors.js';
 import { ClientGoneError, parseJsonObject, readBody } from './body.js';
 import { chatFront, listModels, getModel } from './chat.js';
 import { jsonHeaders, MAX_ERROR_BODY, modelNotFound, readErrorText, responseHeaders, subPath, type RelayIo } from './exchange.js';
-import { preloadTokenizer } from './estimate.js';
+import { costUsd } from './cost.js';
+import { estimateRequestTokens, maxOutputTokens, preloadTokenizer } from './estimate.js';
 import { messagesFront } from './messages.js';
 import { responsesFront } from './responses.js';
 import { PASSED_STATUSES, renderOpenAIError } from './openai-errors.js';
-import type { AuthStep, UpstreamCall } from './providers/index.js';
+import { TRANSLATED_PROVIDERS, type AuthStep, type UpstreamCall } from './providers/index.js';
 import { backoffMs, ModelRouter, retryableStatus, retryAfterFromHeaders } from './router.js';
 
 /**
@@ -59,8 +60,21 @@ export interface Attempt {
 export interface LlmIo extends RelayIo {
   readonly spec: LlmBackendSpec;
   readonly router: ModelRouter;
-  /** Walks the plan of `requested`, trying `build(model)` for each target; see the file comment. */
-  serve(ctx: RequestContext, requested: string, stream: boolean, build: (model: LlmModelSpec) => Attempt): Promise<void>;
+  /** Walks the plan of `call.model`, trying `build(model)` for each target; see the file comment. */
+  serve(ctx: RequestContext, call: CallRequest, build: (model: LlmModelSpec) => Attempt): Promise<void>;
+  /** Runs the route's model-phase policies for a call the gateway answers itself (an estimated count_tokens). */
+  admit(ctx: RequestContext, call: CallRequest): void | Promise<void>;
+}
+
+/** What a front asks the backend to serve. */
+export interface CallRequest {
+  /** The model as the client named it. */
+  readonly model: string;
+  readonly stream: boolean;
+  /** The parsed request body (token estimates for limits and budgets). */
+  readonly body: Record<string, unknown>;
+  /** False for calls that cost nothing (count_tokens). */
+  readonly billable: boolean;
 }
 
 export class LlmBackend implements BackendHandler, LlmIo {
@@ -94,6 +108,11 @@ export class LlmBackend implements BackendHandler, LlmIo {
   async close(): Promise<void> { await Promise.all([...this.#pools.values()].map((p) => p.close())); }
   async destroy(): Promise<void> { await Promise.all([...this.#pools.values()].map((p) => p.destroy())); }
 
+  /** Errors on P/messages are Anthropic-shaped, all others OpenAI-shaped (also a filter's 401 or 429). */
+  renderer(ctx: RequestContext, route: RouteSpec): ErrorRenderer {
+    return subPath(ctx.path, route.pathPrefix).startsWith('/messages') ? renderAnthropicError : renderOpenAIError;
+  }
+
   handle(ctx: RequestContext, route: RouteSpec, limits: BodyLimits): void | Promise<void> {
     ctx.render = renderOpenAIError;
     const sub = subPath(ctx.path, route.pathPrefix);
@@ -125,10 +144,23 @@ export class LlmBackend implements BackendHandler, LlmIo {
     return front(parseJsonObject(raw), raw);
   }
 
-  async serve(ctx: RequestContext, requested: string, stream: boolean, build: (model: LlmModelSpec) => Attempt): Promise<void> {
+  admit(ctx: RequestContext, call: CallRequest): void | Promise<void> {
+    const plan = this.router.plan(call.model);
+    if (plan === undefined) throw modelNotFound(call.model);
+    return ctx.modelPhase?.admit(ctx, new PlannedCall(call, plan[0]!));
+  }
+
+  async serve(ctx: RequestContext, call: CallRequest, build: (model: LlmModelSpec) => Attempt): Promise<void> {
+    const requested = call.model;
     const plan = this.router.plan(requested);
     if (plan === undefined) throw modelNotFound(requested);
-    ctx.llm = newLlmCall(requested, stream);
+    ctx.llm = newLlmCall(requested, call.stream);
+    // The route's policies that need the model (llm.* rules, token limits, budgets).
+    const gate = ctx.modelPhase;
+    if (gate !== null) {
+      const admitted = gate.admit(ctx, new PlannedCall(call, plan[0]!));
+      if (admitted !== undefined) await admitted;
+    }
     // One watcher for the whole walk: a client that goes away stops the wait and the call in flight.
     const walk = new Walk(ctx);
     let badRequest: GatewayError | null = null;
@@ -168,19 +200,30 @@ export class LlmBackend implements BackendHandler, LlmIo {
         }
         if (up === null) return;
         const status = up.statusCode;
+        // Credentials the auth step cached were refused (a revoked token): the next call fetches anew.
+        if (status === 401) attempt.auth?.rejected?.(model);
         if (!retryableStatus(status)) {
           this.router.succeeded(model);
-          return this.#deliver(ctx, model, attempt, up);
+          return this.#deliver(ctx, model, attempt, up, null);
         }
-        const ra = retryAfterFromHeaders(up.headers);
+        let ra = retryAfterFromHeaders(up.headers);
+        // Providers that say the wait in the error body (Google's RetryInfo): it is read here
+        // (error bodies are small) and passed on to the client as retry-after.
+        const fromBody = ra === null ? TRANSLATED_PROVIDERS[model.provider]?.retryAfterFromError : undefined;
+        let errorText: string | null = null;
+        if (fromBody !== undefined) {
+          errorText = await readErrorText(up);
+          ra = fromBody(errorText);
+          if (ra !== null) up.headers = { ...up.headers, 'retry-after': String(Math.ceil(ra / 1000)) };
+        }
         this.router.failed(model, ra);
         const retry = n < model.retries && (ra === null || ra <= model.maxRetryWaitMs);
         // The last chance: the client gets this answer (its 429 and retry-after included).
-        if (!retry && !more) return this.#deliver(ctx, model, attempt, up);
+        if (!retry && !more) return this.#deliver(ctx, model, attempt, up, errorText);
         this.#observer.upstreamError(this.spec.name, 'AE_UPSTREAM_ERROR');
         lastFailure = new GatewayError('AE_UPSTREAM_ERROR', { detail: `upstream answered ${status} for model ${model.name}` });
         // Read off (small error bodies), so the connection can serve the retry.
-        await up.discard(MAX_ERROR_BODY);
+        if (errorText === null) await up.discard(MAX_ERROR_BODY);
         if (!retry) break;
         if (!(await walk.wait(backoffMs(model, n + 1, ra)))) return;
       }
@@ -188,9 +231,12 @@ export class LlmBackend implements BackendHandler, LlmIo {
     throw lastFailure ?? badRequest ?? new GatewayError('AE_UPSTREAM_UNAVAILABLE');
   }
 
-  /** Relays the answer that ended the walk: a success in the front's shape, or the upstream's error. */
-  #deliver(ctx: RequestContext, model: LlmModelSpec, attempt: Attempt, up: Answer): Promise<void> {
-    return up.statusCode >= 400 ? this.#relayError(ctx, model, attempt, up) : attempt.relay(up);
+  /**
+   * Relays the answer that ended the walk: a success in the front's shape, or the upstream's
+   * error (`errorText`: its body when it was already read).
+   */
+  #deliver(ctx: RequestContext, model: LlmModelSpec, attempt: Attempt, up: Answer, errorText: string | null): Promise<void> {
+    return up.statusCode >= 400 ? this.#relayError(ctx, model, attempt, up, errorText) : attempt.relay(up);
   }
 
   /**
@@ -205,7 +251,7 @@ export class LlmBackend implements BackendHandler, LlmIo {
     const up = new Answer();
     try {
       if (attempt.auth) {
-        Object.assign(headers, await attempt.auth(model, walk.signal()));
+        Object.assign(headers, await this.#authorize(ctx, model, attempt.auth, walk));
         if (walk.gone) return null;
       }
       walk.answer = up;
@@ -227,6 +273,19 @@ export class LlmBackend implements BackendHandler, LlmIo {
   }
 
   /**
+   * Runs an auth step. Its failure (a token endpoint refusing the grant) is the gateway's own
+   * configuration problem and the client learns nothing of it, so its detail is logged.
+   */
+  async #authorize(ctx: RequestContext, model: LlmModelSpec, auth: AuthStep, walk: Walk): Promise<Readonly<Record<string, string>>> {
+    try {
+      return await auth(model, walk.signal());
+    } catch (err) {
+      if (!walk.gone && err instanceof GatewayError) this.#observer.credentialsFailed?.(ctx.id, this.spec.name, err);
+      throw err;
+    }
+  }
+
+  /**
    * The upstream request headers: the client's, minus credentials and hop-by-hop ones,
    * plus the provider's and the model's. Built in one pass (no deletes: an object that
    * loses properties turns into a slow dictionary).
@@ -245,15 +304,22 @@ export class LlmBackend implements BackendHandler, LlmIo {
   }
 
   /** Re-shapes an upstream error answer: passed statuses in the front's shape, the rest a 502. */
-  async #relayError(ctx: RequestContext, model: LlmModelSpec, attempt: Attempt, up: Answer): Promise<void> {
+  async #relayError(ctx: RequestContext, model: LlmModelSpec, attempt: Attempt, up: Answer, errorText: string | null): Promise<void> {
     const status = up.statusCode;
-    const text = await readErrorText(up);
+    const text = errorText ?? await readErrorText(up);
     if (ctx.clientAborted) return;
     if (!PASSED_STATUSES.has(status)) {
       this.#observer.upstreamError(this.spec.name, 'AE_UPSTREAM_ERROR');
       throw new GatewayError('AE_UPSTREAM_ERROR', { detail: `upstream answered ${status} for model ${model.name}` });
     }
-    const body = attempt.errorBody(status, text, up.headers);
+    let body: string;
+    try {
+      body = attempt.errorBody(status, text, up.headers);
+    } catch (err) {
+      // The provider found the answer is not the caller's (gemini's API_KEY_INVALID): a gateway error.
+      if (err instanceof GatewayError) this.#observer.upstreamError(this.spec.name, err.code);
+      throw err;
+    }
     ctx.res.writeHead(status, jsonHeaders(responseHeaders(ctx, model, up.headers), body));
     ctx.res.end(body);
   }
@@ -271,9 +337,12 @@ export class LlmBackend implements BackendHandler, LlmIo {
   }
 }
 
-/** `passthrough`: the client's own credential headers replace the backend's key, when it sent any. */
+/**
+ * `passthrough`: the client's own credential headers replace the backend's key, when it
+ * sent any, except the one that carried its gateway credential (that one is ours).
+ */
 function passClientCredentials(ctx: RequestContext, h: Record<string, string | string[]>): void {
-  const own = CLIENT_CREDENTIAL_HEADERS.filter((n) => ctx.req.headers[n] !== undefined);
+  const own = CLIENT_CREDENTIAL_HEADERS.filter((n) => ctx.req.headers[n] !== undefined && n !== ctx.credentialHeader);
   if (own.length === 0) return;
   for (const n of KEY_HEADERS) delete h[n];
   for (const n of own) h[n] = ctx.req.headers[n]!;
@@ -329,5 +398,38 @@ class Walk {
         resolve(true);
       }, ms);
     });
+  }
+}
+
+/** The call as model-phase policies see it, priced at the first target of its plan. */
+class PlannedCall implements ModelCall {
+  readonly model: string;
+  readonly target: string;
+  readonly provider: string;
+  readonly stream: boolean;
+  readonly billable: boolean;
+  readonly maxOutputTokens: number | null;
+  readonly #body: Record<string, unknown>;
+  readonly #spec: LlmModelSpec;
+  #input = -1;
+
+  constructor(call: CallRequest, first: LlmModelSpec) {
+    this.model = call.model;
+    this.target = first.name;
+    this.provider = first.provider;
+    this.stream = call.stream;
+    this.billable = call.billable;
+    this.maxOutputTokens = maxOutputTokens(call.body);
+    this.#body = call.body;
+    this.#spec = first;
+  }
+
+  inputTokens(): number {
+    if (this.#input < 0) this.#input = estimateRequestTokens(this.#body);
+    return this.#input;
+  }
+
+  costUsd(inputTokens: number, outputTokens: number): number | null {
+    return costUsd(this.#spec, { inputTokens, outputTokens, cacheReadTokens: null, cacheWriteTokens: null });
   }
 }

@@ -110,7 +110,11 @@ export async function relayChatStream(
     else res.end();
     return;
   }
-  // An upstream that gave its finish reason but no [DONE] still finished its answer.
+  // An upstream that gave its finish reason but no [DONE] (or bedrock no metadata) still finished its answer.
+  if (!inner.finished && inner.end !== undefined) {
+    const text = inner.end();
+    await write(outer === null || text === '' ? text : outer.push(text));
+  }
   if (outer !== null && !outer.finished && outer.sawFinish) await write(outer.end());
   account(ctx, model, usage());
   if (res.destroyed) return;

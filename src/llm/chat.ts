@@ -23,7 +23,7 @@ export function chatFront(io: LlmIo, ctx: RequestContext, body: Record<string, u
   const stream = endpoint === 'chat/completions' && body.stream === true;
   const so = body.stream_options;
   const clientWantsUsage = stream && isObject(so) && so.include_usage === true;
-  return io.serve(ctx, body.model, stream, (model): Attempt => {
+  return io.serve(ctx, { model: body.model, stream, body, billable: true }, (model): Attempt => {
     const errorBody = (status: number, raw: string): string => upstreamErrorBody(status, raw, model);
     const provider = TRANSLATED_PROVIDERS[model.provider];
     if (provider === undefined) {
@@ -78,18 +78,21 @@ function upstreamBody(body: Record<string, unknown>, raw: Buffer, upstreamModel:
   return JSON.stringify(req);
 }
 
+/** The models the caller may use: all of them, less those the route's llm.* rules refuse it. */
 export function listModels(io: LlmIo, ctx: RequestContext): void {
+  const gate = ctx.modelPhase;
   const data = [
-    ...io.spec.models.map((m) => modelObject(m.name, m.provider)),
-    ...io.spec.virtualModels.map((v) => modelObject(v.name, 'agentedge')),
-  ];
+    ...io.spec.models.map((m) => [m.name, m.provider] as const),
+    ...io.spec.virtualModels.map((v) => [v.name, 'agentedge'] as const),
+  ].filter(([name, provider]) => gate === null || gate.permits(ctx, name, provider)).map(([name, owner]) => modelObject(name, owner));
   sendJson(ctx, 200, { object: 'list', data });
 }
 
 export function getModel(io: LlmIo, ctx: RequestContext, encoded: string): void {
   let id = encoded;
   try { id = decodeURIComponent(encoded); } catch { /* keep it as sent */ }
-  if (!io.router.has(id)) throw modelNotFound(id);
+  // A model the caller may not use is as unknown to it as one that does not exist.
+  if (!io.router.has(id) || !(ctx.modelPhase?.permits(ctx, id, io.router.concrete(id)?.provider ?? 'agentedge') ?? true)) throw modelNotFound(id);
   sendJson(ctx, 200, modelObject(id, io.router.concrete(id)?.provider ?? 'agentedge'));
 }
 

@@ -63,6 +63,32 @@ export function estimateUsage(requestBody: Record<string, unknown>, outputEvents
   };
 }
 
+/**
+ * Input tokens of a request on any front, before the call (rate limits and budgets):
+ * chat and Anthropic `messages`, Anthropic `system`, Responses `input` and
+ * `instructions`, and tool definitions. Never throws.
+ */
+export function estimateRequestTokens(body: Record<string, unknown>): number {
+  let tokens = estimateUsage(body, 0).inputTokens ?? 0;
+  const rest = new TextBudget();
+  for (const field of ['system', 'input', 'instructions'] as const) {
+    const v = body[field];
+    if (typeof v === 'string') rest.add(v);
+    else if (v !== undefined && v !== null) rest.add(safeJson(v));
+  }
+  tokens += rest.tokens();
+  return tokens;
+}
+
+/** The most output tokens a request allows, from whichever field its front uses; null when unset. */
+export function maxOutputTokens(body: Record<string, unknown>): number | null {
+  for (const field of ['max_completion_tokens', 'max_tokens', 'max_output_tokens'] as const) {
+    const v = body[field];
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return Math.floor(v);
+  }
+  return null;
+}
+
 /** Adds a message's texts to `texts`; returns the tokens counted without text (images). */
 function messageTexts(m: unknown, texts: TextBudget): number {
   if (typeof m !== 'object' || m === null) return 0;

@@ -33,11 +33,13 @@ export async function messagesFront(io: LlmIo, ctx: RequestContext, body: Record
     if (plan !== undefined && !plan.some((m) => native(m) !== null)) {
       // Validated as a message would be, so an estimate is only given for a request that would be served.
       messagesToOpenAI({ ...body, max_tokens: 1, stream: undefined }, plan[0]!);
+      const admitted = io.admit(ctx, { model: requested, stream: false, body, billable: false });
+      if (admitted !== undefined) await admitted;
       sendJson(ctx, 200, { input_tokens: estimateInputTokens(body) });
       return;
     }
   }
-  return io.serve(ctx, requested, stream, (model): Attempt => {
+  return io.serve(ctx, { model: requested, stream, body, billable: !countTokens }, (model): Attempt => {
     const errorBody = (status: number, raw: string): string => anthropicUpstreamErrorBody(status, raw, model);
     const call = native(model);
     if (call !== null) {

@@ -6,7 +6,7 @@
 // upstream's address scrubbed, so nothing else the provider said reaches the client.
 import type { ServerResponse } from 'node:http';
 import type { LlmModelSpec } from '../config/index.js';
-import { ERRORS, type ErrorCode, type ErrorRenderer, type GatewayError } from '../core/index.js';
+import { ERRORS, type ErrorCode, type ErrorRenderer, type ErrorSpec, type GatewayError } from '../core/index.js';
 
 /** OpenAI's own codes where one names the same condition; other errors keep their AE_ code. */
 const OPENAI_CODES: Partial<Record<ErrorCode, string>> = {
@@ -14,7 +14,7 @@ const OPENAI_CODES: Partial<Record<ErrorCode, string>> = {
 };
 
 function errorObject(err: GatewayError): { message: string; type: string; param: null; code: string } {
-  return { message: err.publicMessage, type: ERRORS[err.code].type, param: null, code: OPENAI_CODES[err.code] ?? err.code };
+  return { message: err.publicMessage, type: ERRORS[err.code].type, param: null, code: OPENAI_CODES[err.code] ?? (ERRORS[err.code] as ErrorSpec).code ?? err.code };
 }
 
 export const renderOpenAIError: ErrorRenderer = function renderOpenAIError(err) {

@@ -4,6 +4,8 @@
 // written) and nothing is changed. Only events that mention "usage" are looked at, and
 // then only their usage object is parsed: response.completed repeats the whole output and
 // the echoed instructions, which can be large, so the event itself is never JSON-parsed.
+// The last `sequence_number` forwarded is kept too (found from the end of what goes out),
+// so an error event the gateway adds after a broken stream continues the numbering.
 import { sseEventEnd } from '../core/index.js';
 import { isObject } from './openai-errors.js';
 import type { Usage } from './usage.js';
@@ -20,9 +22,14 @@ const EVENT_SPLIT = /\r\n\r\n|\n\n|\r\r/;
 const FINAL_TYPES = /(?:"|event: ?)response\.(?:completed|incomplete|failed)\b/;
 /** How much of an event passed on unfinished is searched for its type (event line, then type key). */
 const HEAD = 4096;
+/** Outside JSON strings (where quotes are escaped) this can only be the key; only events have one. */
+const SEQUENCE_KEY = Buffer.from('"sequence_number"');
+const SEQUENCE_VALUE = /^\s*:\s*(\d{1,15})/;
 
 export class ResponsesStreamUsage {
   usage: Usage | null = null;
+  /** The sequence_number of the last event passed on; -1 before any. */
+  lastSequence = -1;
   #held: Buffer | null = null;
   /** The end of an event passed on before it finished ('' when none is pending). */
   #tail = '';
@@ -41,10 +48,12 @@ export class ResponsesStreamUsage {
       this.#held = buf.subarray(end);
       buf = buf.subarray(0, end);
       this.#scan(buf);
+      this.#sequence(buf);
       return buf;
     }
     // Everything goes out; an unfinished event too large to hold leaves its tail behind.
     this.#scan(buf.subarray(0, end));
+    this.#sequence(buf);
     if (end < buf.length) {
       const rest = buf.subarray(end).toString('utf8');
       if (this.#tail === '') this.#tailFinal = FINAL_TYPES.test(rest.slice(0, HEAD));
@@ -58,6 +67,19 @@ export class ResponsesStreamUsage {
     const held = this.#held;
     this.#held = null;
     return held;
+  }
+
+  /**
+   * Notes the last sequence_number in `buf` (what goes out). Searched from the end, so only
+   * the last event is looked at; a number cut off at the end of an unheld event is missed
+   * (the one before it stays).
+   */
+  #sequence(buf: Buffer): void {
+    const at = buf.lastIndexOf(SEQUENCE_KEY);
+    if (at === -1) return;
+    const start = at + SEQUENCE_KEY.length;
+    const m = SEQUENCE_VALUE.exec(buf.toString('latin1', start, Math.min(buf.length, start + 24)));
+    if (m !== null) this.lastSequence = Number(m[1]);
   }
 
   /** Reads usage from the complete events in `buf` (a continued large event first). */

@@ -17,18 +17,22 @@ export function responsesFront(io: LlmIo, ctx: RequestContext, body: Record<stri
   if (typeof body.model !== 'string') throw new GatewayError('AE_MODEL_NOT_FOUND', { message: 'The request must name a model in "model".' });
   const requested = body.model;
   const stream = body.stream === true;
-  return io.serve(ctx, requested, stream, (model): Attempt => {
+  return io.serve(ctx, { model: requested, stream, body, billable: true }, (model): Attempt => {
     if (model.provider === 'openai' || model.provider === 'azure') {
       // Azure's Responses API names the deployment in the body, not the URL.
       const { path, headers, model: bodyModel } = openAICall(model, 'responses', ctx.query);
       return {
         call: { path, headers, dropHeaders: [], body: JSON.stringify({ ...body, model: bodyModel }) },
-        relay: (up) => relayPassThrough(io, ctx, model, up, {
-          sse: new ResponsesStreamUsage(),
-          json: new BoundedJsonUsage(responseJsonUsage),
-          stream,
-          writeError: (e) => { endWith(ctx, responsesStreamError(e, 0, ctx.id)); },
-        }),
+        relay: (up) => {
+          const sse = new ResponsesStreamUsage();
+          return relayPassThrough(io, ctx, model, up, {
+            sse,
+            json: new BoundedJsonUsage(responseJsonUsage),
+            stream,
+            // The error event continues the upstream's numbering.
+            writeError: (e) => { endWith(ctx, responsesStreamError(e, sse.lastSequence + 1, ctx.id)); },
+          });
+        },
         errorBody: (status, raw) => upstreamErrorBody(status, raw, model),
       };
     }

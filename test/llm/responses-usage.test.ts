@@ -86,3 +86,21 @@ test('responseJsonUsage reads a whole response object', () => {
   assert.equal(responseJsonUsage('{"id":"resp_1","usage":null}'), null);
   assert.equal(responseJsonUsage('{"error":{"message":"x"}}'), null);
 });
+
+test('the last sequence_number passed on is kept, at any chunk boundary; a held unfinished event does not count', () => {
+  fc.assert(fc.property(
+    fc.array(fc.string({ unit: 'grapheme', maxLength: 8 }), { maxLength: 5 }),
+    fc.array(fc.nat(), { maxLength: 15 }),
+    fc.boolean(),
+    (texts, cuts, crlf) => {
+      // The final event's sequence_number is 1 + the number of deltas.
+      assert.equal(run(stream(texts, 'response.completed', '', crlf), cuts).u.lastSequence, texts.length + 1);
+    },
+  ));
+  const u = new ResponsesStreamUsage();
+  assert.equal(u.lastSequence, -1);
+  u.push(Buffer.from(ev('response.created', { response: { id: 'r', sequence_number: 99 } }, 0) + ev('response.output_text.delta', { delta: '"sequence_number":7' }, 1)));
+  assert.equal(u.lastSequence, 1);
+  u.push(Buffer.from('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":2,"del'));
+  assert.equal(u.lastSequence, 1, 'an unfinished event is held, not passed on');
+});

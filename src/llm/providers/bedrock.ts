@@ -278,8 +278,10 @@ export function fromConverseJson(raw: string, clientModel: string): TranslatedJs
 /**
  * ConverseStream event-stream frames → OpenAI chat.completion.chunk events. Frames are decoded
  * at any chunk boundary. messageStop gives the finish chunk; metadata (which follows it) the
- * usage chunk when asked and `[DONE]`. An exception frame becomes one OpenAI error event; a
- * corrupt frame throws (the backend ends the stream with one error event).
+ * usage chunk when asked and `[DONE]`. A stream that ends after messageStop without metadata
+ * still finished its answer: `end()` gives `[DONE]`, usage unknown (no usage chunk). An
+ * exception frame becomes one OpenAI error event; a corrupt frame throws (the backend ends
+ * the stream with one error event).
  */
 export class BedrockStreamTranslator implements StreamTranslator {
   finished = false;
@@ -302,6 +304,12 @@ export class BedrockStreamTranslator implements StreamTranslator {
   }
 
   get usage(): Usage | null { return this.#sawUsage ? usageOf(this.#usage) : null; }
+
+  end(): string {
+    if (this.finished || !this.#stopped) return '';
+    this.finished = true;
+    return 'data: [DONE]\n\n';
+  }
 
   push(chunk: Buffer): string {
     if (this.finished) return '';

@@ -8,7 +8,7 @@
 import type { LlmModelSpec } from '../../config/index.js';
 import { GatewayError, SseEventReader, sseData } from '../../core/index.js';
 import { bad, textsOf, unsupportedBy } from './request-parts.js';
-import { isObject, scrubUpstreamText } from '../openai-errors.js';
+import { isObject, scrubUpstreamText, upstreamErrorBody } from '../openai-errors.js';
 import type { Usage } from '../usage.js';
 import type { ChatProvider, ChatTranslation, StreamTranslator, TranslatedJson } from './provider.js';
 
@@ -432,7 +432,58 @@ export function geminiModelPath(upstreamModel: string): string {
   return `models/${encodeURIComponent(name)}`;
 }
 
+/** The `details` of a Google API error answer (`{"error": {code, message, status, details}}`); [] when it has none. */
+function errorDetails(raw: string): Json[] {
+  // Cheap test first: most error bodies carry no details worth parsing.
+  if (!raw.includes('type.googleapis.com/google.rpc.')) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return [];
+  }
+  // Some Google front ends wrap the error in a one-element array.
+  const top: unknown = Array.isArray(parsed) ? (parsed as unknown[])[0] : parsed;
+  const err = isObject(top) ? top.error : undefined;
+  return isObject(err) && Array.isArray(err.details) ? err.details.filter(isObject) : [];
+}
+
+/** A protobuf Duration in JSON ("30s", "1.5s", "0.000001s") in ms; null when it is not one. */
+const DURATION = /^(\d{1,10})(?:\.(\d{1,9}))?s$/;
+
+/**
+ * The wait a Google error answer asks for in google.rpc.RetryInfo (`retryDelay`), in ms;
+ * null when it has none. Gemini's 429s say it there, not in a retry-after header.
+ */
+export function googleRetryDelayMs(raw: string): number | null {
+  for (const d of errorDetails(raw)) {
+    if (d['@type'] !== 'type.googleapis.com/google.rpc.RetryInfo' || typeof d.retryDelay !== 'string') continue;
+    const m = DURATION.exec(d.retryDelay.trim());
+    if (m === null) return null;
+    return Math.ceil(Number(`${m[1]}.${m[2] ?? '0'}`) * 1000);
+  }
+  return null;
+}
+
+/** True when a Google error answer says the API key itself is bad (google.rpc.ErrorInfo reason API_KEY_INVALID). */
+export function googleKeyRejected(raw: string): boolean {
+  return errorDetails(raw).some((d) => d['@type'] === 'type.googleapis.com/google.rpc.ErrorInfo' && d.reason === 'API_KEY_INVALID');
+}
+
+/**
+ * A Gemini error answer in OpenAI shape. A bad API key comes back as a 400 (INVALID_ARGUMENT,
+ * reason API_KEY_INVALID): that is the backend's key, not the caller's request, so it is a
+ * 502 like a 401/403, and Google's message (which may quote part of the key) is not passed on.
+ */
+function geminiErrorBody(status: number, raw: string, model: LlmModelSpec): string {
+  if (googleKeyRejected(raw)) {
+    throw new GatewayError('AE_UPSTREAM_ERROR', { detail: `gemini refused the API key of model ${model.name} (${status} API_KEY_INVALID)` });
+  }
+  return upstreamErrorBody(status, raw, model);
+}
+
 export const geminiProvider: ChatProvider = {
+  retryAfterFromError: googleRetryDelayMs,
   chat(body, model, includeUsage): ChatTranslation {
     const request = toGeminiRequest(body);
     const headers: Record<string, string> = {};
@@ -448,6 +499,7 @@ export const geminiProvider: ChatProvider = {
       },
       json: (raw) => fromGeminiJson(raw, model.name),
       stream: () => new GeminiStreamTranslator(model, includeUsage),
+      errorBody: (status, raw) => geminiErrorBody(status, raw, model),
     };
   },
 };

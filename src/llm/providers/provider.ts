@@ -35,6 +35,13 @@ export interface StreamTranslator {
   readonly failed: boolean;
   /** Usage seen so far (partial when the stream was cut). */
   readonly usage: Usage | null;
+  /**
+   * The upstream ended without a terminal event: the text that still ends the answer
+   * normally when what came is a complete answer ('' when it is not; the backend then
+   * reports the stream as aborted). For formats whose last event is optional (bedrock's
+   * metadata after messageStop).
+   */
+  end?(): string;
 }
 
 export interface ChatTranslation {
@@ -46,6 +53,8 @@ export interface ChatTranslation {
   /**
    * Rebuilds an upstream error answer (status ≥ 400, passed statuses only) as an OpenAI error
    * body, for providers whose errors are not `{"error":{…}}` (bedrock). Default: upstreamErrorBody.
+   * Throws a GatewayError when the answer is not the caller's to see (gemini's 400
+   * API_KEY_INVALID: the backend's key), which then answers the call instead.
    */
   errorBody?(status: number, raw: string, headers: Readonly<Record<string, string | string[] | undefined>>): string;
 }
@@ -55,10 +64,21 @@ export interface ChatTranslation {
  * each call and merged over `call.headers`. Cached by the provider; throws a GatewayError
  * (AE_UPSTREAM_UNAVAILABLE) when they cannot be had.
  */
-export type AuthStep = (model: LlmModelSpec, signal: AbortSignal) => Promise<Readonly<Record<string, string>>>;
+export interface AuthStep {
+  (model: LlmModelSpec, signal: AbortSignal): Promise<Readonly<Record<string, string>>>;
+  /** The upstream refused what the step gave (a 401): anything cached is dropped, so the next call fetches anew. */
+  readonly rejected?: (model: LlmModelSpec) => void;
+}
 
 export interface ChatProvider {
   readonly auth?: AuthStep;
+  /**
+   * The wait (ms) a retryable error answer (429, 5xx) asks for in its body, for providers
+   * that say it there rather than in retry-after (Google's RetryInfo); null when it asks for
+   * none. Read only when the answer has no retry-after header; the backend then sends the
+   * client a retry-after header with it.
+   */
+  readonly retryAfterFromError?: (raw: string) => number | null;
   /**
    * Translates an OpenAI chat request. Throws a GatewayError (400 naming the field) for a
    * feature the provider cannot express.

@@ -12,9 +12,9 @@
 import type { LlmModelSpec } from '../../config/index.js';
 import { GatewayError } from '../../core/index.js';
 import { anthropicProvider } from './anthropic.js';
-import { geminiProvider } from './gemini.js';
-import { googleAuthHeaders } from './google-auth.js';
-import type { ChatProvider, ChatTranslation, MessagesCallOptions, MessagesProvider, UpstreamCall } from './provider.js';
+import { geminiProvider, googleRetryDelayMs } from './gemini.js';
+import { forgetGoogleToken, googleAuthHeaders } from './google-auth.js';
+import type { AuthStep, ChatProvider, ChatTranslation, MessagesCallOptions, MessagesProvider, UpstreamCall } from './provider.js';
 
 /** The Messages API version Claude on Vertex takes, in the body. */
 export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
@@ -54,14 +54,22 @@ function vertexClaudeBody(body: Record<string, unknown>, keepModel: string | nul
   return JSON.stringify(out);
 }
 
-/** The access token header for a vertex model. */
-export function vertexAuth(model: LlmModelSpec, signal?: AbortSignal): Promise<Record<string, string>> {
-  return googleAuthHeaders(spec(model).credentials, signal);
-}
+/**
+ * The access token header for a vertex model. A 401 from Vertex (the token was revoked, or
+ * the service account's key rotated) drops the cached token, so the next call fetches a new one.
+ */
+export const vertexAuth: AuthStep = Object.assign(
+  function vertexAuth(model: LlmModelSpec, signal?: AbortSignal): Promise<Record<string, string>> {
+    return googleAuthHeaders(spec(model).credentials, signal);
+  },
+  { rejected: function vertexTokenRejected(model: LlmModelSpec): void { forgetGoogleToken(spec(model).credentials); } },
+);
 
 /** OpenAI chat → Vertex: the gemini or anthropic translation, re-addressed. */
 export const vertexProvider: ChatProvider = {
   auth: vertexAuth,
+  // Vertex's Gemini errors are Google API errors too (google.rpc.RetryInfo); Claude's carry none.
+  retryAfterFromError: googleRetryDelayMs,
   chat(body, model, includeUsage): ChatTranslation {
     const stream = body.stream === true;
     if (spec(model).publisher === 'google') {

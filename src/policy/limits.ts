@@ -1,0 +1,229 @@
+// Rate limits and budgets, over the state store (src/state).
+//
+// Rate limits count in fixed windows aligned to the clock (every replica agrees on the
+// window without talking to the others): a request limit is hit once per request in the
+// rateLimit phase; a token limit is charged the call's estimate (input tokens, plus
+// max_tokens when the request sets it) once the model is known, and trued up to the
+// provider's usage when the call ends. A window lets through at most its limit; across a
+// window boundary a burst of up to twice the limit is possible (the price of needing no
+// coordination beyond one atomic counter).
+//
+// Budgets are check-and-reserve: a call reserves its estimated cost (input estimate and
+// max_tokens, or `reserveOutputTokens`, at the target's price) and is refused when
+// spent + reserved + this reservation would exceed the budget; when it ends, the
+// reservation is replaced by the actual cost (partial usage on a client abort, an
+// estimate when the provider never said), or released when nothing was spent. So spend
+// can pass the budget only by what calls in flight cost beyond their reservations:
+// bounded by (calls in flight) × (actual − reserved), which is 0 for calls whose
+// max_tokens is set and whose input estimate is not low.
+import type { BudgetSpec, RateLimitSpec, RateSpec } from '../config/index.js';
+import { GatewayError, type ModelCall, type RequestContext } from '../core/index.js';
+import type { MaybePromise, StateStore, WindowHit } from '../state/types.js';
+
+/** Turns a request into the key a limit or budget counts per. */
+export type KeyOf = (ctx: RequestContext) => string;
+
+/** The caller: its identity when authenticated, else its address. */
+export function callerKey(ctx: RequestContext): string {
+  const id = ctx.identity;
+  return id === null ? `ip:${ctx.clientAddress}` : `${id.kind}:${id.name}`;
+}
+
+/** How long a budget reservation is held when its request never ends (a crashed replica). */
+const RESERVATION_TTL_MS = 30 * 60_000;
+
+/** OpenAI's x-ratelimit-reset-* format: "20ms", "1s", "6m0s", "1h2m3s". */
+export function resetText(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.ceil(ms))}ms`;
+  let s = Math.ceil(ms / 1000);
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  if (h > 0) return `${h}h${m}m${s}s`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
+}
+
+function windowStart(now: number, windowMs: number): number {
+  return now - (now % windowMs);
+}
+
+/** x-ratelimit-{limit,remaining,reset}-{requests,tokens}; a stricter limit's values win. */
+function rateHeaders(ctx: RequestContext, kind: 'requests' | 'tokens', rate: RateSpec, hit: WindowHit, now: number): void {
+  const remaining = Math.max(0, rate.limit - hit.count);
+  const prev = ctx.responseHeaders?.[`x-ratelimit-remaining-${kind}`];
+  if (prev !== undefined && Number(prev) < remaining) return;
+  ctx.addResponseHeader(`x-ratelimit-limit-${kind}`, String(rate.limit));
+  ctx.addResponseHeader(`x-ratelimit-remaining-${kind}`, String(remaining));
+  ctx.addResponseHeader(`x-ratelimit-reset-${kind}`, resetText(hit.resetAt - now));
+}
+
+function limited(policy: string, kind: string, hit: WindowHit, now: number): GatewayError {
+  const seconds = Math.max(1, Math.ceil((hit.resetAt - now) / 1000));
+  return new GatewayError('AE_RATE_LIMITED', {
+    detail: `rate limit ${policy} (${kind}) reached`,
+    headers: { 'retry-after': String(seconds) },
+  });
+}
+
+export function stateFailure(err: unknown, what: string): GatewayError {
+  return new GatewayError('AE_STATE_UNAVAILABLE', { cause: err, detail: `${what}: ${err instanceof Error ? err.message : String(err)}` });
+}
+
+/** Calls `then` on a value or a promise of it, staying synchronous for a synchronous store. */
+function after<T, R>(v: MaybePromise<T>, then: (t: T) => R): R | Promise<Awaited<R>> {
+  return v instanceof Promise ? v.then(then) as Promise<Awaited<R>> : then(v);
+}
+
+export class RateLimit {
+  readonly #policy: string;
+  readonly #spec: RateLimitSpec;
+  readonly #keyOf: KeyOf;
+  readonly #state: StateStore;
+
+  constructor(policy: string, spec: RateLimitSpec, keyOf: KeyOf, state: StateStore) {
+    this.#policy = policy;
+    this.#spec = spec;
+    this.#keyOf = keyOf;
+    this.#state = state;
+  }
+
+  get limitsRequests(): boolean { return this.#spec.requests !== null; }
+  get limitsTokens(): boolean { return this.#spec.tokens !== null; }
+
+  /** The rateLimit phase: one request. Throws (or rejects with) AE_RATE_LIMITED. */
+  hitRequest(ctx: RequestContext): void | Promise<void> {
+    const rate = this.#spec.requests!;
+    const now = Date.now();
+    const key = `rl|${this.#policy}|req|${this.#keyOf(ctx)}`;
+    let hit: MaybePromise<WindowHit>;
+    try {
+      hit = this.#state.hit(key, rate.windowMs, rate.limit, 1, now);
+    } catch (err) {
+      throw stateFailure(err, 'rate limit');
+    }
+    const check = (h: WindowHit): void => {
+      rateHeaders(ctx, 'requests', rate, h, now);
+      if (!h.allowed) throw limited(this.#policy, 'requests', h, now);
+    };
+    if (hit instanceof Promise) return hit.then(check, (err: unknown) => { throw stateFailure(err, 'rate limit'); });
+    check(hit);
+  }
+
+  /** The model phase: charges the call's estimated tokens; trues them up when the request ends. */
+  chargeTokens(ctx: RequestContext, call: ModelCall): void | Promise<void> {
+    const rate = this.#spec.tokens!;
+    const now = Date.now();
+    const key = `rl|${this.#policy}|tok|${this.#keyOf(ctx)}`;
+    const estimate = call.inputTokens() + (call.maxOutputTokens ?? 0);
+    const start = windowStart(now, rate.windowMs);
+    const check = (h: WindowHit): void => {
+      rateHeaders(ctx, 'tokens', rate, h, now);
+      // A call bigger than the whole limit could never pass: it is refused like any other.
+      if (!h.allowed) throw limited(this.#policy, 'tokens', h, now);
+      ctx.onEnd(() => { this.#trueUp(ctx, key, rate, start, estimate); });
+    };
+    try {
+      const r = after(this.#state.hit(key, rate.windowMs, rate.limit, estimate, now), check);
+      if (r instanceof Promise) return r.catch((err: unknown) => { throw err instanceof GatewayError ? err : stateFailure(err, 'rate limit'); });
+    } catch (err) {
+      throw err instanceof GatewayError ? err : stateFailure(err, 'rate limit');
+    }
+  }
+
+  #trueUp(ctx: RequestContext, key: string, rate: RateSpec, start: number, estimate: number): void {
+    const llm = ctx.llm;
+    // Nothing reported (the call failed before an answer): what was charged was not used.
+    const actual = llm === null || (llm.inputTokens === null && llm.outputTokens === null) ? 0 : (llm.inputTokens ?? 0) + (llm.outputTokens ?? 0);
+    const delta = actual - estimate;
+    if (delta === 0) return;
+    try {
+      const r = this.#state.adjust(key, rate.windowMs, start, delta);
+      if (r instanceof Promise) r.catch(() => undefined);
+    } catch {
+      // A true-up that cannot be written leaves the estimate counted: the limit errs strict.
+    }
+  }
+}
+
+export interface BudgetEvents {
+  /** A settle or release that failed (the store was down): logged, the reservation expires by itself. */
+  failed(policy: string, err: unknown): void;
+  /** A call under a budget to a model without a price: it cannot be charged. */
+  unpriced(policy: string, model: string): void;
+}
+
+let reservationCounter = 0;
+
+export class Budget {
+  readonly #policy: string;
+  readonly #spec: BudgetSpec;
+  readonly #keyOf: KeyOf;
+  readonly #state: StateStore;
+  readonly #events: BudgetEvents;
+
+  constructor(policy: string, spec: BudgetSpec, keyOf: KeyOf, state: StateStore, events: BudgetEvents) {
+    this.#policy = policy;
+    this.#spec = spec;
+    this.#keyOf = keyOf;
+    this.#state = state;
+    this.#events = events;
+  }
+
+  /** The bucket of this budget for the caller in the current period. */
+  bucket(ctx: RequestContext, now = Date.now()): string {
+    return `${this.#policy}|${this.#keyOf(ctx)}|${periodId(this.#spec.period, now)}`;
+  }
+
+  /** The model phase: reserves the call's estimated cost, or refuses it with AE_BUDGET_EXCEEDED. */
+  reserve(ctx: RequestContext, call: ModelCall): void | Promise<void> {
+    const output = call.maxOutputTokens ?? this.#spec.reserveOutputTokens;
+    const amount = call.costUsd(call.inputTokens(), output);
+    if (amount === null) {
+      // No price, no charge: said loudly, since a budget that cannot see a model's cost does not hold.
+      this.#events.unpriced(this.#policy, call.target);
+      return;
+    }
+    const bucket = this.bucket(ctx);
+    const id = `${ctx.id}:${++reservationCounter}`;
+    const check = (r: { ok: boolean; spentUsd: number; reservedUsd: number }): void => {
+      if (!r.ok) {
+        throw new GatewayError('AE_BUDGET_EXCEEDED', { detail: `budget ${this.#policy}: spent ${r.spentUsd.toFixed(6)} + reserved ${r.reservedUsd.toFixed(6)} + ${amount.toFixed(6)} > ${this.#spec.usd} USD` });
+      }
+      ctx.onEnd(() => { this.#settle(ctx, bucket, id); });
+    };
+    try {
+      const r = after(this.#state.reserve(bucket, this.#spec.usd, amount, id, RESERVATION_TTL_MS), check);
+      if (r instanceof Promise) return r.catch((err: unknown) => { throw err instanceof GatewayError ? err : stateFailure(err, 'budget'); });
+    } catch (err) {
+      throw err instanceof GatewayError ? err : stateFailure(err, 'budget');
+    }
+  }
+
+  #settle(ctx: RequestContext, bucket: string, id: string): void {
+    const cost = ctx.llm?.costUsd ?? null;
+    try {
+      // No cost known (the call failed before any usage): nothing was spent.
+      const r = cost === null ? this.#state.release(bucket, id) : this.#state.settle(bucket, id, cost);
+      if (r instanceof Promise) r.catch((err: unknown) => { this.#events.failed(this.#policy, err); });
+    } catch (err) {
+      this.#events.failed(this.#policy, err);
+    }
+  }
+}
+
+/** The calendar period (UTC) a budget counts in: 2026-11-21, 2026-W47 (weeks from Monday), 2026-11, total. */
+export function periodId(period: BudgetSpec['period'], now: number): string {
+  const d = new Date(now);
+  const ymd = d.toISOString().slice(0, 10);
+  switch (period) {
+    case 'day': return ymd;
+    case 'month': return ymd.slice(0, 7);
+    case 'total': return 'total';
+    case 'week': {
+      const monday = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - ((d.getUTCDay() + 6) % 7)));
+      return `week-of-${monday.toISOString().slice(0, 10)}`;
+    }
+  }
+}

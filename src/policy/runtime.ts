@@ -1,0 +1,310 @@
+// Policies as the pipeline runs them. For each route, its named policies become:
+//   - one `authenticate` filter for all its apiKey and jwt policies ("any of": the first
+//     that accepts the caller wins; none → 401 with every policy's challenge);
+//   - a `rateLimit` filter per request limit;
+//   - an `authorize` filter with the rules that need only the request;
+//   - a ModelPhase (core/context.ts) the llm handler calls once the model is known: the
+//     rules that read llm.*, token limits and budgets.
+// Policies are compiled once per runtime (a reload compiles the new config's) and shared
+// by every route that names them.
+import type { Logger } from 'pino';
+import type { PolicySpec, RuntimeConfig } from '../config/index.js';
+import { CONTINUE, corsFilter, GatewayError, reject, type Decision, type Filter, type ModelCall, type ModelPhase, type RequestContext } from '../core/index.js';
+import type { StateStore } from '../state/types.js';
+import { createApiKeyAuthenticator, KEY_STORE_UNAVAILABLE } from './apikey.js';
+import { AuthorizeChain, compileAuthorize, type AuthorizeDenial, type AuthorizeRules } from './authorize.js';
+import { celLlm, compileCel, requestActivation, type CelActivation, type CelLlm, type CelPhase } from './cel.js';
+import { bearerToken, looksLikeJwt, presentedCredential } from './credentials.js';
+import { createJwtAuthenticator, JWKS_UNAVAILABLE } from './jwt.js';
+import { Budget, callerKey, RateLimit, type KeyOf } from './limits.js';
+import type { Authenticator, AuthResult } from './types.js';
+
+export interface PolicyDeps {
+  readonly state: StateStore;
+  readonly logger: Logger;
+}
+
+/** The compiled policies of one runtime. */
+export class PolicySet {
+  readonly #config: RuntimeConfig;
+  readonly #deps: PolicyDeps;
+  readonly #authenticators = new Map<string, Authenticator>();
+  readonly #authorize = new Map<string, AuthorizeRules>();
+  readonly #rateLimits = new Map<string, RateLimit>();
+  readonly #budgets = new Map<string, Budget>();
+
+  constructor(config: RuntimeConfig, deps: PolicyDeps) {
+    this.#config = config;
+    this.#deps = deps;
+    for (const [name, p] of config.policies) this.#compile(name, p);
+  }
+
+  #compile(name: string, p: PolicySpec): void {
+    const { state, logger } = this.#deps;
+    switch (p.kind) {
+      case 'apiKey':
+        this.#authenticators.set(name, createApiKeyAuthenticator(
+          { name, keys: p.apiKey.keys.map((k) => ({ name: k.name, key: k.key.reveal(), metadata: k.metadata })), stored: p.apiKey.stored },
+          p.apiKey.stored ? (hash) => state.findKeyByHash(hash) : null,
+        ));
+        break;
+      case 'jwt':
+        this.#authenticators.set(name, createJwtAuthenticator({ name, ...p.jwt }));
+        break;
+      case 'authorize':
+        this.#authorize.set(name, compileAuthorize(p.authorize, ['policies', name, 'authorize']));
+        break;
+      case 'rateLimit':
+        this.#rateLimits.set(name, new RateLimit(name, p.rateLimit, keyFn(p.rateLimit.key, logger, name), state));
+        break;
+      case 'budget':
+        this.#budgets.set(name, new Budget(name, p.budget, keyFn(p.budget.key, logger, name), state, {
+          failed: (policy, err) => logger.warn({ policy, err: err instanceof Error ? err.message : String(err) }, 'budget settle failed; the reservation expires by itself'),
+          unpriced: warnOnce(logger),
+        }));
+        break;
+      case 'cors':
+        break;
+    }
+  }
+
+  /** Stops background work (JWKS refreshes). */
+  close(): void {
+    for (const a of this.#authenticators.values()) a.close?.();
+  }
+
+  /** Drops cached stored-key lookups (a key was revoked in this process). */
+  forgetKeys(): void {
+    for (const a of this.#authenticators.values()) (a as { forget?: () => void }).forget?.();
+  }
+
+  /**
+   * The filters and model phase of a route with these policies (listener's first, then the
+   * route's). `protocol`: the phase its backend adds ('llm' for an llm backend, else null).
+   */
+  forRoute(names: readonly string[], protocol: CelPhase | null): { filters: Filter[]; modelPhase: ModelPhase | null } {
+    const filters: Filter[] = [];
+    const auth: Authenticator[] = [];
+    const authorize: AuthorizeRules[] = [];
+    const rate: RateLimit[] = [];
+    const budgets: Budget[] = [];
+    for (const n of names) {
+      const p = this.#config.policies.get(n)!;
+      if (p.kind === 'cors') filters.push(corsFilter(n, p.cors));
+      const a = this.#authenticators.get(n);
+      if (a) auth.push(a);
+      const z = this.#authorize.get(n);
+      if (z) authorize.push(z);
+      const r = this.#rateLimits.get(n);
+      if (r) rate.push(r);
+      const b = this.#budgets.get(n);
+      if (b) budgets.push(b);
+    }
+    const logger = this.#deps.logger;
+    if (auth.length > 0) filters.push(authenticateFilter(auth, logger));
+    for (const r of rate) if (r.limitsRequests) filters.push({ name: 'rateLimit', phase: 'rateLimit', run: (ctx) => decide(() => r.hitRequest(ctx)) });
+    const chain = authorize.length === 0 ? null : new AuthorizeChain(authorize);
+    if (chain !== null && chain.has('request')) filters.push(authorizeFilter(chain, protocol, logger));
+    // Only an llm backend has a model phase; rules of other protocol phases wait for theirs.
+    if (protocol !== 'llm') return { filters, modelPhase: null };
+    const tokens = rate.filter((r) => r.limitsTokens);
+    const llmRules = chain !== null && chain.has('llm') ? chain : null;
+    if (tokens.length + budgets.length === 0 && llmRules === null) return { filters, modelPhase: null };
+    return { filters, modelPhase: new RouteModelPhase(llmRules, tokens, budgets, logger) };
+  }
+}
+
+/** The model phase of one route: llm.* rules, then token limits, then budgets. */
+class RouteModelPhase implements ModelPhase {
+  readonly #rules: AuthorizeChain | null;
+  readonly #tokens: readonly RateLimit[];
+  readonly #budgets: readonly Budget[];
+  readonly #logger: Logger;
+
+  constructor(rules: AuthorizeChain | null, tokens: readonly RateLimit[], budgets: readonly Budget[], logger: Logger) {
+    this.#rules = rules;
+    this.#tokens = tokens;
+    this.#budgets = budgets;
+    this.#logger = logger;
+  }
+
+  permits(ctx: RequestContext, model: string, provider: string): boolean {
+    if (this.#rules === null) return true;
+    const act = activationOf(ctx);
+    act.llm = celLlm({ model, provider, stream: false, inputTokens: null, outputTokens: null, costUsd: null });
+    return typeof this.#rules.check('llm', act, authorizeState(ctx)) === 'number';
+  }
+
+  admit(ctx: RequestContext, call: ModelCall): void | Promise<void> {
+    if (this.#rules !== null) {
+      const act = activationOf(ctx);
+      act.llm = celLlm(llmView(call));
+      const r = this.#rules.check('llm', act, authorizeState(ctx));
+      if (typeof r !== 'number') throw denied(ctx, r, this.#logger);
+    }
+    if (!call.billable) return;
+    return this.#charge(ctx, call, 0);
+  }
+
+  /** Token limits, then budgets, in order; synchronous as long as the store is. */
+  #charge(ctx: RequestContext, call: ModelCall, from: number): void | Promise<void> {
+    const steps = this.#tokens.length + this.#budgets.length;
+    for (let i = from; i < steps; i++) {
+      const r = i < this.#tokens.length ? this.#tokens[i]!.chargeTokens(ctx, call) : this.#budgets[i - this.#tokens.length]!.reserve(ctx, call);
+      if (r instanceof Promise) return r.then(() => this.#charge(ctx, call, i + 1));
+    }
+  }
+}
+
+/** `llm` as rules of the model phase see it: the input tokens are the estimate (computed only when read). */
+function llmView(call: ModelCall): CelLlm {
+  return {
+    model: call.model,
+    provider: call.provider,
+    stream: call.stream,
+    get inputTokens() { return call.inputTokens(); },
+    outputTokens: null,
+    costUsd: null,
+  };
+}
+
+const AUTHORIZE_STATE = Symbol('agentedge.authorizeState');
+type WithState = RequestContext & { [AUTHORIZE_STATE]?: number };
+
+function authorizeState(ctx: RequestContext): number {
+  return (ctx as WithState)[AUTHORIZE_STATE] ?? AuthorizeChain.START;
+}
+
+function denied(ctx: RequestContext, d: AuthorizeDenial, logger: Logger): GatewayError {
+  const rule = d.rule === null ? null : d.rule.path.join('.');
+  // An evaluation error is the operator's to fix: logged louder than an ordinary refusal.
+  if (d.error !== null) logger.warn({ requestId: ctx.id, rule, reason: d.reason, error: d.error.message }, 'authorization rule failed to evaluate; refused');
+  else logger.info({ requestId: ctx.id, rule, reason: d.reason }, 'request refused by authorization rules');
+  return new GatewayError('AE_FORBIDDEN', { detail: `${d.reason}${rule === null ? '' : ` (${rule})`}` });
+}
+
+function authorizeFilter(chain: AuthorizeChain, protocol: CelPhase | null, logger: Logger): Filter {
+  return {
+    name: 'authorize',
+    phase: 'authorize',
+    run(ctx) {
+      const r = chain.check('request', activationOf(ctx), AuthorizeChain.START, protocol);
+      if (typeof r !== 'number') return { kind: 'error', error: denied(ctx, r, logger) };
+      (ctx as WithState)[AUTHORIZE_STATE] = r;
+      return CONTINUE;
+    },
+  };
+}
+
+/** Runs a check that throws a GatewayError (maybe asynchronously) as a filter decision. */
+function decide(check: () => void | Promise<void>): Decision | Promise<Decision> {
+  try {
+    const r = check();
+    if (r instanceof Promise) return r.then(() => CONTINUE, (err: unknown) => asDecision(err));
+    return CONTINUE;
+  } catch (err) {
+    return asDecision(err);
+  }
+}
+
+function asDecision(err: unknown): Decision {
+  if (err instanceof GatewayError) return { kind: 'error', error: err };
+  throw err;
+}
+
+function warnOnce(logger: Logger): (policy: string, model: string) => void {
+  const seen = new Set<string>();
+  return (policy, model) => {
+    const k = `${policy}|${model}`;
+    if (seen.has(k)) return;
+    seen.add(k);
+    logger.warn({ policy, model }, 'a budget applies to a model without a known price: its calls are not charged; set the model\'s price');
+  };
+}
+
+/** A limit's key from its CEL expression, or the caller. An expression that fails keys the caller's request to "error:" (counted together, logged). */
+function keyFn(source: string | null, logger: Logger, policy: string): KeyOf {
+  if (source === null) return callerKey;
+  const expr = compileCel(source);
+  return (ctx) => {
+    const v = expr.evaluate(activationOf(ctx));
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return `k:${String(v)}`;
+    logger.warn({ requestId: ctx.id, policy, expression: source }, 'limit key expression did not give a string; counting under the caller');
+    return callerKey(ctx);
+  };
+}
+
+const ACTIVATION = Symbol('agentedge.celActivation');
+type WithActivation = RequestContext & { [ACTIVATION]?: CelActivation };
+
+/** One activation per request, built on first use. */
+function activationOf(ctx: RequestContext): CelActivation {
+  const c = ctx as WithActivation;
+  return c[ACTIVATION] ??= requestActivation(ctx);
+}
+
+function authenticateFilter(auth: readonly Authenticator[], logger: Logger): Filter {
+  const challenge = [...new Set(auth.map((a) => a.challenge))].join(', ');
+  const hasJwt = auth.some((a) => a.kind === 'jwt');
+  const hasKey = auth.some((a) => a.kind === 'apiKey');
+  const refuse = (ctx: RequestContext, reason: string, unavailable: boolean): Decision => {
+    logger.info({ requestId: ctx.id, reason }, 'authentication failed');
+    // The IdP's keys or the key store could not be read: not the caller's fault, and a 401
+    // would make clients throw good credentials away.
+    if (unavailable) return reject('AE_AUTH_UNAVAILABLE', { detail: reason, headers: { 'retry-after': '1' } });
+    return reject('AE_UNAUTHENTICATED', { detail: reason, headers: { 'www-authenticate': challenge } });
+  };
+  return {
+    name: 'authenticate',
+    phase: 'authenticate',
+    run(ctx) {
+      // A bearer value shaped like a JWT goes to the JWT policies, anything else to the key
+      // policies (when a route has both): a key is never sent through a JWT parser or back.
+      let candidates = auth;
+      if (hasJwt && hasKey) {
+        const bearer = bearerToken(ctx.req.headers);
+        const jwt = bearer !== null && looksLikeJwt(bearer);
+        candidates = auth.filter((a) => (a.kind === 'jwt') === jwt);
+      }
+      return firstAccepting(ctx, candidates, 0, null, refuse);
+    },
+  };
+}
+
+function firstAccepting(ctx: RequestContext, auth: readonly Authenticator[], from: number, failure: Failure | null, refuse: Refuse): Decision | Promise<Decision> {
+  for (let i = from; i < auth.length; i++) {
+    const a = auth[i]!;
+    const r = a.authenticate(ctx);
+    if (r instanceof Promise) {
+      return r.then((res) => accept(ctx, res) ?? firstAccepting(ctx, auth, i + 1, failed(a, res, failure), refuse));
+    }
+    const d = accept(ctx, r);
+    if (d !== null) return d;
+    failure = failed(a, r, failure);
+  }
+  return failure === null ? refuse(ctx, 'no credentials', false) : refuse(ctx, failure.reason, failure.unavailable);
+}
+
+type Refuse = (ctx: RequestContext, reason: string, unavailable: boolean) => Decision;
+interface Failure { readonly reason: string; readonly unavailable: boolean }
+
+/** The failure to report: a credential that did not verify beats "none"; an outage beats both. */
+function failed(a: Authenticator, r: AuthResult, prev: Failure | null): Failure | null {
+  if (r.kind !== 'invalid') return prev;
+  const unavailable = r.reason === KEY_STORE_UNAVAILABLE || r.reason === JWKS_UNAVAILABLE;
+  if (prev !== null && prev.unavailable && !unavailable) return prev;
+  return { reason: `${a.name}: ${r.reason}`, unavailable };
+}
+
+function accept(ctx: RequestContext, r: AuthResult): Decision | null {
+  if (r.kind !== 'ok') return null;
+  ctx.identity = r.identity;
+  // The header that carried it is the gateway's credential: a passthrough model must not forward it.
+  ctx.credentialHeader = r.identity.kind === 'jwt' ? 'authorization' : credentialHeaderOf(ctx);
+  return CONTINUE;
+}
+
+function credentialHeaderOf(ctx: RequestContext): string | null {
+  const c = presentedCredential(ctx.req.headers);
+  return c.kind === 'value' ? c.header : null;
+}

@@ -1,0 +1,91 @@
+// The SQLite schema, as numbered steps. A step never changes once released: a new need is a
+// new step. They run at open inside BEGIN IMMEDIATE, which takes the write lock before
+// reading schema_migrations, so two processes opening one file at once apply each step once.
+import type BetterSqlite3 from 'better-sqlite3';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE,
+        metadata TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+      -- A name is taken only while its key is live: a revoked name can be reused.
+      CREATE UNIQUE INDEX api_keys_live_name ON api_keys (name) WHERE revoked_at IS NULL;
+
+      CREATE TABLE counters (
+        key TEXT NOT NULL,
+        window_start INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        -- One window after the window's end: late adjust() calls still find it.
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (key, window_start)
+      ) WITHOUT ROWID;
+      CREATE INDEX counters_expires_at ON counters (expires_at);
+
+      CREATE TABLE budget_spend (
+        bucket TEXT PRIMARY KEY,
+        usd_micros INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE budget_reservations (
+        bucket TEXT NOT NULL,
+        id TEXT NOT NULL,
+        usd_micros INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (bucket, id)
+      ) WITHOUT ROWID;
+      CREATE INDEX budget_reservations_expires_at ON budget_reservations (expires_at);
+
+      CREATE TABLE usage (
+        id INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,
+        request_id TEXT NOT NULL,
+        identity_kind TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        route TEXT NOT NULL,
+        model TEXT NOT NULL,
+        target TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        cost_usd REAL,
+        status INTEGER NOT NULL,
+        latency_ms REAL NOT NULL,
+        estimated INTEGER NOT NULL
+      );
+      CREATE INDEX usage_time ON usage (time);
+      CREATE INDEX usage_identity_time ON usage (identity, time);
+    `,
+  },
+];
+
+/** Applies the steps this file does not have yet; a no-op when it is up to date. */
+export function migrateSqlite(db: BetterSqlite3.Database, migrations: readonly Migration[] = SQLITE_MIGRATIONS): void {
+  const apply = db.transaction(() => {
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    const done = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    for (const m of migrations) {
+      if (done.has(m.version)) continue;
+      db.exec(m.sql);
+      record.run(m.version, m.name, Date.now());
+    }
+  });
+  apply.immediate();
+}

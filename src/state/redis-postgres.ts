@@ -1,0 +1,477 @@
+// Shared state for several replicas. Redis holds what must be atomic and fast across
+// replicas: rate-limit windows and live budget reservations, each changed by one Lua script.
+// Postgres holds what must last: keys, the settled spend of every budget and the usage ledger.
+//
+// Spend: Postgres is the truth (budget_spend: bucket, usd_micros, version). Redis keeps a
+// cached copy next to the reservations so reserve stays one script call. The cache is only
+// ever *replaced* by a Postgres snapshot (total + version), never incremented, and a script
+// keeps the copy with the highest version. So:
+// - settle writes Postgres first (the durable step), then one script drops the hold and
+//   stores the snapshot the upsert returned. A crash between the two never double counts:
+//   the hold expires by its ttl, and the cache catches up at the bucket's next settle or
+//   when it expires (spendCacheTtlMs), whichever is first.
+// - a cache miss (new bucket, cache expired, Redis restarted or flushed) loads the row from
+//   Postgres; a load that raced a settle carries the lower version and is ignored.
+// A Redis restart therefore loses only live reservations (calls then in flight), never spend.
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { migratePostgres } from './migrations/postgres.js';
+import { fromMicros, toMicros, usageLimit, windowStartOf } from './shared.js';
+import {
+  StateConflictError,
+  type BudgetState, type KeyFilter, type NewKey, type Reservation, type StateStore, type StoredKey,
+  type UsageEntry, type UsageGroup, type UsageQuery, type WindowHit,
+} from './types.js';
+
+export interface RedisPostgresOptions {
+  readonly redisUrl: string;
+  readonly postgresUrl: string;
+  /** Prefix of every Redis key. Default "agentedge:". */
+  readonly prefix?: string;
+  /** How long Redis keeps a bucket's spent copy before reading Postgres again. Default 60 s. */
+  readonly spendCacheTtlMs?: number;
+  /** Errors that have no caller to throw to (connection drops, a failed batched usage write). */
+  readonly onError?: (err: unknown) => void;
+}
+
+const DEFAULT_PREFIX = 'agentedge:';
+/** Usage rows per INSERT; the batch travels as one JSON parameter. */
+const USAGE_BATCH_MAX = 5000;
+/** Unwritten usage kept while Postgres is unreachable; the oldest are dropped beyond it. */
+const USAGE_BUFFER_MAX = 100_000;
+const USAGE_RETRY_MS = 1000;
+
+// Drops the bucket's expired holds (the sorted set scores holds by expiry) and sums the rest.
+const LIVE_HOLDS_LUA = `
+local function live_holds(holds, expiry, now)
+  repeat
+    local gone = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 500)
+    if #gone > 0 then
+      redis.call('HDEL', holds, unpack(gone))
+      redis.call('ZREM', expiry, unpack(gone))
+    end
+  until #gone < 500
+  local total = 0
+  for _, v in ipairs(redis.call('HVALS', holds)) do total = total + tonumber(v) end
+  return total
+end
+`;
+
+// Keeps the Postgres snapshot with the highest version; answers nothing.
+const STORE_SPENT_LUA = `
+local function store_spent(key, micros, version, ttl)
+  local v = redis.call('HGET', key, 'v')
+  if (not v) or tonumber(v) < tonumber(version) then
+    redis.call('HSET', key, 'micros', micros, 'v', version)
+    redis.call('PEXPIRE', key, ttl)
+  end
+end
+`;
+
+const SCRIPTS = {
+  // KEYS: counter. ARGV: limit, amount, expireAt. → {allowed, count}
+  aeHit: {
+    numberOfKeys: 1,
+    lua: `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+local amount = tonumber(ARGV[2])
+if count + amount > tonumber(ARGV[1]) then return {0, count} end
+if amount > 0 then
+  count = redis.call('INCRBY', KEYS[1], amount)
+  if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIREAT', KEYS[1], ARGV[3]) end
+end
+return {1, count}`,
+  },
+  // KEYS: counter. ARGV: delta. A window already gone stays gone; the count stops at 0.
+  aeAdjust: {
+    numberOfKeys: 1,
+    lua: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local count = redis.call('INCRBY', KEYS[1], ARGV[1])
+if count < 0 then redis.call('INCRBY', KEYS[1], -count) end
+return 1`,
+  },
+  // KEYS: spent, holds, expiry. ARGV: limit, amount, id, now, expiresAt.
+  // → {-1} when spent is not cached (load it and retry), else {ok, spent, reserved}.
+  aeReserve: {
+    numberOfKeys: 3,
+    lua: `${LIVE_HOLDS_LUA}
+local spent = redis.call('HGET', KEYS[1], 'micros')
+if not spent then return {-1, 0, 0} end
+spent = tonumber(spent)
+local total = live_holds(KEYS[2], KEYS[3], ARGV[4])
+local mine = tonumber(redis.call('HGET', KEYS[2], ARGV[3]) or '0')
+local amount = tonumber(ARGV[2])
+if spent + total - mine + amount > tonumber(ARGV[1]) then return {0, spent, total} end
+redis.call('HSET', KEYS[2], ARGV[3], amount)
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[3])
+-- The hold keys live as long as their latest hold (plus a minute), then vanish with it.
+local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
+local until_ms = string.format('%d', tonumber(last[2]) + 60000)
+redis.call('PEXPIREAT', KEYS[2], until_ms)
+redis.call('PEXPIREAT', KEYS[3], until_ms)
+return {1, spent, total - mine + amount}`,
+  },
+  // KEYS: spent. ARGV: micros, version, ttlMs.
+  aeLoadSpent: {
+    numberOfKeys: 1,
+    lua: `${STORE_SPENT_LUA}
+store_spent(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
+return 1`,
+  },
+  // KEYS: spent, holds, expiry. ARGV: id, micros, version, ttlMs (the snapshot Postgres returned).
+  aeSettle: {
+    numberOfKeys: 3,
+    lua: `${STORE_SPENT_LUA}
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+store_spent(KEYS[1], ARGV[2], ARGV[3], ARGV[4])
+return 1`,
+  },
+  // KEYS: spent, holds, expiry. ARGV: now. → {-1} when spent is not cached, else {spent, reserved}.
+  aeBudget: {
+    numberOfKeys: 3,
+    lua: `${LIVE_HOLDS_LUA}
+local spent = redis.call('HGET', KEYS[1], 'micros')
+if not spent then return {-1, 0} end
+return {tonumber(spent), live_holds(KEYS[2], KEYS[3], ARGV[1])}`,
+  },
+} as const;
+
+type Arg = string | number;
+/** The methods ioredis adds for SCRIPTS (defineCommand runs them with EVALSHA, falling back to EVAL once). */
+interface ScriptCommands {
+  aeHit(...args: Arg[]): Promise<[number, number]>;
+  aeAdjust(...args: Arg[]): Promise<number>;
+  aeReserve(...args: Arg[]): Promise<[number, number, number]>;
+  aeLoadSpent(...args: Arg[]): Promise<number>;
+  aeSettle(...args: Arg[]): Promise<number>;
+  aeBudget(...args: Arg[]): Promise<[number, number]>;
+}
+
+interface KeyRow {
+  id: string; name: string; prefix: string; metadata: Record<string, string>; created_at: string; revoked_at: string | null;
+}
+
+interface UsageRow {
+  time: number; request_id: string; identity_kind: string; identity: string; metadata: Record<string, string>;
+  route: string; model: string; target: string; provider: string;
+  input_tokens: number | null; output_tokens: number | null; cost_usd: number | null;
+  status: number; latency_ms: number; estimated: boolean;
+}
+
+interface GroupRow {
+  grp: string; calls: number; input_tokens: number; output_tokens: number; cost_usd: number; unpriced: number;
+}
+
+export class RedisPostgresStore implements StateStore {
+  readonly kind = 'redis+postgres' as const;
+  readonly #redis: Redis & ScriptCommands;
+  readonly #pool: pg.Pool;
+  readonly #prefix: string;
+  readonly #spendTtl: number;
+  readonly #onError: (err: unknown) => void;
+  /** Spend loads in flight per bucket: concurrent misses share one Postgres read. */
+  readonly #loading = new Map<string, Promise<void>>();
+  #pendingUsage: UsageEntry[] = [];
+  #flushImmediate: NodeJS.Immediate | null = null;
+  /** Set while a failed usage write waits to be tried again. */
+  #retryTimer: NodeJS.Timeout | null = null;
+  /** The last usage write; writes are chained so they keep their order and close() can wait. */
+  #flushing: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  /** Connects to both, runs the Postgres migrations, and answers once both work. */
+  static async open(opts: RedisPostgresOptions): Promise<RedisPostgresStore> {
+    const onError = opts.onError ?? (() => {});
+    const redis = new Redis(opts.redisUrl, {
+      lazyConnect: true,
+      // Fail a command after a couple of reconnect attempts instead of queueing it for ever:
+      // a request waiting on an unreachable Redis should get an error, not hang.
+      maxRetriesPerRequest: 2,
+    });
+    // Without a listener ioredis prints every connection error itself.
+    redis.on('error', onError);
+    const pool = new pg.Pool({ connectionString: opts.postgresUrl, max: 10 });
+    // An idle client losing its connection emits here; the next query reconnects.
+    pool.on('error', onError);
+    try {
+      await redis.connect();
+      await migratePostgres(pool);
+    } catch (err) {
+      redis.disconnect();
+      await pool.end().catch(() => {});
+      throw err;
+    }
+    return new RedisPostgresStore(redis, pool, opts, onError);
+  }
+
+  private constructor(redis: Redis, pool: pg.Pool, opts: RedisPostgresOptions, onError: (err: unknown) => void) {
+    for (const [name, def] of Object.entries(SCRIPTS)) redis.defineCommand(name, def);
+    this.#redis = redis as Redis & ScriptCommands;
+    this.#pool = pool;
+    this.#prefix = opts.prefix ?? DEFAULT_PREFIX;
+    this.#spendTtl = opts.spendCacheTtlMs ?? 60_000;
+    this.#onError = onError;
+  }
+
+  // ---- keys
+
+  async insertKey(key: NewKey): Promise<void> {
+    try {
+      await this.#pool.query(
+        'INSERT INTO api_keys (id, name, prefix, hash, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+        [key.id, key.name, key.prefix, key.hash, JSON.stringify(key.metadata), key.createdAt]);
+    } catch (err) {
+      throw conflict(err, key) ?? err;
+    }
+  }
+
+  async findKeyByHash(hash: string): Promise<StoredKey | null> {
+    const { rows } = await this.#pool.query<KeyRow>('SELECT * FROM api_keys WHERE hash = $1 AND revoked_at IS NULL', [hash]);
+    return rows[0] ? keyFromRow(rows[0]) : null;
+  }
+
+  async listKeys(filter: KeyFilter = {}): Promise<StoredKey[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (!filter.includeRevoked) where.push('revoked_at IS NULL');
+    if (filter.metadata && Object.keys(filter.metadata).length > 0) {
+      params.push(JSON.stringify(filter.metadata));
+      where.push(`metadata @> $${params.length}::jsonb`);
+    }
+    const sql = `SELECT * FROM api_keys ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
+    const { rows } = await this.#pool.query<KeyRow>(sql, params);
+    return rows.map(keyFromRow);
+  }
+
+  async revokeKey(idOrName: string): Promise<boolean> {
+    // An id wins over a name, so a key named like another key's id cannot shadow it.
+    const now = Date.now();
+    const byId = await this.#pool.query('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now, idOrName]);
+    if ((byId.rowCount ?? 0) > 0) return true;
+    const byName = await this.#pool.query('UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL', [now, idOrName]);
+    return (byName.rowCount ?? 0) > 0;
+  }
+
+  // ---- counters
+
+  async hit(key: string, windowMs: number, limit: number, amount: number, now: number): Promise<WindowHit> {
+    const start = windowStartOf(now, windowMs);
+    const resetAt = start + windowMs;
+    // The key outlives its window by one more window so a late adjust() still finds it.
+    const [allowed, count] = await this.#redis.aeHit(this.#counterKey(key, start), limit,
+      Math.max(0, Math.round(amount)), resetAt + windowMs);
+    return { allowed: allowed === 1, count, resetAt };
+  }
+
+  async adjust(key: string, _windowMs: number, windowStart: number, delta: number): Promise<void> {
+    await this.#redis.aeAdjust(this.#counterKey(key, windowStart), Math.round(delta));
+  }
+
+  // ---- budgets
+
+  async reserve(bucket: string, limitUsd: number, amountUsd: number, reservationId: string, ttlMs: number): Promise<Reservation> {
+    const k = this.#budgetKeys(bucket);
+    const amount = Math.max(0, toMicros(amountUsd));
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const now = Date.now();
+      const [ok, spent, reserved] = await this.#redis.aeReserve(k.spent, k.holds, k.expiry,
+        toMicros(limitUsd), amount, reservationId, now, now + ttlMs);
+      if (ok !== -1) return { ok: ok === 1, spentUsd: fromMicros(spent), reservedUsd: fromMicros(reserved) };
+      await this.#loadSpent(bucket);
+    }
+    throw new Error(`budget ${bucket}: the spent amount could not be cached in Redis`);
+  }
+
+  async settle(bucket: string, reservationId: string, actualUsd: number): Promise<void> {
+    const actual = Math.max(0, toMicros(actualUsd));
+    if (actual === 0) return this.release(bucket, reservationId);
+    // Postgres first: once this commits the spend is durable, and it is counted only here.
+    const { rows } = await this.#pool.query<{ usd_micros: string; version: string }>(
+      `INSERT INTO budget_spend (bucket, usd_micros, version) VALUES ($1, $2, 1)
+       ON CONFLICT (bucket) DO UPDATE
+         SET usd_micros = budget_spend.usd_micros + excluded.usd_micros, version = budget_spend.version + 1
+       RETURNING usd_micros, version`, [bucket, actual]);
+    const snapshot = rows[0];
+    if (!snapshot) throw new Error('budget_spend upsert returned no row');
+    const k = this.#budgetKeys(bucket);
+    try {
+      await this.#redis.aeSettle(k.spent, k.holds, k.expiry, reservationId, snapshot.usd_micros, snapshot.version, this.#spendTtl);
+    } catch (err) {
+      // Not thrown: the spend is already durable, and a caller retrying settle would count
+      // it twice. The hold expires by its ttl; the cached spent heals at the next settle or
+      // load (see the top of this file).
+      this.#onError(err);
+    }
+  }
+
+  async release(bucket: string, reservationId: string): Promise<void> {
+    const k = this.#budgetKeys(bucket);
+    await this.#redis.multi().hdel(k.holds, reservationId).zrem(k.expiry, reservationId).exec();
+  }
+
+  async budget(bucket: string): Promise<BudgetState> {
+    const k = this.#budgetKeys(bucket);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const [spent, reserved] = await this.#redis.aeBudget(k.spent, k.holds, k.expiry, Date.now());
+      if (spent !== -1) return { spentUsd: fromMicros(spent), reservedUsd: fromMicros(reserved) };
+      await this.#loadSpent(bucket);
+    }
+    throw new Error(`budget ${bucket}: the spent amount could not be cached in Redis`);
+  }
+
+  /** Copies the bucket's spend from Postgres into Redis (unless a newer copy is already there). */
+  #loadSpent(bucket: string): Promise<void> {
+    let loading = this.#loading.get(bucket);
+    if (!loading) {
+      loading = (async () => {
+        const { rows } = await this.#pool.query<{ usd_micros: string; version: string }>(
+          'SELECT usd_micros, version FROM budget_spend WHERE bucket = $1', [bucket]);
+        const row = rows[0] ?? { usd_micros: '0', version: '0' };
+        await this.#redis.aeLoadSpent(this.#budgetKeys(bucket).spent, row.usd_micros, row.version, this.#spendTtl);
+      })().finally(() => this.#loading.delete(bucket));
+      this.#loading.set(bucket, loading);
+    }
+    return loading;
+  }
+
+  // ---- usage
+
+  recordUsage(entry: UsageEntry): void {
+    if (this.#closed) return;
+    this.#pendingUsage.push(entry);
+    // One multi-row INSERT per event-loop turn instead of one round trip per call.
+    this.#flushImmediate ??= setImmediate(() => { this.#flushImmediate = null; void this.#flush(); });
+  }
+
+  async queryUsage(q: UsageQuery): Promise<UsageEntry[] | UsageGroup[]> {
+    await this.#flush(); // read what this process has recorded
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (v: unknown) => { params.push(v); return `$${params.length}`; };
+    if (q.from !== undefined) where.push(`time >= ${param(q.from)}`);
+    if (q.to !== undefined) where.push(`time < ${param(q.to)}`);
+    if (q.identity !== undefined) where.push(`identity = ${param(q.identity)}`);
+    if (q.model !== undefined) where.push(`model = ${param(q.model)}`);
+    if (q.metadata && Object.keys(q.metadata).length > 0) where.push(`metadata @> ${param(JSON.stringify(q.metadata))}::jsonb`);
+    const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+
+    if (q.groupBy === undefined) {
+      const { rows } = await this.#pool.query<UsageRow>(
+        `SELECT time::float8 AS time, request_id, identity_kind, identity, metadata, route, model, target, provider,
+           input_tokens::float8 AS input_tokens, output_tokens::float8 AS output_tokens, cost_usd, status, latency_ms, estimated
+         FROM usage ${whereSql} ORDER BY time DESC, id DESC LIMIT ${param(usageLimit(q.limit))}`, params);
+      return rows.map(usageFromRow);
+    }
+    const group = {
+      day: "to_char(to_timestamp(time / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+      model: 'model',
+      key: 'identity',
+    }[q.groupBy];
+    const { rows } = await this.#pool.query<GroupRow>(
+      `SELECT ${group} AS grp, count(*)::float8 AS calls,
+         coalesce(sum(input_tokens), 0)::float8 AS input_tokens, coalesce(sum(output_tokens), 0)::float8 AS output_tokens,
+         coalesce(sum(cost_usd), 0)::float8 AS cost_usd, (count(*) FILTER (WHERE cost_usd IS NULL))::float8 AS unpriced
+       FROM usage ${whereSql} GROUP BY grp ORDER BY grp`, params);
+    return rows.map((r) => ({
+      group: r.grp, calls: r.calls, inputTokens: r.input_tokens, outputTokens: r.output_tokens,
+      costUsd: r.cost_usd, unpricedCalls: r.unpriced,
+    }));
+  }
+
+  /** Writes everything recorded so far (after any write already in progress). */
+  #flush(): Promise<void> {
+    if (this.#flushImmediate) { clearImmediate(this.#flushImmediate); this.#flushImmediate = null; }
+    if (this.#retryTimer) { clearTimeout(this.#retryTimer); this.#retryTimer = null; }
+    this.#flushing = this.#flushing.then(() => this.#writeUsage());
+    return this.#flushing;
+  }
+
+  async #writeUsage(): Promise<void> {
+    while (this.#pendingUsage.length > 0) {
+      const batch = this.#pendingUsage.splice(0, USAGE_BATCH_MAX);
+      try {
+        await this.#insertUsage(batch);
+      } catch (err) {
+        this.#onError(err);
+        // Keep the batch for a later try (bounded: an outage drops the oldest entries).
+        this.#pendingUsage.unshift(...batch);
+        const excess = this.#pendingUsage.length - USAGE_BUFFER_MAX;
+        if (excess > 0) this.#pendingUsage.splice(0, excess);
+        if (!this.#closed && !this.#retryTimer) {
+          this.#retryTimer = setTimeout(() => { this.#retryTimer = null; void this.#flush(); }, USAGE_RETRY_MS);
+          this.#retryTimer.unref();
+        }
+        return;
+      }
+    }
+  }
+
+  async #insertUsage(batch: UsageEntry[]): Promise<void> {
+    // The batch travels as one JSON parameter: one statement, whatever the row count.
+    const rows = batch.map((e) => ({
+      time: e.time, request_id: e.requestId, identity_kind: e.identityKind, identity: e.identity, metadata: e.metadata,
+      route: e.route, model: e.model, target: e.target, provider: e.provider, input_tokens: e.inputTokens,
+      output_tokens: e.outputTokens, cost_usd: e.costUsd, status: e.status, latency_ms: e.latencyMs, estimated: e.estimated,
+    }));
+    await this.#pool.query(
+      `INSERT INTO usage (time, request_id, identity_kind, identity, metadata, route, model, target, provider,
+         input_tokens, output_tokens, cost_usd, status, latency_ms, estimated)
+       SELECT time, request_id, identity_kind, identity, metadata, route, model, target, provider,
+         input_tokens, output_tokens, cost_usd, status, latency_ms, estimated
+       FROM jsonb_to_recordset($1::jsonb) AS r(time bigint, request_id text, identity_kind text, identity text,
+         metadata jsonb, route text, model text, target text, provider text, input_tokens bigint, output_tokens bigint,
+         cost_usd double precision, status integer, latency_ms double precision, estimated boolean)`,
+      [JSON.stringify(rows)]);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#flush();
+      if (this.#pendingUsage.length > 0) {
+        this.#onError(new Error(`${this.#pendingUsage.length} usage entries could not be written before close`));
+      }
+    } finally {
+      await this.#redis.quit().catch(() => { this.#redis.disconnect(); });
+      await this.#pool.end();
+    }
+  }
+
+  #counterKey(key: string, windowStart: number): string {
+    return `${this.#prefix}rl:${key}:${windowStart}`;
+  }
+
+  #budgetKeys(bucket: string): { spent: string; holds: string; expiry: string } {
+    const base = `${this.#prefix}budget:${bucket}:`;
+    return { spent: `${base}spent`, holds: `${base}holds`, expiry: `${base}expiry` };
+  }
+}
+
+function keyFromRow(r: KeyRow): StoredKey {
+  return {
+    id: r.id, name: r.name, prefix: r.prefix, metadata: r.metadata,
+    createdAt: Number(r.created_at), revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+  };
+}
+
+function usageFromRow(r: UsageRow): UsageEntry {
+  return {
+    time: r.time, requestId: r.request_id, identityKind: r.identity_kind, identity: r.identity, metadata: r.metadata,
+    route: r.route, model: r.model, target: r.target, provider: r.provider, inputTokens: r.input_tokens,
+    outputTokens: r.output_tokens, costUsd: r.cost_usd, status: r.status, latencyMs: r.latency_ms, estimated: r.estimated,
+  };
+}
+
+/** The StateConflictError for a unique violation on insertKey, or null for any other error. */
+function conflict(err: unknown, key: NewKey): StateConflictError | null {
+  if (!(err instanceof pg.DatabaseError) || err.code !== '23505') return null;
+  switch (err.constraint) {
+    case 'api_keys_live_name': return new StateConflictError(`a live key named "${key.name}" already exists`);
+    case 'api_keys_hash_key': return new StateConflictError('a key with this hash already exists');
+    case 'api_keys_pkey': return new StateConflictError(`a key with id "${key.id}" already exists`);
+    default: return null;
+  }
+}

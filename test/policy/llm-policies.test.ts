@@ -1,0 +1,143 @@
+// The policies of issue 4 on an llm route, end to end with the OpenAI and Anthropic SDKs:
+// API keys (config and stored), CEL authorize on the request and on the model, request and
+// token rate limits, a USD budget, and the usage ledger.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
+import { startGateway } from '../helpers/gateway.js';
+import { llmConfig, startFakeOpenAI, type FakeOpenAI } from '../llm/support.js';
+
+const GOLD = 'sk-gold-key-0123456789abcdef';
+const SILVER = 'sk-silver-key-0123456789abcdef';
+
+function config(fake: FakeOpenAI, policies: string, routePolicies: string): string {
+  return llmConfig(fake, `          price: { input: 1, output: 2 }
+        - name: forbidden-model
+          provider: openai-compatible
+          baseUrl: ${fake.baseUrl}
+policies:
+  keys:
+    apiKey:
+      keys:
+        - { name: gold, key: ${GOLD}, metadata: { team: a, tier: gold } }
+        - { name: silver, key: ${SILVER}, metadata: { team: b, tier: silver } }
+${policies}`).replace('      - { name: llm, match: { path: /v1 }, backend: models }', `      - { name: llm, match: { path: /v1 }, backend: models, policies: [${routePolicies}] }`);
+}
+
+function client(gwUrl: string, key: string): OpenAI {
+  return new OpenAI({ baseURL: `${gwUrl}/v1`, apiKey: key, maxRetries: 0, timeout: 10_000 });
+}
+
+const hi = { messages: [{ role: 'user' as const, content: 'hi' }] };
+
+test('api key: missing, wrong → 401 in OpenAI shape with WWW-Authenticate; right → 200 with the identity in the log', { timeout: 30_000 }, async (t) => {
+  const fake = await startFakeOpenAI();
+  const gw = await startGateway(config(fake, '', 'keys'));
+  t.after(async () => { await gw.close(); await fake.close(); });
+  const none = await fetch(`${gw.url()}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'fast', ...hi }) });
+  assert.equal(none.status, 401);
+  assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer/);
+  const body = await none.json() as { error: { code: string; type: string } };
+  assert.equal(body.error.code, 'invalid_api_key');
+  assert.equal(body.error.type, 'authentication_error');
+  await assert.rejects(client(gw.url(), 'sk-wrong-key-0123456789').chat.completions.create({ model: 'fast', ...hi }), (e: unknown) => e instanceof OpenAI.AuthenticationError);
+  assert.equal(fake.received.length, 0, 'refused requests never reach the upstream');
+  const ok = await client(gw.url(), GOLD).chat.completions.create({ model: 'fast', ...hi });
+  assert.equal(ok.choices[0]!.message.content, 'Hello world');
+  // The client's key never reaches the provider.
+  assert.equal(fake.received[0]!.headers.authorization, `Bearer sk-backend-secret-key-0123456789`);
+});
+
+test('api key: the Anthropic SDK\'s x-api-key is accepted; a refusal is Anthropic-shaped', { timeout: 30_000 }, async (t) => {
+  const fake = await startFakeOpenAI();
+  const gw = await startGateway(config(fake, '', 'keys'));
+  t.after(async () => { await gw.close(); await fake.close(); });
+  const good = new Anthropic({ baseURL: gw.url(), apiKey: GOLD, maxRetries: 0 });
+  const msg = await good.messages.create({ model: 'fast', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
+  assert.equal(msg.content[0]!.type, 'text');
+  const bad = new Anthropic({ baseURL: gw.url(), apiKey: 'sk-nope-0123456789abcdef', maxRetries: 0 });
+  await assert.rejects(bad.messages.create({ model: 'fast', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }), (e: unknown) => e instanceof Anthropic.AuthenticationError);
+});
+
+test('authorize: request rules (metadata) and model rules (llm.model); deny wins; 403 names no internals', { timeout: 30_000 }, async (t) => {
+  const fake = await startFakeOpenAI();
+  const gw = await startGateway(config(fake, `  gold-only:
+    authorize:
+      allow: ['apiKey.metadata.tier == "gold"', 'llm.model == "local"']
+      deny: ['llm.model.startsWith("forbidden-")']
+`, 'keys, gold-only'));
+  t.after(async () => { await gw.close(); await fake.close(); });
+  const gold = client(gw.url(), GOLD);
+  const silver = client(gw.url(), SILVER);
+  await gold.chat.completions.create({ model: 'fast', ...hi });
+  // Silver is allowed only by the model rule.
+  await silver.chat.completions.create({ model: 'local', ...hi });
+  const refused = await silver.chat.completions.create({ model: 'fast', ...hi }).catch((e: unknown) => e);
+  assert.ok(refused instanceof OpenAI.PermissionDeniedError);
+  assert.doesNotMatch(JSON.stringify(refused.error), /apiKey|metadata|gold|policies/);
+  // Deny wins over gold's allow.
+  await assert.rejects(gold.chat.completions.create({ model: 'forbidden-model', ...hi }), (e: unknown) => e instanceof OpenAI.PermissionDeniedError);
+  assert.equal(fake.received.length, 2);
+});
+
+test('rate limit by requests: 429 rate_limit_exceeded with retry-after and x-ratelimit headers', { timeout: 30_000 }, async (t) => {
+  const fake = await startFakeOpenAI();
+  const gw = await startGateway(config(fake, `  three:
+    rateLimit: { key: apiKey.name, requests: 3/minute }
+`, 'keys, three'));
+  t.after(async () => { await gw.close(); await fake.close(); });
+  const send = (key: string) => fetch(`${gw.url()}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ model: 'fast', ...hi }) });
+  const statuses: number[] = [];
+  let last: Response | null = null;
+  for (let i = 0; i < 4; i++) { last = await send(GOLD); statuses.push(last.status); if (i < 3) await last.text(); }
+  assert.deepEqual(statuses, [200, 200, 200, 429]);
+  const body = await last!.json() as { error: { code: string } };
+  assert.equal(body.error.code, 'rate_limit_exceeded');
+  assert.ok(Number(last!.headers.get('retry-after')) >= 1);
+  assert.equal(last!.headers.get('x-ratelimit-limit-requests'), '3');
+  assert.equal(last!.headers.get('x-ratelimit-remaining-requests'), '0');
+  // Another key has its own window.
+  const other = await send(SILVER);
+  assert.equal(other.status, 200);
+  assert.equal(other.headers.get('x-ratelimit-remaining-requests'), '2');
+});
+
+test('rate limit by tokens: estimated before, trued up after from real usage', { timeout: 30_000 }, async (t) => {
+  const fake = await startFakeOpenAI();
+  // The fake reports 11 + 7 = 18 tokens a call; the estimate of "hi" is ~8 input tokens.
+  const gw = await startGateway(config(fake, `  tokens:
+    rateLimit: { tokens: 40/minute }
+`, 'keys, tokens'));
+  t.after(async () => { await gw.close(); await fake.close(); });
+  const gold = client(gw.url(), GOLD);
+  const first = await gold.chat.completions.create({ model: 'fast', ...hi }).withResponse();
+  assert.equal(first.response.headers.get('x-ratelimit-limit-tokens'), '40');
+  await gold.chat.completions.create({ model: 'fast', ...hi });
+  // 36 of 40 used after the true-up: the third call's estimate does not fit.
+  await assert.rejects(gold.chat.completions.create({ model: 'fast', ...hi }), (e: unknown) => e instanceof OpenAI.RateLimitError);
+  assert.equal(fake.received.length, 2);
+});
+
+test('budget: calls reserve and settle their cost; an exhausted budget is 429 insufficient_quota; usage is in the ledger', { timeout: 30_000 }, async (t) => {
+  const fake = await startFakeOpenAI();
+  // local: $1 / $2 per million; a call: 11 in + 7 out = $0.000025; the reservation (max_tokens 7) about the same.
+  const gw = await startGateway(config(fake, `  team-budget:
+    budget: { key: apiKey.metadata.team, usd: 0.00006, period: month }
+`, 'keys, team-budget'));
+  t.after(async () => { await gw.close(); await fake.close(); });
+  const gold = client(gw.url(), GOLD);
+  await gold.chat.completions.create({ model: 'local', max_tokens: 7, ...hi });
+  await gold.chat.completions.create({ model: 'local', max_tokens: 7, ...hi });
+  const refused = await gold.chat.completions.create({ model: 'local', max_tokens: 7, ...hi }).then(() => null, (e: unknown) => e);
+  assert.ok(refused instanceof OpenAI.RateLimitError, String(refused));
+  assert.equal((refused.error as { code?: string }).code, 'insufficient_quota');
+  assert.equal(fake.received.length, 2);
+  // Team b has its own budget.
+  await client(gw.url(), SILVER).chat.completions.create({ model: 'local', max_tokens: 7, ...hi });
+  const rows = await gw.gw.state.queryUsage({ groupBy: 'key' }) as { group: string; calls: number; costUsd: number }[];
+  const byKey = Object.fromEntries(rows.map((r) => [r.group, r]));
+  assert.equal(byKey.gold!.calls, 3, 'the refused call is in the ledger too');
+  assert.ok(Math.abs(byKey.gold!.costUsd - 0.00005) < 1e-9);
+  assert.equal(byKey.silver!.calls, 1);
+});

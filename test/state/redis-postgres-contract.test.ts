@@ -1,0 +1,13 @@
+// The StateStore contract against Redis + Postgres: a random Redis key prefix and a Postgres
+// schema of this file's own; two `open` calls are two replicas sharing both.
+import { openState } from '../../src/state/index.js';
+import { contract } from './contract.js';
+import { isolate, servicesOk, REDIS_URL, type Isolated } from './services.js';
+
+let env: Isolated;
+contract('redis+postgres', {
+  async setup() { env = await isolate(); },
+  async teardown() { await env.cleanup(); },
+  available: (t) => servicesOk(t, env),
+  open: () => openState({ kind: 'redis+postgres', redisUrl: REDIS_URL, postgresUrl: env.postgresUrl, prefix: env.prefix }),
+});
