@@ -12,7 +12,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Identity, RequestContext } from '../core/index.js';
 import type { StoredKey } from '../state/types.js';
-import { MAX_KEY_LENGTH, presentedCredential } from './credentials.js';
+import { MAX_KEY_LENGTH, presentedCredentials, type PresentedCredential } from './credentials.js';
 import type { Authenticator, AuthResult } from './types.js';
 
 export interface ApiKeySpec {
@@ -178,16 +178,9 @@ export function createApiKeyAuthenticator(spec: ApiKeySpec, lookup: KeyLookup | 
     name: policy,
     challenge: CHALLENGE,
     authenticate(ctx: RequestContext): AuthResult | Promise<AuthResult> {
-      const presented = presentedCredential(ctx.req.headers);
-      if (presented.kind === 'none') return NONE;
-      if (presented.kind === 'malformed') return MALFORMED;
-      const digest = createHash('sha256').update(presented.value, 'utf8').digest();
-      const hash = digest.toString('hex');
-      const configured = configKeys.get(hash);
-      if (configured !== undefined) return timingSafeEqual(digest, configured.digest) ? configured.result : UNKNOWN;
-      if (store === null) return UNKNOWN;
-      const now = Date.now();
-      return found.get(hash, now) ?? missing.get(hash, now) ?? lookUpStored(store, hash);
+      const presented = presentedCredentials(ctx.req.headers);
+      if (presented.length === 0) return NONE;
+      return firstOk(presented, 0, null);
     },
     forget(hash?: string): void {
       generation++;
@@ -203,4 +196,34 @@ export function createApiKeyAuthenticator(spec: ApiKeySpec, lookup: KeyLookup | 
       }
     },
   };
+
+  /** Tries the presented credentials in order; the first accepted wins, else the first failure is the answer. */
+  function firstOk(presented: readonly PresentedCredential[], from: number, failure: AuthResult | null): AuthResult | Promise<AuthResult> {
+    for (let i = from; i < presented.length; i++) {
+      const c = presented[i]!;
+      const r = check(c);
+      if (r instanceof Promise) return r.then((res) => (res.kind === 'ok' ? fromHeader(res, c) : firstOk(presented, i + 1, failure ?? res)));
+      if (r.kind === 'ok') return fromHeader(r, c);
+      failure ??= r;
+    }
+    return failure ?? NONE;
+  }
+
+  function check(presented: PresentedCredential): AuthResult | Promise<AuthResult> {
+      if (presented.kind === 'none') return NONE;
+      if (presented.kind === 'malformed') return MALFORMED;
+      const digest = createHash('sha256').update(presented.value, 'utf8').digest();
+      const hash = digest.toString('hex');
+      const configured = configKeys.get(hash);
+      if (configured !== undefined) return timingSafeEqual(digest, configured.digest) ? configured.result : UNKNOWN;
+      if (store === null) return UNKNOWN;
+      const now = Date.now();
+      return found.get(hash, now) ?? missing.get(hash, now) ?? lookUpStored(store, hash);
+  }
+}
+
+/** An accepted result that names the header its key came in (Authorization needs no mark: it is the default). */
+function fromHeader(r: AuthResult, c: PresentedCredential): AuthResult {
+  if (r.kind !== 'ok' || c.kind !== 'value' || c.header === 'authorization') return r;
+  return { kind: 'ok', identity: r.identity, header: c.header };
 }

@@ -1,8 +1,10 @@
 // Finding the credential a request presents. API keys come from `Authorization: Bearer`,
 // then `x-api-key`, then `api-key` (DESIGN §2); a JWT only from `Authorization: Bearer`.
-// The first of those headers that is present decides: a malformed value there is a
-// malformed credential, never a reason to look at the next header, so a request cannot
-// pair a garbage `Authorization` with a key somewhere else and have the gateway pick one.
+// `presentedCredential` gives the first of those headers that is present. The apiKey
+// policy tries each present header in that order (`presentedCredentials`): a client of a
+// `passthrough` model sends its provider key in one header and the gateway key in another,
+// and the header that matched is the one never forwarded. Every value is checked in full;
+// trying a second header grants nothing a request could not get by sending only that one.
 // An `Authorization` header with another scheme (Basic, ...) is not a key presentation and
 // is skipped; a header whose value is empty after trimming counts as absent.
 //
@@ -62,6 +64,23 @@ export function presentedCredential(headers: IncomingHttpHeaders): PresentedCred
     return classify(v, name, MAX_KEY_LENGTH);
   }
   return NONE;
+}
+
+/**
+ * Every credential the request presents, in the order of `presentedCredential` (at most
+ * one per header). A client of a `passthrough` model may send its provider key in one
+ * header and the gateway key in another: the apiKey policy tries each.
+ */
+export function presentedCredentials(headers: IncomingHttpHeaders): PresentedCredential[] {
+  const out: PresentedCredential[] = [];
+  const bearer = bearerCredential(headers);
+  if (bearer.kind !== 'none') out.push(bearer);
+  for (const name of ['x-api-key', 'api-key']) {
+    const v = headerValue(headers, name);
+    if (v === undefined || v.trim().length === 0) continue;
+    out.push(classify(v, name, MAX_KEY_LENGTH));
+  }
+  return out;
 }
 
 /**

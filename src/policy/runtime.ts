@@ -14,7 +14,7 @@ import type { StateStore } from '../state/types.js';
 import { createApiKeyAuthenticator, KEY_STORE_UNAVAILABLE } from './apikey.js';
 import { AuthorizeChain, compileAuthorize, type AuthorizeDenial, type AuthorizeRules } from './authorize.js';
 import { celLlm, compileCel, requestActivation, type CelActivation, type CelLlm, type CelPhase } from './cel.js';
-import { bearerToken, looksLikeJwt, presentedCredential } from './credentials.js';
+import { bearerToken, looksLikeJwt } from './credentials.js';
 import { createJwtAuthenticator, JWKS_UNAVAILABLE } from './jwt.js';
 import { Budget, callerKey, RateLimit, type KeyOf } from './limits.js';
 import type { Authenticator, AuthResult } from './types.js';
@@ -300,11 +300,6 @@ function accept(ctx: RequestContext, r: AuthResult): Decision | null {
   if (r.kind !== 'ok') return null;
   ctx.identity = r.identity;
   // The header that carried it is the gateway's credential: a passthrough model must not forward it.
-  ctx.credentialHeader = r.identity.kind === 'jwt' ? 'authorization' : credentialHeaderOf(ctx);
+  ctx.credentialHeader = r.header ?? 'authorization';
   return CONTINUE;
-}
-
-function credentialHeaderOf(ctx: RequestContext): string | null {
-  const c = presentedCredential(ctx.req.headers);
-  return c.kind === 'value' ? c.header : null;
 }

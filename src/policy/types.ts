@@ -3,8 +3,8 @@ import type { Identity, RequestContext } from '../core/index.js';
 
 /** The outcome of one authenticator on one request. */
 export type AuthResult =
-  /** A credential this authenticator accepts: the caller. */
-  | { readonly kind: 'ok'; readonly identity: Identity }
+  /** A credential this authenticator accepts: the caller, and the header it came in (absent: authorization). */
+  | { readonly kind: 'ok'; readonly identity: Identity; readonly header?: string }
   /** The request carries no credential of this kind. */
   | { readonly kind: 'none' }
   /** A credential of this kind that does not verify; `reason` is for the log only (no secrets). */

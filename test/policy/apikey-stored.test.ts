@@ -45,7 +45,7 @@ test('a stored key: ok with its name and metadata, from a synchronous store with
   const auth = createApiKeyAuthenticator(spec, store.lookup);
   const r = auth.authenticate(ctx(key));
   assert.ok(!(r instanceof Promise));
-  assert.deepEqual(r, { kind: 'ok', identity: { kind: 'apiKey', name: 'runtime', metadata: { team: 'c' }, claims: null, policy: 'keys' } });
+  assert.deepEqual(r, { kind: 'ok', identity: { kind: 'apiKey', name: 'runtime', metadata: { team: 'c' }, claims: null, policy: 'keys' }, header: 'x-api-key' });
 });
 
 test('the cache: repeated requests with a stored key hit the store once', () => {

@@ -49,7 +49,9 @@ test('right key, from each header: ok with the key name, metadata and policy', (
   const headerSets: Record<string, string>[] = [{ authorization: 'Bearer ae-team-a-secret' }, { 'x-api-key': 'ae-team-a-secret' }, { 'api-key': 'ae-team-a-secret' }];
   for (const headers of headerSets) {
     const r = sync(auth.authenticate(ctx(headers)));
-    assert.deepEqual(r, { kind: 'ok', identity: { kind: 'apiKey', name: 'team-a', metadata: { team: 'a', tier: 'gold' }, claims: null, policy: 'keys' } });
+    // The header is named when it is not Authorization (a passthrough model must not forward it).
+    const header = Object.keys(headers)[0]!;
+    assert.deepEqual(r, { kind: 'ok', identity: { kind: 'apiKey', name: 'team-a', metadata: { team: 'a', tier: 'gold' }, claims: null, policy: 'keys' }, ...(header === 'authorization' ? {} : { header }) });
   }
   const b = sync(auth.authenticate(ctx({ 'x-api-key': 'ae-team-b-secret' })));
   assert.equal(b.kind === 'ok' && b.identity.name, 'team-b');
@@ -99,4 +101,13 @@ test('a generated key works as a config key, from any header', () => {
   const { key } = generateApiKey();
   const auth = createApiKeyAuthenticator({ name: 'p', stored: false, keys: [{ name: 'gen', key, metadata: {} }] }, null);
   assert.equal(sync(auth.authenticate(ctx({ authorization: `Bearer ${key}` }))).kind, 'ok');
+});
+
+test('a provider key in Authorization and the gateway key in x-api-key: the gateway key is found, and its header named', () => {
+  const auth = createApiKeyAuthenticator(spec, null);
+  const r = sync(auth.authenticate(ctx({ authorization: 'Bearer sk-provider-key', 'x-api-key': 'ae-team-a-secret' })));
+  assert.equal(r.kind === 'ok' && r.identity.name, 'team-a');
+  assert.equal(r.kind === 'ok' && r.header, 'x-api-key');
+  // Neither header holds a gateway key: the first failure is the answer.
+  assert.deepEqual(sync(auth.authenticate(ctx({ authorization: 'Bearer sk-provider-key', 'x-api-key': 'sk-other' }))), { kind: 'invalid', reason: 'unknown key' });
 });

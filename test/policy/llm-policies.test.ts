@@ -141,3 +141,73 @@ test('budget: calls reserve and settle their cost; an exhausted budget is 429 in
   assert.ok(Math.abs(byKey.gold!.costUsd - 0.00005) < 1e-9);
   assert.equal(byKey.silver!.calls, 1);
 });
+
+test('jwt: a token from the IdP authenticates (claims in CEL); expired, wrong audience or signed by another key → 401; a route with keys and jwt takes either', { timeout: 30_000 }, async (t) => {
+  const { SignJWT, exportJWK, generateKeyPair } = await import('jose');
+  const idp = await generateKeyPair('RS256');
+  const other = await generateKeyPair('RS256');
+  const jwk = { ...(await exportJWK(idp.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+  const fake = await startFakeOpenAI();
+  const gw = await startGateway(config(fake, `  sso:
+    jwt:
+      issuer: https://idp.test
+      audiences: [agentedge]
+      jwks: { keys: [${JSON.stringify(jwk)}] }
+  admins:
+    authorize:
+      allow: ['"llm-admins" in jwt.?groups.orValue([])', 'has(apiKey.name)']
+`, 'keys, sso, admins'));
+  t.after(async () => { await gw.close(); await fake.close(); });
+  const token = (claims: Record<string, unknown>, opts: { aud?: string; exp?: string; key?: Parameters<InstanceType<typeof SignJWT>['sign']>[0] } = {}) =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer('https://idp.test')
+      .setAudience(opts.aud ?? 'agentedge').setSubject('alice@example.com').setIssuedAt().setExpirationTime(opts.exp ?? '5m')
+      .sign(opts.key ?? idp.privateKey);
+  const admin = await token({ groups: ['llm-admins'] });
+  const res = await client(gw.url(), admin).chat.completions.create({ model: 'fast', ...hi });
+  assert.equal(res.choices[0]!.message.content, 'Hello world');
+  // Authenticated, but not in the group: 403.
+  await assert.rejects(client(gw.url(), await token({ groups: ['staff'] })).chat.completions.create({ model: 'fast', ...hi }), (e: unknown) => e instanceof OpenAI.PermissionDeniedError);
+  for (const bad of [
+    await token({ groups: ['llm-admins'] }, { exp: '-1m' }),
+    await token({ groups: ['llm-admins'] }, { aud: 'someone-else' }),
+    await token({ groups: ['llm-admins'] }, { key: other.privateKey }),
+  ]) {
+    await assert.rejects(client(gw.url(), bad).chat.completions.create({ model: 'fast', ...hi }), (e: unknown) => e instanceof OpenAI.AuthenticationError);
+  }
+  // The same route still takes an API key.
+  await client(gw.url(), GOLD).chat.completions.create({ model: 'fast', ...hi });
+  // The usage ledger names the JWT caller by its subject.
+  const rows = await gw.gw.state.queryUsage({ groupBy: 'key' }) as { group: string; calls: number }[];
+  assert.ok(rows.some((r) => r.group === 'alice@example.com'));
+});
+
+test('P/models lists only what the caller may use; a model it may not use is a 404', { timeout: 30_000 }, async (t) => {
+  const fake = await startFakeOpenAI();
+  const gw = await startGateway(config(fake, `  tiers:
+    authorize:
+      allow: ['apiKey.metadata.tier == "gold"', 'llm.model == "local"']
+`, 'keys, tiers'));
+  t.after(async () => { await gw.close(); await fake.close(); });
+  const ids = async (key: string) => (await client(gw.url(), key).models.list()).data.map((m) => m.id).sort();
+  assert.deepEqual(await ids(GOLD), ['fast', 'forbidden-model', 'local']);
+  assert.deepEqual(await ids(SILVER), ['local']);
+  await client(gw.url(), SILVER).models.retrieve('local');
+  await assert.rejects(client(gw.url(), SILVER).models.retrieve('fast'), (e: unknown) => e instanceof OpenAI.NotFoundError);
+});
+
+test('passthrough: the header that carried the gateway key never reaches the provider', { timeout: 30_000 }, async (t) => {
+  const fake = await startFakeOpenAI();
+  const yaml = config(fake, '', 'keys').replace('          headers: { x-extra: from-config }', '          headers: { x-extra: from-config }\n          passthrough: true');
+  const gw = await startGateway(yaml);
+  t.after(async () => { await gw.close(); await fake.close(); });
+  const send = (headers: Record<string, string>) => fetch(`${gw.url()}/v1/chat/completions`, {
+    method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model: 'local', ...hi }),
+  });
+  // Gateway key in x-api-key, the provider key in Authorization: only the provider key goes on.
+  assert.equal((await send({ 'x-api-key': GOLD, authorization: 'Bearer sk-provider-own-key-123456' })).status, 200);
+  assert.equal(fake.received[0]!.headers.authorization, 'Bearer sk-provider-own-key-123456');
+  assert.equal(fake.received[0]!.headers['x-api-key'], undefined);
+  // Gateway key in Authorization and nothing else: the client's Authorization is not forwarded.
+  assert.equal((await send({ authorization: `Bearer ${GOLD}` })).status, 200);
+  assert.notEqual(fake.received[1]!.headers.authorization, `Bearer ${GOLD}`);
+});

@@ -48,7 +48,10 @@ test('a runtime key and the spend of a budget survive a restart and a kill -9 (S
   // Restart: the key still works, the two calls are still spent.
   gw = await spawnGateway(file);
   assert.equal((await chat(gw.url, key)).status, 200);
-  // kill -9 right after the answer: what was settled is committed.
+  // The settle and the ledger entry are committed when the request ends, a moment after the
+  // client has its last byte: wait for the entry, then kill -9.
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && (await usageCalls(gw.adminUrl!)) < 3) await new Promise((r) => setTimeout(r, 50));
   await gw.stop('SIGKILL');
 
   gw = await spawnGateway(file);
@@ -56,9 +59,13 @@ test('a runtime key and the spend of a budget survive a restart and a kill -9 (S
   const refused = await chat(gw.url, key);
   assert.equal(refused.status, 429, 'four calls were spent across two restarts; the fifth does not fit');
   assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'insufficient_quota');
-  const usage = await fetch(`${gw.adminUrl!}/usage?groupBy=key`, { headers: { authorization: `Bearer ${ADMIN}` } });
-  const rows = (await usage.json() as { usage: { group: string; calls: number }[] }).usage;
-  assert.equal(rows.find((r) => r.group === 'team-a-app')!.calls, 5);
+  assert.equal(await usageCalls(gw.adminUrl!), 5);
   await gw.stop('SIGTERM');
   assert.equal(fake.received.length, 4);
 });
+
+async function usageCalls(adminUrl: string): Promise<number> {
+  const usage = await fetch(`${adminUrl}/usage?groupBy=key`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  const rows = (await usage.json() as { usage: { group: string; calls: number }[] }).usage;
+  return rows.find((r) => r.group === 'team-a-app')?.calls ?? 0;
+}
