@@ -90,7 +90,7 @@ export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
     if (spec !== null) policies.set(name, spec);
   }
 
-  const listeners = c.listeners.map((l, li) => compileListener(l, li, loaded.baseDir, at, ms));
+  const listeners = c.listeners.map((l, li) => compileListener(l, li, loaded.baseDir, at, ms, c.backends ?? {}));
   if (issues.length > 0) throw new ConfigError(loaded.file, issues.sort((a, b) => a.line - b.line || a.column - b.column), new Set([...secrets, ...loaded.envValues]));
 
   return deepFreeze({
@@ -424,7 +424,7 @@ function checkKey(source: string, path: (string | number)[], at: At): void {
   if (problem !== null) at(path, problem);
 }
 
-function compileListener(l: ListenerConfig, li: number, baseDir: string, at: At, ms: Ms): ListenerSpec {
+function compileListener(l: ListenerConfig, li: number, baseDir: string, at: At, ms: Ms, backends: NonNullable<Config['backends']>): ListenerSpec {
   const lim = l.limits ?? {};
   const lp = ['listeners', li, 'limits'];
   const limits: ListenerLimits = {
@@ -465,7 +465,7 @@ function compileListener(l: ListenerConfig, li: number, baseDir: string, at: At,
       }
       return { name: lname, kind: 'present', present: cond.present };
     });
-    const policies = [...new Set([...(l.policies ?? []), ...(r.policies ?? [])])];
+    const policies = [...new Set([...(l.policies ?? []), ...(r.policies ?? []), ...(backends[r.backend]?.policies ?? [])])];
     return {
       name: r.name,
       listener: l.name,

@@ -64,7 +64,7 @@ export interface RouteSpec {
   readonly methods: ReadonlySet<string> | null;
   readonly headers: readonly HeaderCondition[] | null;
   readonly backend: string;
-  /** Listener policies first, then the route's own, without repeats. */
+  /** Listener policies first, then the route's own, then its backend's, without repeats. */
   readonly policies: readonly string[];
   readonly stripPrefix: boolean;
   readonly maxBodyBytes: number;

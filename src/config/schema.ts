@@ -211,7 +211,8 @@ export const LlmBackend = Closed({
 export const Backend = Closed({
   http: Type.Optional(HttpBackend),
   llm: Type.Optional(LlmBackend),
-}, { minProperties: 1, maxProperties: 1, description: 'A backend: exactly one kind. (mcp and a2a backends come with their own issues.)' });
+  policies: Type.Optional(policyRefs('Policies applied to every route that uses this backend, after the listener\'s and the route\'s own.')),
+}, { minProperties: 1, description: 'A backend: exactly one kind (http or llm; mcp and a2a backends come with their own issues), and optionally its policies.' });
 
 export const CorsPolicy = Closed({
   allowOrigins: Type.Array(Type.String({ description: 'An origin.' }), { minItems: 1, description: 'Allowed origins: exact ("https://app.example.com"), "*", or "https://*.example.com" (any subdomain).' }),

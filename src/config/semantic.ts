@@ -40,6 +40,9 @@ export function semanticIssues(config: Config): SemanticIssue[] {
   });
 
   for (const [name, b] of Object.entries(config.backends ?? {})) {
+    const kinds = (['http', 'llm'] as const).filter((k) => b[k] !== undefined);
+    if (kinds.length !== 1) issues.push({ path: ['backends', name], message: 'must set exactly one of: http, llm' });
+    checkPolicies(b.policies, ['backends', name, 'policies']);
     const seen = new Map<string, number>();
     const llmModels = b.llm?.models ?? [];
     const concrete = new Set(llmModels.filter((m) => m.provider !== undefined).map((m) => m.name));

@@ -213,8 +213,22 @@ export class Budget {
   }
 }
 
-/** The calendar period (UTC) a budget counts in: 2026-11-21, 2026-W47 (weeks from Monday), 2026-11, total. */
+/** periodId's last answer per period: the id changes once a day at most, the clock every request. */
+const periodCache = new Map<string, { from: number; to: number; id: string }>();
+const DAY_MS = 86_400_000;
+
+/** The calendar period (UTC) a budget counts in: 2026-11-21, week-of-2026-11-16 (weeks from Monday), 2026-11, total. */
 export function periodId(period: BudgetSpec['period'], now: number): string {
+  const hit = periodCache.get(period);
+  if (hit !== undefined && now >= hit.from && now < hit.to) return hit.id;
+  const id = computePeriodId(period, now);
+  // Valid for the rest of this UTC day (every period changes at most at midnight).
+  const from = now - (now % DAY_MS);
+  periodCache.set(period, { from, to: from + DAY_MS, id });
+  return id;
+}
+
+function computePeriodId(period: BudgetSpec['period'], now: number): string {
   const d = new Date(now);
   const ymd = d.toISOString().slice(0, 10);
   switch (period) {

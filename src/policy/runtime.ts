@@ -143,16 +143,27 @@ class RouteModelPhase implements ModelPhase {
       if (typeof r !== 'number') throw denied(ctx, r, this.#logger);
     }
     if (!call.billable) return;
-    return this.#charge(ctx, call, 0);
+    return this.#charge(ctx, call);
   }
 
-  /** Token limits, then budgets, in order; synchronous as long as the store is. */
-  #charge(ctx: RequestContext, call: ModelCall, from: number): void | Promise<void> {
-    const steps = this.#tokens.length + this.#budgets.length;
-    for (let i = from; i < steps; i++) {
-      const r = i < this.#tokens.length ? this.#tokens[i]!.chargeTokens(ctx, call) : this.#budgets[i - this.#tokens.length]!.reserve(ctx, call);
-      if (r instanceof Promise) return r.then(() => this.#charge(ctx, call, i + 1));
+  /**
+   * Token limits and budgets, all at once: with a shared store their round trips overlap
+   * (and go out in one write), with SQLite it all stays synchronous. A charge that went
+   * through before another refused is given back when the request ends (the true-up of a
+   * call with no usage is a refund; a settle of no cost is a release).
+   */
+  #charge(ctx: RequestContext, call: ModelCall): void | Promise<void> {
+    let pending: Promise<void>[] | null = null;
+    for (const t of this.#tokens) {
+      const r = t.chargeTokens(ctx, call);
+      if (r instanceof Promise) (pending ??= []).push(r);
     }
+    for (const b of this.#budgets) {
+      const r = b.reserve(ctx, call);
+      if (r instanceof Promise) (pending ??= []).push(r);
+    }
+    if (pending === null) return;
+    return Promise.all(pending).then(() => undefined);
   }
 }
 

@@ -1,7 +1,14 @@
-// The embedded state store: one SQLite file, for one gateway process (other processes may
-// share the file safely, e.g. the CLI, but only one should serve traffic). Every method is
+// The embedded state store: one SQLite file, for one gateway process. Every method is
 // synchronous: better-sqlite3 answers in microseconds, so the hot path (key lookup, rate
 // limit, budget) costs no promise and no event-loop turn.
+//
+// What must outlive the process is in the file: keys, the settled spend of budgets, the
+// usage ledger. What only matters while the process runs is in memory: rate-limit windows
+// and live budget reservations (a reservation is the hold of a call in flight; a restart
+// ends those calls). So a request costs no write transaction until it settles, and the
+// settle is one. Other processes may read and write keys and read the ledger in the same
+// file (the CLI does) but limits and budgets are only exact within the serving process:
+// several replicas need the Redis + Postgres store.
 //
 // Durability: WAL with synchronous=NORMAL. A committed transaction survives the process
 // being killed (kill -9); only an OS crash or power loss can lose the last commits, which
@@ -25,8 +32,14 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
 }
 
-/** Expired reservations and old counter windows are deleted at most this often. */
+/** Windows that ended are dropped from memory at most this often. */
 const SWEEP_EVERY_MS = 60_000;
+
+/** The current window of one counter key. */
+interface Window { start: number; windowMs: number; count: number }
+
+/** The live reservations of one budget bucket. */
+interface Holds { total: number; readonly items: Map<string, { micros: number; expiresAt: number }> }
 
 interface KeyRow {
   id: string; name: string; prefix: string; metadata: string; created_at: number; revoked_at: number | null;
@@ -49,8 +62,14 @@ export class SqliteStore implements StateStore {
   readonly #onError: (err: unknown) => void;
   readonly #stmt;
   readonly #tx;
+  readonly #windows = new Map<string, Window>();
+  readonly #holds = new Map<string, Holds>();
+  /** Settled spend per bucket in micro-dollars, read from the file once, then kept up to date by settle. */
+  readonly #spent = new Map<string, number>();
+  /** Written by the next flush: spend to add per bucket, and ledger rows. */
+  #pendingSpend = new Map<string, number>();
   #pendingUsage: UsageEntry[] = [];
-  #flushScheduled: NodeJS.Immediate | null = null;
+  #flushQueued = false;
   #lastSweep = 0;
   #closed = false;
 
@@ -80,61 +99,18 @@ export class SqliteStore implements StateStore {
       revokeById: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
       revokeByName: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL'),
 
-      counter: db.prepare<[string, number], number>('SELECT count FROM counters WHERE key = ? AND window_start = ?').pluck(),
-      addCounter: db.prepare(`INSERT INTO counters (key, window_start, count, expires_at) VALUES (?, ?, ?, ?)
-        ON CONFLICT (key, window_start) DO UPDATE SET count = count + excluded.count`),
-      adjustCounter: db.prepare('UPDATE counters SET count = max(0, count + ?) WHERE key = ? AND window_start = ?'),
-      sweepCounters: db.prepare('DELETE FROM counters WHERE expires_at < ?'),
-
       spent: db.prepare<[string], number>('SELECT usd_micros FROM budget_spend WHERE bucket = ?').pluck(),
       addSpent: db.prepare(`INSERT INTO budget_spend (bucket, usd_micros) VALUES (?, ?)
         ON CONFLICT (bucket) DO UPDATE SET usd_micros = usd_micros + excluded.usd_micros`),
-      // Called right after dropExpiredIn, so every row here is live.
-      reserved: db.prepare<[string, string], { total: number; mine: number }>(
-        `SELECT coalesce(sum(usd_micros), 0) AS total, coalesce(sum(CASE WHEN id = ? THEN usd_micros END), 0) AS mine
-         FROM budget_reservations WHERE bucket = ?`),
-      reservedLive: db.prepare<[string, number], number>(
-        'SELECT coalesce(sum(usd_micros), 0) FROM budget_reservations WHERE bucket = ? AND expires_at > ?').pluck(),
-      dropExpiredIn: db.prepare('DELETE FROM budget_reservations WHERE bucket = ? AND expires_at <= ?'),
-      putReservation: db.prepare(`INSERT INTO budget_reservations (bucket, id, usd_micros, expires_at) VALUES (?, ?, ?, ?)
-        ON CONFLICT (bucket, id) DO UPDATE SET usd_micros = excluded.usd_micros, expires_at = excluded.expires_at`),
-      dropReservation: db.prepare('DELETE FROM budget_reservations WHERE bucket = ? AND id = ?'),
-      sweepReservations: db.prepare('DELETE FROM budget_reservations WHERE expires_at <= ?'),
-
       insertUsage: db.prepare(`INSERT INTO usage (time, request_id, identity_kind, identity, metadata, route, model,
         target, provider, input_tokens, output_tokens, cost_usd, status, latency_ms, estimated)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     };
     this.#stmt = stmt;
 
-    // IMMEDIATE everywhere: each read-check-write takes the write lock before reading, so a
-    // second process on the same file can never read the same count and both pass.
     this.#tx = {
-      hit: db.transaction((key: string, start: number, windowMs: number, limit: number, amount: number): WindowHit => {
-        const count = stmt.counter.get(key, start) ?? 0;
-        const resetAt = start + windowMs;
-        if (count + amount > limit) return { allowed: false, count, resetAt };
-        if (amount > 0) stmt.addCounter.run(key, start, amount, resetAt + windowMs);
-        return { allowed: true, count: count + amount, resetAt };
-      }),
-      reserve: db.transaction((bucket: string, limit: number, amount: number, id: string, ttlMs: number): Reservation => {
-        const now = Date.now();
-        stmt.dropExpiredIn.run(bucket, now);
-        const spent = stmt.spent.get(bucket) ?? 0;
-        // Reserving again under the same id replaces that hold rather than adding to it.
-        const { total, mine } = stmt.reserved.get(id, bucket) ?? { total: 0, mine: 0 };
-        const others = total - mine;
-        if (spent + others + amount > limit) {
-          return { ok: false, spentUsd: fromMicros(spent), reservedUsd: fromMicros(total) };
-        }
-        stmt.putReservation.run(bucket, id, amount, now + ttlMs);
-        return { ok: true, spentUsd: fromMicros(spent), reservedUsd: fromMicros(others + amount) };
-      }),
-      settle: db.transaction((bucket: string, id: string, actual: number) => {
-        stmt.dropReservation.run(bucket, id);
-        if (actual > 0) stmt.addSpent.run(bucket, actual);
-      }),
-      usage: db.transaction((entries: UsageEntry[]) => {
+      write: db.transaction((spend: Map<string, number>, entries: UsageEntry[]) => {
+        for (const [bucket, micros] of spend) stmt.addSpent.run(bucket, micros);
         for (const e of entries) {
           stmt.insertUsage.run(e.time, e.requestId, e.identityKind, e.identity, JSON.stringify(e.metadata), e.route,
             e.model, e.target, e.provider, e.inputTokens, e.outputTokens, e.costUsd, e.status, e.latencyMs,
@@ -178,37 +154,96 @@ export class SqliteStore implements StateStore {
     return this.#stmt.revokeByName.run(now, idOrName).changes > 0;
   }
 
-  // ---- counters
+  // ---- counters (in memory: see the file comment)
 
   hit(key: string, windowMs: number, limit: number, amount: number, now: number): WindowHit {
     this.#sweep(now);
-    return this.#tx.hit.immediate(key, windowStartOf(now, windowMs), windowMs, limit, Math.max(0, Math.round(amount)));
+    const start = windowStartOf(now, windowMs);
+    let w = this.#windows.get(key);
+    if (w === undefined || w.start !== start || w.windowMs !== windowMs) {
+      w = { start, windowMs, count: 0 };
+      this.#windows.set(key, w);
+    }
+    const resetAt = start + windowMs;
+    const add = Math.max(0, Math.round(amount));
+    if (w.count + add > limit) return { allowed: false, count: w.count, resetAt };
+    w.count += add;
+    return { allowed: true, count: w.count, resetAt };
   }
 
-  adjust(key: string, _windowMs: number, windowStart: number, delta: number): void {
-    this.#stmt.adjustCounter.run(Math.round(delta), key, windowStart);
+  adjust(key: string, windowMs: number, windowStart: number, delta: number): void {
+    const w = this.#windows.get(key);
+    // A window already gone is left alone.
+    if (w === undefined || w.start !== windowStart || w.windowMs !== windowMs) return;
+    w.count = Math.max(0, w.count + Math.round(delta));
   }
 
-  // ---- budgets
+  // ---- budgets: holds in memory, spend in the file
 
   reserve(bucket: string, limitUsd: number, amountUsd: number, reservationId: string, ttlMs: number): Reservation {
-    return this.#tx.reserve.immediate(bucket, toMicros(limitUsd), Math.max(0, toMicros(amountUsd)), reservationId, ttlMs);
+    const now = Date.now();
+    const limit = toMicros(limitUsd);
+    const amount = Math.max(0, toMicros(amountUsd));
+    const spent = this.#spentOf(bucket);
+    const holds = this.#liveHolds(bucket, now);
+    // Reserving again under the same id replaces that hold rather than adding to it.
+    const mine = holds.items.get(reservationId)?.micros ?? 0;
+    const others = holds.total - mine;
+    if (spent + others + amount > limit) return { ok: false, spentUsd: fromMicros(spent), reservedUsd: fromMicros(holds.total) };
+    holds.items.set(reservationId, { micros: amount, expiresAt: now + ttlMs });
+    holds.total = others + amount;
+    return { ok: true, spentUsd: fromMicros(spent), reservedUsd: fromMicros(holds.total) };
   }
 
   settle(bucket: string, reservationId: string, actualUsd: number): void {
-    // Committed before returning: with WAL the commit is in the file's log, so kill -9 keeps it.
-    this.#tx.settle.immediate(bucket, reservationId, Math.max(0, toMicros(actualUsd)));
+    this.#drop(bucket, reservationId);
+    const actual = Math.max(0, toMicros(actualUsd));
+    if (actual === 0) return;
+    this.#spent.set(bucket, this.#spentOf(bucket) + actual);
+    this.#pendingSpend.set(bucket, (this.#pendingSpend.get(bucket) ?? 0) + actual);
+    this.#queueFlush();
   }
 
   release(bucket: string, reservationId: string): void {
-    this.#stmt.dropReservation.run(bucket, reservationId);
+    this.#drop(bucket, reservationId);
   }
 
   budget(bucket: string): BudgetState {
-    return {
-      spentUsd: fromMicros(this.#stmt.spent.get(bucket) ?? 0),
-      reservedUsd: fromMicros(this.#stmt.reservedLive.get(bucket, Date.now()) ?? 0),
-    };
+    return { spentUsd: fromMicros(this.#spentOf(bucket)), reservedUsd: fromMicros(this.#liveHolds(bucket, Date.now()).total) };
+  }
+
+  #spentOf(bucket: string): number {
+    let v = this.#spent.get(bucket);
+    if (v === undefined) {
+      v = this.#stmt.spent.get(bucket) ?? 0;
+      this.#spent.set(bucket, v);
+    }
+    return v;
+  }
+
+  /** The bucket's holds, the expired ones dropped (a call that never settled: its process path died). */
+  #liveHolds(bucket: string, now: number): Holds {
+    let h = this.#holds.get(bucket);
+    if (h === undefined) {
+      h = { total: 0, items: new Map() };
+      this.#holds.set(bucket, h);
+      return h;
+    }
+    for (const [id, hold] of h.items) {
+      if (hold.expiresAt > now) continue;
+      h.items.delete(id);
+      h.total -= hold.micros;
+    }
+    return h;
+  }
+
+  #drop(bucket: string, id: string): void {
+    const h = this.#holds.get(bucket);
+    const hold = h?.items.get(id);
+    if (h === undefined || hold === undefined) return;
+    h.items.delete(id);
+    h.total -= hold.micros;
+    if (h.items.size === 0) this.#holds.delete(bucket);
   }
 
   // ---- usage
@@ -216,14 +251,23 @@ export class SqliteStore implements StateStore {
   recordUsage(entry: UsageEntry): void {
     if (this.#closed) return;
     this.#pendingUsage.push(entry);
-    // Committed now, like a budget settle in the same turn: an entry waiting for a later
-    // turn could be lost to a kill -9 after its client already had the answer. (A WAL
-    // commit without fsync costs some microseconds.)
-    this.#flushUsage();
+    this.#queueFlush();
+  }
+
+  /**
+   * Settles and ledger rows are committed together in one transaction, as a microtask: when
+   * the code that settled and recorded (a request's end) has run, before anything else does.
+   * One commit per request end, or fewer when several end at once; and never a later turn,
+   * where a kill -9 could find them still unwritten after the client had its answer.
+   */
+  #queueFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => { this.#flush(); });
   }
 
   queryUsage(q: UsageQuery): UsageEntry[] | UsageGroup[] {
-    this.#flushUsage();
+    this.#flush();
     const where: string[] = [];
     const params: unknown[] = [];
     if (q.from !== undefined) { where.push('time >= ?'); params.push(q.from); }
@@ -253,30 +297,31 @@ export class SqliteStore implements StateStore {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#flushUsage();
+    this.#flush();
     this.#closed = true;
     this.#db.close();
   }
 
-  #flushUsage(): void {
-    if (this.#flushScheduled) { clearImmediate(this.#flushScheduled); this.#flushScheduled = null; }
-    if (this.#pendingUsage.length === 0) return;
-    const batch = this.#pendingUsage;
+  #flush(): void {
+    this.#flushQueued = false;
+    if (this.#closed || (this.#pendingSpend.size === 0 && this.#pendingUsage.length === 0)) return;
+    const spend = this.#pendingSpend;
+    const usage = this.#pendingUsage;
+    this.#pendingSpend = new Map();
     this.#pendingUsage = [];
     try {
-      this.#tx.usage.immediate(batch);
+      this.#tx.write.immediate(spend, usage);
     } catch (err) {
-      // Nobody awaits a batched write; the entries are lost, and the owner hears about it.
+      // Nobody awaits this write: the owner hears about it. The spend stays counted in memory.
       this.#onError(err);
     }
   }
 
-  /** Lazy cleanup: expired holds are already ignored by every read, so this only saves space. */
+  /** Drops windows that ended (one entry per key otherwise stays forever). */
   #sweep(now: number): void {
     if (now - this.#lastSweep < SWEEP_EVERY_MS) return;
     this.#lastSweep = now;
-    this.#stmt.sweepCounters.run(now);
-    this.#stmt.sweepReservations.run(Date.now());
+    for (const [key, w] of this.#windows) if (w.start + w.windowMs < now) this.#windows.delete(key);
   }
 }
 

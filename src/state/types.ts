@@ -92,7 +92,11 @@ export interface BudgetStore {
    * `bucket` names the budget and its period, e.g. "monthly-budget|team=a|2026-11".
    */
   reserve(bucket: string, limitUsd: number, amountUsd: number, reservationId: string, ttlMs: number): MaybePromise<Reservation>;
-  /** Replaces the reservation with the actual cost, durably (it survives a restart and kill -9). */
+  /**
+   * Replaces the reservation with the actual cost, durably: it survives a restart and a
+   * kill -9 once the code that called it has run (SQLite commits in a microtask, with the
+   * ledger rows recorded at the same moment; Postgres when its promise resolves).
+   */
   settle(bucket: string, reservationId: string, actualUsd: number): MaybePromise<void>;
   /** Drops the reservation; nothing is spent. */
   release(bucket: string, reservationId: string): MaybePromise<void>;
@@ -151,8 +155,8 @@ export interface UsageGroup {
 
 export interface UsageLedger {
   /**
-   * Records an entry. SQLite commits it at once (as a budget settle is), so a kill -9 after
-   * the request ended loses nothing. The Redis + Postgres store sends
+   * Records an entry. SQLite commits it with the settles of the same moment (a microtask),
+   * so a kill -9 after the request ended loses nothing. The Redis + Postgres store sends
    * the turn's entries as one INSERT at the next turn, durable once Postgres answers; while
    * Postgres is unreachable it keeps retrying a bounded buffer. close() writes what is left.
    */

@@ -211,3 +211,14 @@ test('passthrough: the header that carried the gateway key never reaches the pro
   assert.equal((await send({ authorization: `Bearer ${GOLD}` })).status, 200);
   assert.notEqual(fake.received[1]!.headers.authorization, `Bearer ${GOLD}`);
 });
+
+test('policies on a backend apply to every route that uses it', { timeout: 30_000 }, async (t) => {
+  const fake = await startFakeOpenAI();
+  // No policy on the listener or the route: the backend brings the key check.
+  const yaml = config(fake, '', 'keys').replace('policies: [keys] }', '}').replace('    llm:\n      models:', '    policies: [keys]\n    llm:\n      models:');
+  assert.match(yaml, /models:\n {4}policies: \[keys\]\n {4}llm:/);
+  const gw = await startGateway(yaml);
+  t.after(async () => { await gw.close(); await fake.close(); });
+  await assert.rejects(client(gw.url(), 'sk-wrong-key-0123456789').chat.completions.create({ model: 'fast', ...hi }), (e: unknown) => e instanceof OpenAI.AuthenticationError);
+  await client(gw.url(), GOLD).chat.completions.create({ model: 'fast', ...hi });
+});

@@ -9,5 +9,6 @@ contract('redis+postgres', {
   async setup() { env = await isolate(); },
   async teardown() { await env.cleanup(); },
   available: (t) => servicesOk(t, env),
+  sharedLive: true,
   open: () => openState({ kind: 'redis+postgres', redisUrl: REDIS_URL, postgresUrl: env.postgresUrl, prefix: env.prefix }),
 });

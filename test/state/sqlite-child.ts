@@ -1,5 +1,6 @@
 // A child process for the SQLite tests: node --import tsx sqlite-child.ts <mode> <file>.
-//   settle: reserves and settles, then kills itself with SIGKILL the moment settle returns.
+//   settle: reserves and settles, then kills itself with SIGKILL as soon as the code that
+//   settled has run (the store commits in a microtask: before the await below resumes).
 //   usage:  records usage, then SIGKILL at the end of that event-loop turn (the contract's promise).
 //   open:   opens the file (running the migrations) and exits normally.
 import { openState } from '../../src/state/index.js';

@@ -10,5 +10,6 @@ contract('sqlite', {
   async setup() { dir = mkdtempSync(join(tmpdir(), 'agentedge-state-')); },
   async teardown() { rmSync(dir, { recursive: true, force: true }); },
   available: () => true,
+  sharedLive: false,
   open: () => openState({ kind: 'sqlite', path: join(dir, 'nested', 'state.db') }),
 });

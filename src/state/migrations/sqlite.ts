@@ -26,29 +26,12 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       -- A name is taken only while its key is live: a revoked name can be reused.
       CREATE UNIQUE INDEX api_keys_live_name ON api_keys (name) WHERE revoked_at IS NULL;
 
-      CREATE TABLE counters (
-        key TEXT NOT NULL,
-        window_start INTEGER NOT NULL,
-        count INTEGER NOT NULL,
-        -- One window after the window's end: late adjust() calls still find it.
-        expires_at INTEGER NOT NULL,
-        PRIMARY KEY (key, window_start)
-      ) WITHOUT ROWID;
-      CREATE INDEX counters_expires_at ON counters (expires_at);
-
+      -- Rate-limit windows and live reservations are kept in memory (sqlite.ts): only
+      -- the settled spend must outlive the process.
       CREATE TABLE budget_spend (
         bucket TEXT PRIMARY KEY,
         usd_micros INTEGER NOT NULL
       ) WITHOUT ROWID;
-
-      CREATE TABLE budget_reservations (
-        bucket TEXT NOT NULL,
-        id TEXT NOT NULL,
-        usd_micros INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL,
-        PRIMARY KEY (bucket, id)
-      ) WITHOUT ROWID;
-      CREATE INDEX budget_reservations_expires_at ON budget_reservations (expires_at);
 
       CREATE TABLE usage (
         id INTEGER PRIMARY KEY,
