@@ -19,6 +19,8 @@ export interface AccessRecord {
   client: string;
   error?: string;
   aborted?: boolean;
+  /** The authenticated caller: "apiKey:<key name>" or "jwt:<subject>"; absent when anonymous. */
+  identity?: string;
   /** LLM calls only; see LlmCall (core/context.ts). */
   llm?: AccessLlm;
 }
@@ -58,6 +60,7 @@ export function accessRecord(ctx: RequestContext, status: number, durationMs: nu
   };
   if (ctx.errorCode) r.error = ctx.errorCode;
   if (ctx.clientAborted) r.aborted = true;
+  if (ctx.identity !== null) r.identity = `${ctx.identity.kind}:${ctx.identity.name}`;
   const llm = ctx.llm;
   if (llm !== null) {
     r.llm = {
@@ -79,7 +82,7 @@ export function writeAccessLog(out: LogOutput, format: LogFormat, r: AccessRecor
     out.writeLine(`{"level":"info","time":"${r.time}","access":${JSON.stringify(r)},"msg":"request"}`);
     return;
   }
-  out.writeLine(`${r.time} ${r.method} ${r.path} ${r.status} ${r.durationMs}ms route=${r.route ?? '-'} backend=${r.backend ?? '-'} in=${r.bytesIn} out=${r.bytesOut} client=${r.client} id=${r.requestId}${r.llm ? llmText(r.llm) : ''}${r.error ? ` error=${r.error}` : ''}${r.aborted ? ' aborted' : ''}`);
+  out.writeLine(`${r.time} ${r.method} ${r.path} ${r.status} ${r.durationMs}ms route=${r.route ?? '-'} backend=${r.backend ?? '-'} in=${r.bytesIn} out=${r.bytesOut} client=${r.client}${r.identity ? ` identity=${r.identity}` : ''} id=${r.requestId}${r.llm ? llmText(r.llm) : ''}${r.error ? ` error=${r.error}` : ''}${r.aborted ? ' aborted' : ''}`);
 }
 
 /** ` model=fast target=gpt-4o tokens=11/7 cost=$0.000006`; `~` marks estimated tokens. */

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway } from '../helpers/gateway.js';
 import { llmConfig, startFakeOpenAI } from '../llm/support.js';
+import { exactUsageFake } from './support.js';
 import { estimateRequestTokens } from '../../src/llm/estimate.js';
 
 const KEY = 'sk-budget-test-key-0123456789';
@@ -30,18 +31,10 @@ const post = (url: string, body: unknown) => fetch(`${url}/v1/chat/completions`,
 });
 
 test('50 concurrent calls against a budget for 10: exactly 10 reach the provider, 40 get insufficient_quota', { timeout: 60_000 }, async (t) => {
-  const fake = await startFakeOpenAI();
+  // The provider reports exactly what was reserved, so the answer is 10 whatever the interleaving.
+  const fake = await exactUsageFake(INPUT_ESTIMATE);
   // Every call reserves the same: its input estimate (the gateway's own estimator) and max_tokens 7.
   const reservation = (INPUT_ESTIMATE * PER_M.input + 7 * PER_M.output) / 1e6;
-  // The provider reports exactly what was reserved, so the answer is 10 whatever the interleaving.
-  fake.on('/v1/chat/completions', (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({
-      id: 'c', object: 'chat.completion', created: 0, model: 'local',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
-      usage: { prompt_tokens: INPUT_ESTIMATE, completion_tokens: 7, total_tokens: INPUT_ESTIMATE + 7 },
-    }));
-  });
   const gw = await startGateway(config(fake.baseUrl, `{ usd: ${(reservation * 10.5).toFixed(9)}, period: day }`));
   t.after(async () => { await gw.close(); await fake.close(); });
   const before = fake.received.length;

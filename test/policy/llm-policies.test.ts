@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { startGateway } from '../helpers/gateway.js';
+import { accessLine } from '../http/support.js';
 import { llmConfig, startFakeOpenAI, type FakeOpenAI } from '../llm/support.js';
 
 const GOLD = 'sk-gold-key-0123456789abcdef';
@@ -43,10 +44,14 @@ test('api key: missing, wrong → 401 in OpenAI shape with WWW-Authenticate; rig
   assert.equal(body.error.type, 'authentication_error');
   await assert.rejects(client(gw.url(), 'sk-wrong-key-0123456789').chat.completions.create({ model: 'fast', ...hi }), (e: unknown) => e instanceof OpenAI.AuthenticationError);
   assert.equal(fake.received.length, 0, 'refused requests never reach the upstream');
-  const ok = await client(gw.url(), GOLD).chat.completions.create({ model: 'fast', ...hi });
+  const { data: ok, response } = await client(gw.url(), GOLD).chat.completions.create({ model: 'fast', ...hi }).withResponse();
   assert.equal(ok.choices[0]!.message.content, 'Hello world');
   // The client's key never reaches the provider.
   assert.equal(fake.received[0]!.headers.authorization, `Bearer sk-backend-secret-key-0123456789`);
+  // The access log names the caller (never its key).
+  const line = await accessLine(gw, response.headers.get('x-request-id')!);
+  assert.equal(line.identity, 'apiKey:gold');
+  assert.doesNotMatch(gw.logText(), new RegExp(GOLD));
 });
 
 test('api key: the Anthropic SDK\'s x-api-key is accepted; a refusal is Anthropic-shaped', { timeout: 30_000 }, async (t) => {

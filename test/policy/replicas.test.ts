@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnGateway, type ProcessGateway } from '../helpers/process-gateway.js';
-import { llmConfig, startFakeOpenAI, type FakeOpenAI } from '../llm/support.js';
+import { llmConfig, type FakeOpenAI } from '../llm/support.js';
+import { exactUsageFake } from './support.js';
 import { isolate, servicesOk, type Isolated } from '../state/services.js';
 import { estimateRequestTokens } from '../../src/llm/estimate.js';
 
@@ -47,18 +48,7 @@ const chat = (url: string, key = KEY) => fetch(`${url}/v1/chat/completions`, {
 });
 
 /** A fake that reports exactly the reserved usage, so the expected counts are exact whatever the interleaving. */
-async function exactFake(): Promise<FakeOpenAI> {
-  const fake = await startFakeOpenAI();
-  fake.on('/v1/chat/completions', (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({
-      id: 'c', object: 'chat.completion', created: 0, model: 'local',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
-      usage: { prompt_tokens: INPUT_ESTIMATE, completion_tokens: 7, total_tokens: INPUT_ESTIMATE + 7 },
-    }));
-  });
-  return fake;
-}
+const exactFake = () => exactUsageFake(INPUT_ESTIMATE);
 
 test('two replicas: one request limit of 30 across both, 60 concurrent calls split between them → exactly 30 pass', { timeout: 120_000 }, async (t) => {
   const env = await isolate();
