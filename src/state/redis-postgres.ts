@@ -119,13 +119,15 @@ return {1, spent, total - mine + amount}`,
 store_spent(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 return 1`,
   },
-  // KEYS: spent, holds, expiry. ARGV: id, micros, version, ttlMs (the snapshot Postgres returned).
+  // KEYS: spent, holds, expiry. ARGV: micros, version, ttlMs (the snapshot Postgres returned), then the settled ids.
   aeSettle: {
     numberOfKeys: 3,
     lua: `${STORE_SPENT_LUA}
-redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
-store_spent(KEYS[1], ARGV[2], ARGV[3], ARGV[4])
+for i = 4, #ARGV do
+  redis.call('HDEL', KEYS[2], ARGV[i])
+  redis.call('ZREM', KEYS[3], ARGV[i])
+end
+store_spent(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 return 1`,
   },
   // KEYS: spent, holds, expiry. ARGV: now. → {-1} when spent is not cached, else {spent, reserved}.
@@ -164,6 +166,12 @@ interface GroupRow {
   grp: string; calls: number; input_tokens: number; output_tokens: number; cost_usd: number; unpriced: number;
 }
 
+interface PendingSettles {
+  micros: number;
+  readonly ids: string[];
+  readonly waiters: { resolve: () => void; reject: (err: unknown) => void }[];
+}
+
 export class RedisPostgresStore implements StateStore {
   readonly kind = 'redis+postgres' as const;
   readonly #redis: Redis & ScriptCommands;
@@ -173,6 +181,10 @@ export class RedisPostgresStore implements StateStore {
   readonly #onError: (err: unknown) => void;
   /** Spend loads in flight per bucket: concurrent misses share one Postgres read. */
   readonly #loading = new Map<string, Promise<void>>();
+  /** Settles waiting for their bucket's write in flight to finish (see settle). */
+  readonly #settlesPending = new Map<string, PendingSettles>();
+  /** Buckets with a settle write in flight, and the promise of it. */
+  readonly #settlesRunning = new Map<string, Promise<void>>();
   #pendingUsage: UsageEntry[] = [];
   #flushImmediate: NodeJS.Immediate | null = null;
   /** Set while a failed usage write waits to be tried again. */
@@ -287,9 +299,43 @@ export class RedisPostgresStore implements StateStore {
     throw new Error(`budget ${bucket}: the spent amount could not be cached in Redis`);
   }
 
-  async settle(bucket: string, reservationId: string, actualUsd: number): Promise<void> {
+  /**
+   * Settles go to Postgres one write per bucket at a time: the settles that arrive while a
+   * bucket's write is in flight are summed into its next write (one upsert, one Redis
+   * script for all of them). Under load a bucket (a team's budget) would otherwise be one
+   * row that every request's commit queues on, each holding a pool connection meanwhile.
+   */
+  settle(bucket: string, reservationId: string, actualUsd: number): Promise<void> {
     const actual = Math.max(0, toMicros(actualUsd));
     if (actual === 0) return this.release(bucket, reservationId);
+    let p = this.#settlesPending.get(bucket);
+    if (p === undefined) {
+      p = { micros: 0, ids: [], waiters: [] };
+      this.#settlesPending.set(bucket, p);
+    }
+    p.micros += actual;
+    p.ids.push(reservationId);
+    const pending = p;
+    const done = new Promise<void>((resolve, reject) => { pending.waiters.push({ resolve, reject }); });
+    if (!this.#settlesRunning.has(bucket)) this.#startSettle(bucket);
+    return done;
+  }
+
+  #startSettle(bucket: string): void {
+    const p = this.#settlesPending.get(bucket);
+    if (p === undefined) return;
+    this.#settlesPending.delete(bucket);
+    const run = this.#writeSettle(bucket, p.micros, p.ids).then(
+      () => { for (const w of p.waiters) w.resolve(); },
+      (err: unknown) => { for (const w of p.waiters) w.reject(err); },
+    ).finally(() => {
+      this.#settlesRunning.delete(bucket);
+      if (this.#settlesPending.has(bucket)) this.#startSettle(bucket);
+    });
+    this.#settlesRunning.set(bucket, run);
+  }
+
+  async #writeSettle(bucket: string, actual: number, ids: readonly string[]): Promise<void> {
     // Postgres first: once this commits the spend is durable, and it is counted only here.
     const { rows } = await this.#pool.query<{ usd_micros: string; version: string }>(
       `INSERT INTO budget_spend (bucket, usd_micros, version) VALUES ($1, $2, 1)
@@ -300,10 +346,10 @@ export class RedisPostgresStore implements StateStore {
     if (!snapshot) throw new Error('budget_spend upsert returned no row');
     const k = this.#budgetKeys(bucket);
     try {
-      await this.#redis.aeSettle(k.spent, k.holds, k.expiry, reservationId, snapshot.usd_micros, snapshot.version, this.#spendTtl);
+      await this.#redis.aeSettle(k.spent, k.holds, k.expiry, snapshot.usd_micros, snapshot.version, this.#spendTtl, ...ids);
     } catch (err) {
       // Not thrown: the spend is already durable, and a caller retrying settle would count
-      // it twice. The hold expires by its ttl; the cached spent heals at the next settle or
+      // it twice. The holds expire by their ttl; the cached spent heals at the next settle or
       // load (see the top of this file).
       this.#onError(err);
     }
@@ -433,6 +479,8 @@ export class RedisPostgresStore implements StateStore {
     if (this.#closed) return;
     this.#closed = true;
     try {
+      // Settles in flight (and those queued behind them) finish first.
+      while (this.#settlesRunning.size > 0) await Promise.allSettled([...this.#settlesRunning.values()]);
       await this.#flush();
       if (this.#pendingUsage.length > 0) {
         this.#onError(new Error(`${this.#pendingUsage.length} usage entries could not be written before close`));

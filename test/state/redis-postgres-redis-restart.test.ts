@@ -41,3 +41,23 @@ test('redis+postgres: 40 settles racing from two replicas leave Redis and Postgr
     assert.deepEqual(await b.budget('race|spend'), { spentUsd: 0.4, reservedUsd: 0 });
   } finally { await a.close(); await b.close(); }
 });
+
+test('redis+postgres: concurrent settles of one bucket share Postgres writes; every hold is dropped, the sum is exact', async (t) => {
+  if (!servicesOk(t, env)) return;
+  const store = await open();
+  try {
+    const bucket = 'batch|spend';
+    await Promise.all(Array.from({ length: 60 }, (_, i) => store.reserve(bucket, 100, 0.5, `h${i}`, 60_000)));
+    assert.deepEqual(await store.budget(bucket), { spentUsd: 0, reservedUsd: 30 });
+    await Promise.all(Array.from({ length: 60 }, (_, i) => store.settle(bucket, `h${i}`, 0.25)));
+    assert.deepEqual(await store.budget(bucket), { spentUsd: 15, reservedUsd: 0 });
+    // The row's version counts the writes: fewer than the settles (one in flight per bucket at a time).
+    const pg = await import('pg');
+    const client = new pg.default.Client({ connectionString: env.postgresUrl });
+    await client.connect();
+    const { rows } = await client.query<{ version: string; usd_micros: string }>('SELECT version, usd_micros FROM budget_spend WHERE bucket = $1', [bucket]);
+    await client.end();
+    assert.equal(Number(rows[0]!.usd_micros), 15_000_000);
+    assert.ok(Number(rows[0]!.version) < 60, `version ${rows[0]!.version}`);
+  } finally { await store.close(); }
+});
