@@ -47,9 +47,9 @@ test('redis+postgres: concurrent settles of one bucket share Postgres writes; ev
   const store = await open();
   try {
     const bucket = 'batch|spend';
-    await Promise.all(Array.from({ length: 60 }, (_, i) => store.reserve(bucket, 100, 0.5, `h${i}`, 60_000)));
+    await Promise.all(Array.from({ length: 60 }, async (_, i) => store.reserve(bucket, 100, 0.5, `h${i}`, 60_000)));
     assert.deepEqual(await store.budget(bucket), { spentUsd: 0, reservedUsd: 30 });
-    await Promise.all(Array.from({ length: 60 }, (_, i) => store.settle(bucket, `h${i}`, 0.25)));
+    await Promise.all(Array.from({ length: 60 }, async (_, i) => store.settle(bucket, `h${i}`, 0.25)));
     assert.deepEqual(await store.budget(bucket), { spentUsd: 15, reservedUsd: 0 });
     // The row's version counts the writes: fewer than the settles (one in flight per bucket at a time).
     const pg = await import('pg');
