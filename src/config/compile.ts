@@ -407,7 +407,7 @@ function compilePolicy(name: string, p: PolicyConfig, secrets: Set<string>, at: 
   if (p.rateLimit) {
     const r = p.rateLimit;
     if (r.requests === undefined && r.tokens === undefined) at([...base, 'rateLimit'], 'limits nothing: give requests or tokens');
-    if (r.key !== undefined) checkKey(r.key, [...base, 'rateLimit', 'key'], at);
+    if (r.key !== undefined) checkKey(r.key, [...base, 'rateLimit', 'key'], at, r.requests !== undefined);
     return { kind: 'rateLimit', name, rateLimit: { key: r.key ?? null, requests: rateSpec(r.requests), tokens: rateSpec(r.tokens) } };
   }
   if (p.budget) {
@@ -419,8 +419,8 @@ function compilePolicy(name: string, p: PolicyConfig, secrets: Set<string>, at: 
 }
 
 /** A key expression is compiled at load so that an error names its path (policy/runtime.ts compiles it again where it runs). */
-function checkKey(source: string, path: (string | number)[], at: At): void {
-  const problem = keyExpressionProblem(source);
+function checkKey(source: string, path: (string | number)[], at: At, beforeModel = false): void {
+  const problem = keyExpressionProblem(source, beforeModel);
   if (problem !== null) at(path, problem);
 }
 

@@ -25,11 +25,15 @@ export function authorizeProblems(allow: readonly string[], deny: readonly strin
   return problems;
 }
 
-/** The problem of a key expression (rateLimit.key, budget.key), or null. */
-export function keyExpressionProblem(source: string): string | null {
+/**
+ * The problem of a key expression (rateLimit.key, budget.key), or null. `beforeModel`: the
+ * key is also used before the model is known (a request limit), so it cannot read llm.*.
+ */
+export function keyExpressionProblem(source: string, beforeModel = false): string | null {
   try {
     const c = compileCel(source);
     if (c.phase === 'mcp' || c.phase === 'a2a') return `reads ${c.phase}.*, which limits and budgets never see`;
+    if (beforeModel && c.phase === 'llm') return 'reads llm.*, but a request limit is counted before the model is known';
     return null;
   } catch (err) {
     if (err instanceof CelCompileError) return err.message;

@@ -33,6 +33,9 @@ test('limits: no rate, a bad rate, a key reading mcp.*', () => {
   assert.match(configError(base('  p:\n    rateLimit: { requests: 10/fortnight }\n')).message, /a rate like "600\/minute"/);
   const err = configError(base('  p:\n    budget: { key: mcp.server, usd: 1, period: day }\n'));
   assert.equal(err.issues[0]!.path, 'policies.p.budget.key');
+  // A request limit is counted before the model is known; a token limit may key on it.
+  assert.match(configError(base('  p:\n    rateLimit: { key: llm.model, requests: 1/second }\n')).message, /before the model is known/);
+  load(base('  p:\n    rateLimit: { key: llm.model, tokens: 1000/minute }\n'));
 });
 
 test('jwt: exactly one key source', () => {
