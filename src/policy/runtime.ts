@@ -16,7 +16,7 @@ import { AuthorizeChain, compileAuthorize, type AuthorizeDenial, type AuthorizeR
 import { celLlm, compileCel, requestActivation, type CelActivation, type CelLlm, type CelPhase } from './cel.js';
 import { bearerToken, looksLikeJwt } from './credentials.js';
 import { createJwtAuthenticator, JWKS_UNAVAILABLE } from './jwt.js';
-import { Budget, callerKey, RateLimit, type KeyOf } from './limits.js';
+import { Budget, callerKey, RateLimit, stateFailure, type KeyOf } from './limits.js';
 import type { Authenticator, AuthResult } from './types.js';
 
 export interface PolicyDeps {
@@ -102,14 +102,18 @@ export class PolicySet {
     }
     const logger = this.#deps.logger;
     if (auth.length > 0) filters.push(authenticateFilter(auth, logger));
-    for (const r of rate) if (r.limitsRequests) filters.push({ name: 'rateLimit', phase: 'rateLimit', run: (ctx) => decide(() => r.hitRequest(ctx)) });
+    // On an llm route a request limit's round trip (a shared store) is not waited for here:
+    // the model phase waits for it together with its own, one round trip before the call.
+    const defer = protocol === 'llm';
+    const requestLimits = rate.filter((r) => r.limitsRequests);
+    for (const r of requestLimits) filters.push(requestLimitFilter(r, defer));
     const chain = authorize.length === 0 ? null : new AuthorizeChain(authorize);
     if (chain !== null && chain.has('request')) filters.push(authorizeFilter(chain, protocol, logger));
     // Only an llm backend has a model phase; rules of other protocol phases wait for theirs.
     if (protocol !== 'llm') return { filters, modelPhase: null };
     const tokens = rate.filter((r) => r.limitsTokens);
     const llmRules = chain !== null && chain.has('llm') ? chain : null;
-    if (tokens.length + budgets.length === 0 && llmRules === null) return { filters, modelPhase: null };
+    if (tokens.length + budgets.length + requestLimits.length === 0 && llmRules === null) return { filters, modelPhase: null };
     return { filters, modelPhase: new RouteModelPhase(llmRules, tokens, budgets, logger) };
   }
 }
@@ -142,8 +146,10 @@ class RouteModelPhase implements ModelPhase {
       const r = this.#rules.check('llm', act, authorizeState(ctx));
       if (typeof r !== 'number') throw denied(ctx, r, this.#logger);
     }
-    if (!call.billable) return;
-    return this.#charge(ctx, call);
+    const deferred = (ctx as WithDeferred)[DEFERRED];
+    const charged = call.billable ? this.#charge(ctx, call) : undefined;
+    if (deferred === undefined) return charged;
+    return Promise.all([deferredLimits(deferred), charged]).then(() => undefined);
   }
 
   /**
@@ -165,6 +171,42 @@ class RouteModelPhase implements ModelPhase {
     if (pending === null) return;
     return Promise.all(pending).then(() => undefined);
   }
+}
+
+const DEFERRED = Symbol('agentedge.deferredRequestLimits');
+type WithDeferred = RequestContext & { [DEFERRED]?: Promise<GatewayError | null>[] };
+
+/**
+ * A request limit. With a synchronous store (SQLite) it decides at once. With a shared one,
+ * on an llm route (`defer`) a POST's hit is sent and not waited for: the model phase waits
+ * for it with its own round trip (so the two go out together), and refuses then. A request
+ * that never gets there (a body that is not JSON) was still counted.
+ */
+function requestLimitFilter(r: RateLimit, defer: boolean): Filter {
+  return {
+    name: 'rateLimit',
+    phase: 'rateLimit',
+    run(ctx) {
+      let hit: void | Promise<void>;
+      try {
+        hit = r.hitRequest(ctx);
+      } catch (err) {
+        return asDecision(err);
+      }
+      if (hit === undefined) return CONTINUE;
+      if (defer && ctx.method === 'POST') {
+        // Settled to a value now, so a request that never reaches the model phase leaves no rejection behind.
+        const outcome = hit.then(() => null, (err: unknown) => (err instanceof GatewayError ? err : stateFailure(err, 'rate limit')));
+        ((ctx as WithDeferred)[DEFERRED] ??= []).push(outcome);
+        return CONTINUE;
+      }
+      return hit.then(() => CONTINUE, asDecision);
+    },
+  };
+}
+
+async function deferredLimits(outcomes: readonly Promise<GatewayError | null>[]): Promise<void> {
+  for (const err of await Promise.all(outcomes)) if (err !== null) throw err;
 }
 
 /** `llm` as rules of the model phase see it: the input tokens are the estimate (computed only when read). */
@@ -205,17 +247,6 @@ function authorizeFilter(chain: AuthorizeChain, protocol: CelPhase | null, logge
       return CONTINUE;
     },
   };
-}
-
-/** Runs a check that throws a GatewayError (maybe asynchronously) as a filter decision. */
-function decide(check: () => void | Promise<void>): Decision | Promise<Decision> {
-  try {
-    const r = check();
-    if (r instanceof Promise) return r.then(() => CONTINUE, (err: unknown) => asDecision(err));
-    return CONTINUE;
-  } catch (err) {
-    return asDecision(err);
-  }
 }
 
 function asDecision(err: unknown): Decision {
