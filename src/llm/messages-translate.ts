@@ -2,8 +2,9 @@
 // request, and the answer back (a chat.completion → a Message, OpenAI chunks → Anthropic
 // SSE events). Fields OpenAI chat cannot express are refused with a 400 naming them; see
 // README.md ("Anthropic front") for the table.
-import { GatewayError, sseData } from '../core/index.js';
+import { GatewayError } from '../core/index.js';
 import type { LlmModelSpec } from '../config/index.js';
+import { readChatChunk } from './chat-chunk.js';
 import { isObject } from './openai-errors.js';
 import type { Usage } from './usage.js';
 
@@ -328,22 +329,16 @@ export class OpenAIToAnthropicStream {
   }
 
   #event(ev: string): string {
-    const data = sseData(ev);
-    if (data === '') return '';
-    if (data.trim() === '[DONE]') return this.end();
-    let obj: unknown;
-    try {
-      obj = JSON.parse(data);
-    } catch {
-      return '';
-    }
-    if (!isObject(obj)) return '';
-    if (obj.error !== undefined) {
+    const c = readChatChunk(ev);
+    if (c.kind === 'skip') return '';
+    if (c.kind === 'done') return this.end();
+    if (c.kind === 'error') {
       this.failed = true;
       this.finished = true;
-      this.errorMessage = isObject(obj.error) && typeof obj.error.message === 'string' ? obj.error.message : 'The upstream stream failed.';
+      this.errorMessage = c.message;
       return '';
     }
+    const obj = c.chunk;
     let out = this.#start(obj.id);
     const u = usageFrom(obj.usage);
     if (u !== null) this.#usage = u;

@@ -5,8 +5,9 @@
 // prompts, file ids) is refused. Every field is translated, accepted, or refused with a 400
 // naming it; see README.md ("Responses front") for the table.
 import { randomBytes } from 'node:crypto';
-import { ERRORS, GatewayError, SseEventReader, sseData } from '../core/index.js';
+import { ERRORS, GatewayError, SseEventReader } from '../core/index.js';
 import type { LlmModelSpec } from '../config/index.js';
+import { readChatChunk } from './chat-chunk.js';
 import { isObject } from './openai-errors.js';
 import type { Usage } from './usage.js';
 
@@ -621,22 +622,16 @@ export class ChatToResponsesStream {
   }
 
   #event(ev: string): string {
-    const data = sseData(ev);
-    if (data === '') return '';
-    if (data.trim() === '[DONE]') return this.end();
-    let obj: unknown;
-    try {
-      obj = JSON.parse(data);
-    } catch {
-      return '';
-    }
-    if (!isObject(obj)) return '';
-    if (obj.error !== undefined) {
+    const c = readChatChunk(ev);
+    if (c.kind === 'skip') return '';
+    if (c.kind === 'done') return this.end();
+    if (c.kind === 'error') {
       this.failed = true;
       this.finished = true;
-      this.errorMessage = isObject(obj.error) && typeof obj.error.message === 'string' ? obj.error.message : 'The upstream stream failed.';
+      this.errorMessage = c.message;
       return '';
     }
+    const obj = c.chunk;
     let out = this.#start();
     const u = usageFrom(obj.usage);
     if (u !== null) this.#usage = u;
