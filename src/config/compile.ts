@@ -331,7 +331,10 @@ function compileState(s: GatewaySettingsConfig['state'], secrets: Set<string>, b
   if ('sqlite' in s) return { kind: 'sqlite', path: s.sqlite === ':memory:' ? s.sqlite : resolve(baseDir, s.sqlite) };
   secrets.add(s.redis);
   secrets.add(s.postgres);
-  return { kind: 'redis+postgres', redisUrl: new Secret(s.redis), postgresUrl: new Secret(s.postgres), prefix: s.prefix ?? DEFAULTS.redisPrefix };
+  return {
+    kind: 'redis+postgres', redisUrl: new Secret(s.redis), postgresUrl: new Secret(s.postgres),
+    prefix: s.prefix ?? DEFAULTS.redisPrefix, leases: s.leases ?? true,
+  };
 }
 
 const RATE_WINDOWS: Record<string, number> = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 };

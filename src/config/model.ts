@@ -234,4 +234,4 @@ export type PolicySpec =
 
 export type StateSpec =
   | { readonly kind: 'sqlite'; readonly path: string }
-  | { readonly kind: 'redis+postgres'; readonly redisUrl: Secret; readonly postgresUrl: Secret; readonly prefix: string };
+  | { readonly kind: 'redis+postgres'; readonly redisUrl: Secret; readonly postgresUrl: Secret; readonly prefix: string; readonly leases: boolean };

@@ -369,7 +369,7 @@ function usageEntry(ctx: RequestContext, status: number, ms: number): UsageEntry
 
 /** The config's state spec as the state layer takes it (secrets revealed here only). */
 export function stateSpec(s: StateSpec): Parameters<typeof openState>[0] {
-  return s.kind === 'sqlite' ? s : { kind: s.kind, redisUrl: s.redisUrl.reveal(), postgresUrl: s.postgresUrl.reveal(), prefix: s.prefix };
+  return s.kind === 'sqlite' ? s : { kind: s.kind, redisUrl: s.redisUrl.reveal(), postgresUrl: s.postgresUrl.reveal(), prefix: s.prefix, leases: s.leases };
 }
 
 /** Where the admin listens, to tell whether a reload must move it ("off" when disabled). */

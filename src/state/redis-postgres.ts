@@ -40,6 +40,10 @@ const USAGE_BATCH_MAX = 5000;
 /** Unwritten usage kept while Postgres is unreachable; the oldest are dropped beyond it. */
 const USAGE_BUFFER_MAX = 100_000;
 const USAGE_RETRY_MS = 1000;
+/** Leases (leases.ts) are granted only while at least this many calls' worth is left… */
+export const LEASE_MIN_CALLS = 64;
+/** …and each is at most this fraction of what is left. */
+export const LEASE_SHARE = 16;
 
 // Drops the bucket's expired holds (the sorted set scores holds by expiry) and sums the rest.
 const LIVE_HOLDS_LUA = `
@@ -65,6 +69,23 @@ local function store_spent(key, micros, version, ttl)
     redis.call('HSET', key, 'micros', micros, 'v', version)
     redis.call('PEXPIRE', key, ttl)
   end
+end
+`;
+
+// What a lease step grants out of `free`: nothing when even `need` does not fit (refused);
+// else what the waiting calls ask for, as far as it fits, plus an extra ahead of need: none
+// once fewer than LEASE_MIN_CALLS calls' worth would be left (the end of a window or budget
+// goes call by call, exactly), else what the replica wants, at most 1/LEASE_SHARE of the rest.
+const LEASE_GRANT_LUA = `
+local function lease_grant(free, need, ask, want, unit)
+  need, ask, want, unit = tonumber(need), tonumber(ask), tonumber(want), tonumber(unit)
+  if need > free then return 0, 0 end
+  local grant = math.max(0, math.min(ask, free))
+  local left = free - grant
+  if want > 0 and left >= ${LEASE_MIN_CALLS} * math.max(unit, 1) then
+    grant = grant + math.min(want, math.floor(left / ${LEASE_SHARE}))
+  end
+  return grant, 1
 end
 `;
 
@@ -119,16 +140,72 @@ return {1, spent, total - mine + amount}`,
 store_spent(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 return 1`,
   },
-  // KEYS: spent, holds, expiry. ARGV: micros, version, ttlMs (the snapshot Postgres returned), then the settled ids.
+  // KEYS: spent, holds, expiry. ARGV: micros, version, ttlMs (the snapshot Postgres returned),
+  // lease id ('' for none) and what to take off its hold (the settled calls it admitted), then
+  // the settled ids.
   aeSettle: {
     numberOfKeys: 3,
     lua: `${STORE_SPENT_LUA}
-for i = 4, #ARGV do
+for i = 6, #ARGV do
   redis.call('HDEL', KEYS[2], ARGV[i])
   redis.call('ZREM', KEYS[3], ARGV[i])
 end
+if ARGV[4] ~= '' then
+  local left = redis.call('HINCRBY', KEYS[2], ARGV[4], -tonumber(ARGV[5]))
+  if left <= 0 then
+    redis.call('HDEL', KEYS[2], ARGV[4])
+    redis.call('ZREM', KEYS[3], ARGV[4])
+  end
+end
 store_spent(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 return 1`,
+  },
+  // A replica's lease on a window (see leases.ts). KEYS: counter. ARGV: limit, give (units
+  // handed back; negative adds a debt), need (the least worth granting), ask (what the calls
+  // waiting want), want (extra asked for ahead of need), unit (one call's size), expireAt.
+  // → {granted (between need and ask, plus the extra; 0 when refused), ok, count after}.
+  aeLeaseCounter: {
+    numberOfKeys: 1,
+    lua: `${LEASE_GRANT_LUA}
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+local changed = false
+local give = tonumber(ARGV[2])
+if give ~= 0 then
+  count = math.max(0, count - give)
+  changed = true
+end
+local grant, ok = lease_grant(tonumber(ARGV[1]) - count, ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+if grant > 0 then count = count + grant; changed = true end
+if changed then redis.call('SET', KEYS[1], string.format('%d', count), 'PXAT', ARGV[7]) end
+return {grant, ok, count}`,
+  },
+  // A replica's lease on a budget: one hold named by the lease id, in the same hash as the
+  // per-call holds. KEYS: spent, holds, expiry. ARGV: limit, give, need, ask, want, unit (all
+  // micros), lease id, now, expiresAt.
+  // → {-1} when spent is not cached, else {granted, ok, spent, reserved, the lease's hold after}.
+  aeLeaseBudget: {
+    numberOfKeys: 3,
+    lua: `${LIVE_HOLDS_LUA}${LEASE_GRANT_LUA}
+local spent = redis.call('HGET', KEYS[1], 'micros')
+if not spent then return {-1, 0, 0, 0, 0} end
+spent = tonumber(spent)
+local total = live_holds(KEYS[2], KEYS[3], ARGV[8])
+local before = tonumber(redis.call('HGET', KEYS[2], ARGV[7]) or '0')
+local mine = math.max(0, before - tonumber(ARGV[2]))
+local grant, ok = lease_grant(tonumber(ARGV[1]) - spent - (total - before + mine), ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+mine = mine + grant
+if mine > 0 then
+  redis.call('HSET', KEYS[2], ARGV[7], string.format('%d', mine))
+  redis.call('ZADD', KEYS[3], ARGV[9], ARGV[7])
+  local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
+  local until_ms = string.format('%d', tonumber(last[2]) + 60000)
+  redis.call('PEXPIREAT', KEYS[2], until_ms)
+  redis.call('PEXPIREAT', KEYS[3], until_ms)
+elseif before > 0 then
+  redis.call('HDEL', KEYS[2], ARGV[7])
+  redis.call('ZREM', KEYS[3], ARGV[7])
+end
+return {grant, ok, spent, total - before + mine, mine}`,
   },
   // KEYS: spent, holds, expiry. ARGV: now. → {-1} when spent is not cached, else {spent, reserved}.
   aeBudget: {
@@ -148,7 +225,43 @@ interface ScriptCommands {
   aeReserve(...args: Arg[]): Promise<[number, number, number]>;
   aeLoadSpent(...args: Arg[]): Promise<number>;
   aeSettle(...args: Arg[]): Promise<number>;
+  aeLeaseCounter(...args: Arg[]): Promise<[number, number, number]>;
+  aeLeaseBudget(...args: Arg[]): Promise<[number, number, number, number, number]>;
   aeBudget(...args: Arg[]): Promise<[number, number]>;
+}
+
+/** One lease step's request (integer units; micros for budgets). */
+export interface LeaseAsk {
+  /** Handed back first (negative: a debt added). */
+  readonly give: number;
+  /** The least worth granting: when it does not fit, nothing is granted (refused). */
+  readonly need: number;
+  /** What the waiting calls need in all: granted as far as it fits. */
+  readonly ask: number;
+  /** Extra ahead of need, granted only far from the limit. */
+  readonly want: number;
+  /** One call's size, to tell how far from the limit is far. */
+  readonly unit: number;
+}
+
+/** What one lease step on a window answered. */
+export interface CounterLeaseStep {
+  /** Units granted (need + extra), 0 when refused. */
+  readonly granted: number;
+  readonly ok: boolean;
+  /** The window's count after the step (every replica's leases included). */
+  readonly count: number;
+}
+
+/** What one lease step on a budget answered (micros). */
+export interface BudgetLeaseStep {
+  readonly granted: number;
+  readonly ok: boolean;
+  readonly spent: number;
+  /** Every hold, every replica's leases included. */
+  readonly reserved: number;
+  /** This lease's hold after the step, as Redis has it. */
+  readonly held: number;
 }
 
 interface KeyRow {
@@ -169,6 +282,9 @@ interface GroupRow {
 interface PendingSettles {
   micros: number;
   readonly ids: string[];
+  /** The part of `micros` that calls admitted from this replica's lease spent (taken off its hold). */
+  leaseMicros: number;
+  leaseId: string;
   readonly waiters: { resolve: () => void; reject: (err: unknown) => void }[];
 }
 
@@ -308,14 +424,34 @@ export class RedisPostgresStore implements StateStore {
   settle(bucket: string, reservationId: string, actualUsd: number): Promise<void> {
     const actual = Math.max(0, toMicros(actualUsd));
     if (actual === 0) return this.release(bucket, reservationId);
-    let p = this.#settlesPending.get(bucket);
-    if (p === undefined) {
-      p = { micros: 0, ids: [], waiters: [] };
-      this.#settlesPending.set(bucket, p);
-    }
+    const p = this.#pendingSettle(bucket);
     p.micros += actual;
     p.ids.push(reservationId);
-    const pending = p;
+    return this.#awaitSettle(bucket, p);
+  }
+
+  /**
+   * The settle of a call admitted from the lease `leaseId` (leases.ts): the actual cost is
+   * spent, as by settle, and taken off the lease's hold in the same Redis script.
+   */
+  settleLeased(bucket: string, leaseId: string, actualMicros: number): Promise<void> {
+    const p = this.#pendingSettle(bucket);
+    p.micros += actualMicros;
+    p.leaseMicros += actualMicros;
+    p.leaseId = leaseId;
+    return this.#awaitSettle(bucket, p);
+  }
+
+  #pendingSettle(bucket: string): PendingSettles {
+    let p = this.#settlesPending.get(bucket);
+    if (p === undefined) {
+      p = { micros: 0, ids: [], leaseMicros: 0, leaseId: '', waiters: [] };
+      this.#settlesPending.set(bucket, p);
+    }
+    return p;
+  }
+
+  #awaitSettle(bucket: string, pending: PendingSettles): Promise<void> {
     const done = new Promise<void>((resolve, reject) => { pending.waiters.push({ resolve, reject }); });
     if (!this.#settlesRunning.has(bucket)) this.#startSettle(bucket);
     return done;
@@ -325,7 +461,7 @@ export class RedisPostgresStore implements StateStore {
     const p = this.#settlesPending.get(bucket);
     if (p === undefined) return;
     this.#settlesPending.delete(bucket);
-    const run = this.#writeSettle(bucket, p.micros, p.ids).then(
+    const run = this.#writeSettle(bucket, p).then(
       () => { for (const w of p.waiters) w.resolve(); },
       (err: unknown) => { for (const w of p.waiters) w.reject(err); },
     ).finally(() => {
@@ -335,24 +471,50 @@ export class RedisPostgresStore implements StateStore {
     this.#settlesRunning.set(bucket, run);
   }
 
-  async #writeSettle(bucket: string, actual: number, ids: readonly string[]): Promise<void> {
+  async #writeSettle(bucket: string, p: PendingSettles): Promise<void> {
     // Postgres first: once this commits the spend is durable, and it is counted only here.
     const { rows } = await this.#pool.query<{ usd_micros: string; version: string }>(
       `INSERT INTO budget_spend (bucket, usd_micros, version) VALUES ($1, $2, 1)
        ON CONFLICT (bucket) DO UPDATE
          SET usd_micros = budget_spend.usd_micros + excluded.usd_micros, version = budget_spend.version + 1
-       RETURNING usd_micros, version`, [bucket, actual]);
+       RETURNING usd_micros, version`, [bucket, p.micros]);
     const snapshot = rows[0];
     if (!snapshot) throw new Error('budget_spend upsert returned no row');
     const k = this.#budgetKeys(bucket);
     try {
-      await this.#redis.aeSettle(k.spent, k.holds, k.expiry, snapshot.usd_micros, snapshot.version, this.#spendTtl, ...ids);
+      await this.#redis.aeSettle(k.spent, k.holds, k.expiry, snapshot.usd_micros, snapshot.version, this.#spendTtl,
+        p.leaseId, p.leaseMicros, ...p.ids);
     } catch (err) {
       // Not thrown: the spend is already durable, and a caller retrying settle would count
       // it twice. The holds expire by their ttl; the cached spent heals at the next settle or
       // load (see the top of this file).
       this.#onError(err);
     }
+  }
+
+  // ---- leases (leases.ts keeps the replica's side)
+
+  /**
+   * One lease step on the window of `key` that starts at `windowStart`: hands back `give`
+   * units (negative: adds them), then grants between `need` and `ask` units, as many as fit,
+   * plus up to `want` more ahead of need (see LEASE_GRANT_LUA); nothing when `need` does not fit.
+   */
+  async leaseCounter(key: string, windowMs: number, windowStart: number, limit: number, step: LeaseAsk): Promise<CounterLeaseStep> {
+    const [granted, ok, count] = await this.#redis.aeLeaseCounter(this.#counterKey(key, windowStart),
+      limit, step.give, step.need, step.ask, step.want, step.unit, windowStart + 2 * windowMs);
+    return { granted, ok: ok === 1, count };
+  }
+
+  /** The same on a budget (micros): the lease is a hold named `leaseId` that expires at `expiresAt` unless renewed. */
+  async leaseBudget(bucket: string, leaseId: string, limitMicros: number, step: LeaseAsk, expiresAt: number): Promise<BudgetLeaseStep> {
+    const k = this.#budgetKeys(bucket);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const [granted, ok, spent, reserved, held] = await this.#redis.aeLeaseBudget(k.spent, k.holds, k.expiry,
+        limitMicros, step.give, step.need, step.ask, step.want, step.unit, leaseId, Date.now(), expiresAt);
+      if (granted !== -1) return { granted, ok: ok === 1, spent, reserved, held };
+      await this.#loadSpent(bucket);
+    }
+    throw new Error(`budget ${bucket}: the spent amount could not be cached in Redis`);
   }
 
   async release(bucket: string, reservationId: string): Promise<void> {

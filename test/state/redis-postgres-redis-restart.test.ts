@@ -11,7 +11,7 @@ before(async () => { env = await isolate(); });
 after(() => env.cleanup());
 
 const open = (): Promise<StateStore> =>
-  openState({ kind: 'redis+postgres', redisUrl: REDIS_URL, postgresUrl: env.postgresUrl, prefix: env.prefix });
+  openState({ kind: 'redis+postgres', redisUrl: REDIS_URL, postgresUrl: env.postgresUrl, prefix: env.prefix, leases: false });
 
 test('redis+postgres: losing Redis keeps settled spend and drops only live reservations', async (t) => {
   if (!servicesOk(t, env)) return;
