@@ -40,6 +40,11 @@ const USAGE_BATCH_MAX = 5000;
 /** Unwritten usage kept while Postgres is unreachable; the oldest are dropped beyond it. */
 const USAGE_BUFFER_MAX = 100_000;
 const USAGE_RETRY_MS = 1000;
+/**
+ * Usage entries wait at most this long for the INSERT that writes them, so a quiet replica
+ * writes one row set per interval instead of one per call (a Postgres round trip each).
+ */
+const USAGE_FLUSH_MS = 100;
 /** Leases (leases.ts) are granted only while at least this many calls' worth is left… */
 export const LEASE_MIN_CALLS = 64;
 /** …and each is at most this fraction of what is left. */
@@ -302,7 +307,7 @@ export class RedisPostgresStore implements StateStore {
   /** Buckets with a settle write in flight, and the promise of it. */
   readonly #settlesRunning = new Map<string, Promise<void>>();
   #pendingUsage: UsageEntry[] = [];
-  #flushImmediate: NodeJS.Immediate | null = null;
+  #flushTimer: NodeJS.Timeout | null = null;
   /** Set while a failed usage write waits to be tried again. */
   #retryTimer: NodeJS.Timeout | null = null;
   /** The last usage write; writes are chained so they keep their order and close() can wait. */
@@ -552,8 +557,12 @@ export class RedisPostgresStore implements StateStore {
   recordUsage(entry: UsageEntry): void {
     if (this.#closed) return;
     this.#pendingUsage.push(entry);
-    // One multi-row INSERT per event-loop turn instead of one round trip per call.
-    this.#flushImmediate ??= setImmediate(() => { this.#flushImmediate = null; void this.#flush(); });
+    // One multi-row INSERT per USAGE_FLUSH_MS (or per USAGE_BATCH_MAX entries) instead of one round trip per call.
+    if (this.#pendingUsage.length >= USAGE_BATCH_MAX) { void this.#flush(); return; }
+    if (this.#flushTimer === null) {
+      this.#flushTimer = setTimeout(() => { this.#flushTimer = null; void this.#flush(); }, USAGE_FLUSH_MS);
+      this.#flushTimer.unref();
+    }
   }
 
   async queryUsage(q: UsageQuery): Promise<UsageEntry[] | UsageGroup[]> {
@@ -593,7 +602,7 @@ export class RedisPostgresStore implements StateStore {
 
   /** Writes everything recorded so far (after any write already in progress). */
   #flush(): Promise<void> {
-    if (this.#flushImmediate) { clearImmediate(this.#flushImmediate); this.#flushImmediate = null; }
+    if (this.#flushTimer) { clearTimeout(this.#flushTimer); this.#flushTimer = null; }
     if (this.#retryTimer) { clearTimeout(this.#retryTimer); this.#retryTimer = null; }
     this.#flushing = this.#flushing.then(() => this.#writeUsage());
     return this.#flushing;

@@ -157,7 +157,7 @@ export interface UsageLedger {
   /**
    * Records an entry. SQLite commits it with the settles of the same moment (a microtask),
    * so a kill -9 after the request ended loses nothing. The Redis + Postgres store sends
-   * the turn's entries as one INSERT at the next turn, durable once Postgres answers; while
+   * the entries of each 100 ms as one INSERT, durable once Postgres answers; while
    * Postgres is unreachable it keeps retrying a bounded buffer. close() writes what is left.
    */
   recordUsage(entry: UsageEntry): void;
