@@ -40,6 +40,8 @@ const LEASE_TTL_MS = 30_000;
 /** …and is renewed this often while it holds anything. */
 const RENEW_MS = 10_000;
 const SWEEP_MS = 250;
+/** After a failed step, background steps on that lease wait this long. */
+const FAILED_PAUSE_MS = 1000;
 
 export interface LeaseOptions {
   /** Overrides for tests: how long a budget lease lives unrenewed, and how often it is renewed. */
@@ -84,6 +86,8 @@ abstract class Lease {
   /** Whether the last step granted anything ahead of need: while not, no refill ahead of need is tried. */
   leasing = true;
   stepping = false;
+  /** After a step failed (Redis unreachable), no background step before this time. */
+  quietUntil = 0;
   lastUse = 0;
   /** Units admitted since the last step, and when it was: the traffic rate that sizes `want`. */
   sinceStep = 0;
@@ -105,7 +109,7 @@ abstract class Lease {
   take(units: number, now: number): boolean {
     if (this.held <= 0 || this.avail < units || this.#queue.length > 0) return false;
     this.#use(units, now);
-    if (this.leasing && !this.stepping && this.avail < this.want / 2) this.#step(0, units);
+    if (this.leasing && !this.stepping && this.avail < this.want / 2 && now >= this.quietUntil) this.#step(0, units);
     return true;
   }
 
@@ -119,7 +123,7 @@ abstract class Lease {
 
   /** A step with no call waiting: hands `give` back, or (give 0) renews and checks the lease. */
   background(give: number): boolean {
-    if (this.stepping || this.#queue.length > 0) return false;
+    if (this.stepping || this.#queue.length > 0 || Date.now() < this.quietUntil) return false;
     this.#step(give, 0);
     return true;
   }
@@ -166,6 +170,8 @@ abstract class Lease {
       if (unit > 0) this.leasing = answer.granted > ask;
       this.#answerQueue(answer.ok && answer.granted >= ask);
     }, (err: unknown) => {
+      // Whether Redis took back `give` is unknown: this replica counts it as gone (the safe
+      // side); if Redis kept it, it is held needlessly until the window ends or the lease expires.
       this.#failQueue(err);
     });
   }
@@ -195,6 +201,8 @@ abstract class Lease {
 
   #failQueue(err: unknown): void {
     this.stepping = false;
+    // The lease keeps serving what it holds; background steps pause (and are logged once).
+    this.quietUntil = Date.now() + FAILED_PAUSE_MS;
     const waiting = this.#queue.splice(0);
     let failed = 0;
     for (const w of waiting) {

@@ -2,6 +2,7 @@
 // from Redis, so a call waits for Redis only when its replica's slice cannot cover it, and
 // the replicas together still never admit more than the limit. Real Redis and Postgres.
 import assert from 'node:assert/strict';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { LeasedStore, openState, type LeaseOptions, type StateStore } from '../../src/state/index.js';
@@ -187,3 +188,46 @@ async function waitFor(check: () => Promise<boolean>, what: string): Promise<voi
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+test('leases: with Redis unreachable a replica admits what its lease covers, refuses with an error beyond it, and does not flood the log', async (t) => {
+  if (!servicesOk(t, env)) return;
+  // A relay in front of Redis that the test can cut.
+  const redisPort = Number(new URL(REDIS_URL).port || 6379);
+  const sockets = new Set<Socket>();
+  const relay = createServer((client) => {
+    const upstream = connect(redisPort, new URL(REDIS_URL).hostname);
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const drop = () => { client.destroy(); upstream.destroy(); };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+  });
+  await new Promise<void>((r) => { relay.listen(0, '127.0.0.1', r); });
+  const errors: unknown[] = [];
+  const s = await openState({
+    kind: 'redis+postgres', redisUrl: `redis://127.0.0.1:${(relay.address() as AddressInfo).port}`,
+    postgresUrl: env.postgresUrl, prefix: env.prefix,
+  }, { onError: (err) => { errors.push(err); } });
+  try {
+    const key = 'rl|outage';
+    const now = Date.now();
+    // A lease far beyond one call: the steady state of a busy replica.
+    for (let i = 0; i < 200; i++) assert.equal((await s.hit(key, W, 1_000_000, 1, now)).allowed, true);
+    relay.close();
+    for (const sock of sockets) sock.destroy();
+    let admitted = 0;
+    let failed = 0;
+    for (let i = 0; i < 100_000 && failed === 0; i++) {
+      try {
+        if ((await s.hit(key, W, 1_000_000, 1, now)).allowed) admitted++;
+      } catch {
+        failed++;
+      }
+    }
+    assert.ok(admitted > 0, 'the lease kept serving');
+    assert.equal(failed, 1, 'a call the lease could not cover failed');
+    assert.ok(errors.length < 20, `${errors.length} errors reported`);
+  } finally {
+    await Promise.race([s.close().catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
+  }
+});
