@@ -60,7 +60,7 @@ const PROFILE_DIR = join(RESULTS, 'profiles');
 const B_BIN = process.env.BENCH_B_BIN || null;
 const B_FLAGS = (process.env.BENCH_B_FLAGS ?? '').split(' ').filter(Boolean);
 const GATEWAY_BIN = process.env.BENCH_BIN || join(ROOT, 'bin/agentedge.js');
-const GROUPS = ['http', 'llm-json', 'llm-sse', 'llm-chain', 'llm-chain-redis'];
+const GROUPS = ['http', 'llm-json', 'llm-sse', 'llm-chain', 'llm-chain-redis', 'llm-chain-redis-strict'];
 const ONLY = new Set((process.env.BENCH_ONLY || GROUPS.join(',')).split(',').map((g) => g.trim()).filter(Boolean)
   .flatMap((g) => (g === 'llm' ? ['llm-json', 'llm-sse'] : g === 'all' ? GROUPS : [g])));
 const REDIS_URL = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
@@ -629,21 +629,22 @@ async function llmScenarios(dir) {
 
 /**
  * The full chain (llmChainConfig) against the bare proxy: throughput and added p50 of chat
- * JSON, as DESIGN §7 states its target. `redis`: state in Redis + Postgres (each request
- * then makes its limit and budget round trips to Redis).
+ * JSON, as DESIGN §7 states its target. `store`: 'sqlite'; 'redis' (Redis + Postgres, calls
+ * admitted from leases); 'redis-strict' (the same with `leases: false`: every call's limit
+ * and budget checks make a round trip to Redis before the call).
  */
-async function llmChainScenarios(dir, redis) {
-  const tag = redis ? 'chain-redis' : 'chain';
+async function llmChainScenarios(dir, store) {
+  const tag = { sqlite: 'chain', redis: 'chain-redis', 'redis-strict': 'chain-redis-strict' }[store];
   const prefix = `bench${process.pid}${Date.now().toString(36)}:`;
-  const state = redis
-    ? `  state: { redis: "${REDIS_URL}", postgres: "${POSTGRES_URL}", prefix: "${prefix}" }\n`
-    : '  state: { sqlite: ./bench-state.db }\n';
+  const state = store === 'sqlite'
+    ? '  state: { sqlite: ./bench-state.db }\n'
+    : `  state: { redis: "${REDIS_URL}", postgres: "${POSTGRES_URL}", prefix: "${prefix}"${store === 'redis-strict' ? ', leases: false' : ''} }\n`;
   const upstream = await forkChild('llm-upstream.mjs', `llm-upstream-${tag}`, { BENCH_SSE_CHUNKS: String(SSE_CHUNKS) });
   const direct = { url: upstream.url, child: null };
   const bare = await forkChild('bare-proxy.mjs', `bare-llm-${tag}`, { UPSTREAM: upstream.url }, PROFILE);
   const gateway = await startGateway(`gateway-llm-${tag}`, upstream.url, 'off', dir, PROFILE, GATEWAY_BIN, [], llmChainConfig(state));
   const targets = { direct, bare, gateway };
-  const label = redis ? 'full chain, Redis + Postgres' : 'full chain, SQLite';
+  const label = { sqlite: 'full chain, SQLite', redis: 'full chain, Redis + Postgres', 'redis-strict': 'full chain, Redis + Postgres, leases off' }[store];
   console.log(`\n=== LLM ${label}: API key + CEL authorize (request and model) + rate limit (requests, tokens) + budget + metrics ===`);
   const req = { ...LLM_JSON, headers: { ...LLM_JSON.headers, authorization: `Bearer ${CHAIN_KEY}` } };
   // One request first: a refusal (bad key, policy) would otherwise be measured as throughput.
@@ -699,8 +700,9 @@ async function main() {
     const out = { info, served: SERVED };
     if (ONLY.has('http')) Object.assign(out, await httpScenarios(dir));
     if (ONLY.has('llm-json') || ONLY.has('llm-sse')) out.llm = await llmScenarios(dir);
-    if (ONLY.has('llm-chain')) out.llmChain = await llmChainScenarios(dir, false);
-    if (ONLY.has('llm-chain-redis')) out.llmChainRedis = await llmChainScenarios(dir, true);
+    if (ONLY.has('llm-chain')) out.llmChain = await llmChainScenarios(dir, 'sqlite');
+    if (ONLY.has('llm-chain-redis')) out.llmChainRedis = await llmChainScenarios(dir, 'redis');
+    if (ONLY.has('llm-chain-redis-strict')) out.llmChainRedisStrict = await llmChainScenarios(dir, 'redis-strict');
     const file = join(RESULTS, `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
     console.log(`\nresults: ${file} (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)`);
