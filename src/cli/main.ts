@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, formatIssue, readRuntimeConfig } from '../config/index.js';
 import { Gateway } from '../gateway/gateway.js';
+import { configWarnings } from '../gateway/config-checks.js';
 import { startDemoUpstreams } from '../demo/upstreams.js';
 import { runStateCommand, STATE_COMMANDS } from './state-commands.js';
 
@@ -82,8 +83,9 @@ export async function main(argv: string[]): Promise<number> {
       const file = rest[0] ?? values.config;
       if (!file) { console.error('usage: agentedge validate FILE'); return 2; }
       try {
-        readRuntimeConfig(file);
+        const config = readRuntimeConfig(file);
         console.log(`${file}: valid`);
+        for (const warning of configWarnings(config)) console.error(`warning: ${warning}`);
         return 0;
       } catch (err) {
         return reportConfigError(err);

@@ -14,6 +14,7 @@ import { createLogger, type LogOutput } from '../telemetry/logger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
 import { AdminServer } from '../admin/server.js';
 import { buildRuntime, retiredBackends, type BuiltRuntime, type LiveBackend } from './runtime.js';
+import { configWarnings } from './config-checks.js';
 import { openState, type StateStore, type UsageEntry } from '../state/index.js';
 import type { StateSpec } from '../config/index.js';
 
@@ -113,6 +114,7 @@ export class Gateway {
     if (options.watch ?? config.gateway.watch) gw.#watch();
     gw.#ready = true;
     gw.logger.info({ listeners: gw.#describeListeners(), admin: gw.adminPort }, 'agentedge started');
+    for (const warning of configWarnings(config)) gw.logger.warn(warning);
     return gw;
   }
 
@@ -243,6 +245,7 @@ export class Gateway {
     this.metrics.reloads.inc({ result: 'ok' });
     this.metrics.configInfo.set(1);
     this.logger.info({ listeners: this.#describeListeners(), admin: this.adminPort }, 'config reloaded');
+    for (const warning of configWarnings(built.config)) this.logger.warn(warning);
     return { ok: true, changed: true };
   }
 
