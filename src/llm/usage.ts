@@ -131,10 +131,11 @@ export class JsonUsageTail {
   }
 
   usage(): Usage | null {
-    const text = this.#tail.toString('utf8');
-    const at = text.lastIndexOf('"usage"');
+    // Found in the bytes and only what follows decoded: an ASCII key is the same bytes in
+    // UTF-8 wherever it is (no multi-byte sequence contains an ASCII byte).
+    const at = this.#tail.lastIndexOf(USAGE_KEY);
     if (at === -1) return null;
-    const rest = text.slice(at);
+    const rest = this.#tail.toString('utf8', at);
     return {
       inputTokens: tailNumber(rest, PROMPT_TOKENS),
       outputTokens: tailNumber(rest, COMPLETION_TOKENS),
@@ -145,6 +146,7 @@ export class JsonUsageTail {
   }
 }
 
+const USAGE_KEY = Buffer.from('"usage"');
 const PROMPT_TOKENS = /"prompt_tokens"\s*:\s*(\d+)/;
 const COMPLETION_TOKENS = /"completion_tokens"\s*:\s*(\d+)/;
 const CACHED_TOKENS = /"cached_tokens"\s*:\s*(\d+)/;

@@ -49,14 +49,21 @@ function windowStart(now: number, windowMs: number): number {
   return now - (now % windowMs);
 }
 
+/** The header names of each kind, made once (not a template string per request). */
+const RATE_HEADERS = {
+  requests: { limit: 'x-ratelimit-limit-requests', remaining: 'x-ratelimit-remaining-requests', reset: 'x-ratelimit-reset-requests' },
+  tokens: { limit: 'x-ratelimit-limit-tokens', remaining: 'x-ratelimit-remaining-tokens', reset: 'x-ratelimit-reset-tokens' },
+} as const;
+
 /** x-ratelimit-{limit,remaining,reset}-{requests,tokens}; a stricter limit's values win. */
 function rateHeaders(ctx: RequestContext, kind: 'requests' | 'tokens', rate: RateSpec, hit: WindowHit, now: number): void {
+  const names = RATE_HEADERS[kind];
   const remaining = Math.max(0, rate.limit - hit.count);
-  const prev = ctx.responseHeaders?.[`x-ratelimit-remaining-${kind}`];
+  const prev = ctx.responseHeaders?.[names.remaining];
   if (prev !== undefined && Number(prev) < remaining) return;
-  ctx.addResponseHeader(`x-ratelimit-limit-${kind}`, String(rate.limit));
-  ctx.addResponseHeader(`x-ratelimit-remaining-${kind}`, String(remaining));
-  ctx.addResponseHeader(`x-ratelimit-reset-${kind}`, resetText(hit.resetAt - now));
+  ctx.addResponseHeader(names.limit, String(rate.limit));
+  ctx.addResponseHeader(names.remaining, String(remaining));
+  ctx.addResponseHeader(names.reset, resetText(hit.resetAt - now));
 }
 
 function limited(policy: string, kind: string, hit: WindowHit, now: number): GatewayError {

@@ -142,7 +142,7 @@ class RouteModelPhase implements ModelPhase {
   admit(ctx: RequestContext, call: ModelCall): void | Promise<void> {
     if (this.#rules !== null) {
       const act = activationOf(ctx);
-      act.llm = celLlm(llmView(call));
+      act.llm = celLlm(new PlannedLlmView(call));
       const r = this.#rules.check('llm', act, authorizeState(ctx));
       if (typeof r !== 'number') throw denied(ctx, r, this.#logger);
     }
@@ -209,16 +209,20 @@ async function deferredLimits(outcomes: readonly Promise<GatewayError | null>[])
   for (const err of await Promise.all(outcomes)) if (err !== null) throw err;
 }
 
-/** `llm` as rules of the model phase see it: the input tokens are the estimate (computed only when read). */
-function llmView(call: ModelCall): CelLlm {
-  return {
-    model: call.model,
-    provider: call.provider,
-    stream: call.stream,
-    get inputTokens() { return call.inputTokens(); },
-    outputTokens: null,
-    costUsd: null,
-  };
+/**
+ * `llm` as rules of the model phase see it: the input tokens are the estimate (computed
+ * only when read). A class, not an object literal with a getter: V8 builds such a literal
+ * on a slow path, per request.
+ */
+class PlannedLlmView implements CelLlm {
+  readonly #call: ModelCall;
+  readonly outputTokens = null;
+  readonly costUsd = null;
+  constructor(call: ModelCall) { this.#call = call; }
+  get model(): string { return this.#call.model; }
+  get provider(): string { return this.#call.provider; }
+  get stream(): boolean { return this.#call.stream; }
+  get inputTokens(): number { return this.#call.inputTokens(); }
 }
 
 const AUTHORIZE_STATE = Symbol('agentedge.authorizeState');
