@@ -13,6 +13,7 @@
 // - a cache miss (new bucket, cache expired, Redis restarted or flushed) loads the row from
 //   Postgres; a load that raced a settle carries the lower version and is ignored.
 // A Redis restart therefore loses only live reservations (calls then in flight), never spend.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { migratePostgres } from './migrations/postgres.js';
@@ -45,6 +46,8 @@ const USAGE_RETRY_MS = 1000;
  * writes one row set per interval instead of one per call (a Postgres round trip each).
  */
 const USAGE_FLUSH_MS = 100;
+/** A budget's settles are written to Postgres at most once per this interval (see #startSettle). */
+const SETTLE_INTERVAL_MS = 20;
 /** Leases (leases.ts) are granted only while at least this many calls' worth is left… */
 export const LEASE_MIN_CALLS = 64;
 /** …and each is at most this fraction of what is left. */
@@ -306,6 +309,8 @@ export class RedisPostgresStore implements StateStore {
   readonly #settlesPending = new Map<string, PendingSettles>();
   /** Buckets with a settle write in flight, and the promise of it. */
   readonly #settlesRunning = new Map<string, Promise<void>>();
+  /** When each bucket's last settle write started (see #startSettle). */
+  readonly #lastSettleWrite = new Map<string, number>();
   #pendingUsage: UsageEntry[] = [];
   #flushTimer: NodeJS.Timeout | null = null;
   /** Set while a failed usage write waits to be tried again. */
@@ -421,10 +426,11 @@ export class RedisPostgresStore implements StateStore {
   }
 
   /**
-   * Settles go to Postgres one write per bucket at a time: the settles that arrive while a
-   * bucket's write is in flight are summed into its next write (one upsert, one Redis
-   * script for all of them). Under load a bucket (a team's budget) would otherwise be one
-   * row that every request's commit queues on, each holding a pool connection meanwhile.
+   * Settles go to Postgres one write per bucket at a time, and at most one per
+   * SETTLE_INTERVAL_MS: the settles that arrive meanwhile are summed into its next write
+   * (one upsert, one Redis script for all of them). Under load a bucket (a team's budget)
+   * would otherwise be one row that every request's commit queues on, each holding a pool
+   * connection meanwhile. A settle's promise resolves once its write committed.
    */
   settle(bucket: string, reservationId: string, actualUsd: number): Promise<void> {
     const actual = Math.max(0, toMicros(actualUsd));
@@ -462,18 +468,36 @@ export class RedisPostgresStore implements StateStore {
     return done;
   }
 
+  /**
+   * Starts the bucket's next write: at once when its last one started SETTLE_INTERVAL_MS ago
+   * or more (a quiet budget's settle is durable a round trip after the call), else when that
+   * much has passed, every settle meanwhile joining it (a busy budget costs one Postgres
+   * write per interval, not one per call).
+   */
   #startSettle(bucket: string): void {
-    const p = this.#settlesPending.get(bucket);
-    if (p === undefined) return;
-    this.#settlesPending.delete(bucket);
-    const run = this.#writeSettle(bucket, p).then(
-      () => { for (const w of p.waiters) w.resolve(); },
-      (err: unknown) => { for (const w of p.waiters) w.reject(err); },
-    ).finally(() => {
+    const wait = (this.#lastSettleWrite.get(bucket) ?? 0) + SETTLE_INTERVAL_MS - Date.now();
+    const run = (wait > 0 ? sleep(wait) : Promise.resolve()).then(() => {
+      const p = this.#settlesPending.get(bucket);
+      if (p === undefined) return;
+      this.#settlesPending.delete(bucket);
+      this.#noteSettleWrite(bucket);
+      return this.#writeSettle(bucket, p).then(
+        () => { for (const w of p.waiters) w.resolve(); },
+        (err: unknown) => { for (const w of p.waiters) w.reject(err); },
+      );
+    }).finally(() => {
       this.#settlesRunning.delete(bucket);
       if (this.#settlesPending.has(bucket)) this.#startSettle(bucket);
     });
     this.#settlesRunning.set(bucket, run);
+  }
+
+  #noteSettleWrite(bucket: string): void {
+    const now = Date.now();
+    if (this.#lastSettleWrite.size > 1000) {
+      for (const [b, at] of this.#lastSettleWrite) if (now - at >= SETTLE_INTERVAL_MS) this.#lastSettleWrite.delete(b);
+    }
+    this.#lastSettleWrite.set(bucket, now);
   }
 
   async #writeSettle(bucket: string, p: PendingSettles): Promise<void> {

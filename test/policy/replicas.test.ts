@@ -81,13 +81,20 @@ test('two replicas: one budget for 10 calls across both, 50 concurrent calls →
   await Promise.all(answers.map((r) => r.text()));
   assert.equal(statuses.filter((s) => s === 200).length, 10, statuses.join(','));
   assert.equal(fake.received.length, 10);
-  // Both replicas read the same ledger.
+  // Both replicas read the same ledger: a read writes the reader's own entries first, and
+  // the other replica's are written within its batching interval (100 ms).
   for (const g of [a, b]) {
-    const res = await fetch(`${g.adminUrl!}/usage?groupBy=key`, { headers: { authorization: `Bearer ${ADMIN}` } });
-    const rows = (await res.json() as { usage: { group: string; calls: number; costUsd: number }[] }).usage;
-    const row = rows.find((r) => r.group === 'shared')!;
-    assert.equal(row.calls, 50);
-    assert.ok(Math.abs(row.costUsd - 10 * CALL_USD) < 1e-9);
+    const deadline = Date.now() + 5000;
+    let row: { group: string; calls: number; costUsd: number } | undefined;
+    for (;;) {
+      const res = await fetch(`${g.adminUrl!}/usage?groupBy=key`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      const rows = (await res.json() as { usage: { group: string; calls: number; costUsd: number }[] }).usage;
+      row = rows.find((r) => r.group === 'shared');
+      if ((row?.calls ?? 0) >= 50 || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(row?.calls, 50);
+    assert.ok(Math.abs((row?.costUsd ?? Number.NaN) - 10 * CALL_USD) < 1e-9);
   }
 });
 
