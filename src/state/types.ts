@@ -94,8 +94,9 @@ export interface BudgetStore {
   reserve(bucket: string, limitUsd: number, amountUsd: number, reservationId: string, ttlMs: number): MaybePromise<Reservation>;
   /**
    * Replaces the reservation with the actual cost, durably: it survives a restart and a
-   * kill -9 once the code that called it has run (SQLite commits in a microtask, with the
-   * ledger rows recorded at the same moment; Postgres when its promise resolves).
+   * kill -9 once committed (SQLite at the end of the event-loop turn, with the ledger rows
+   * recorded in it; Postgres when its promise resolves, at most 20 ms of a busy budget's
+   * settles per write).
    */
   settle(bucket: string, reservationId: string, actualUsd: number): MaybePromise<void>;
   /** Drops the reservation; nothing is spent. */
@@ -155,8 +156,8 @@ export interface UsageGroup {
 
 export interface UsageLedger {
   /**
-   * Records an entry. SQLite commits it with the settles of the same moment (a microtask),
-   * so a kill -9 after the request ended loses nothing. The Redis + Postgres store sends
+   * Records an entry. SQLite commits it with the settles of the same event-loop turn, so a
+   * kill -9 after that turn loses nothing. The Redis + Postgres store sends
    * the entries of each 100 ms as one INSERT, durable once Postgres answers; while
    * Postgres is unreachable it keeps retrying a bounded buffer. close() writes what is left.
    */

@@ -1,6 +1,6 @@
 // A child process for the SQLite tests: node --import tsx sqlite-child.ts <mode> <file>.
-//   settle: reserves and settles, then kills itself with SIGKILL as soon as the code that
-//   settled has run (the store commits in a microtask: before the await below resumes).
+//   settle: reserves and settles, then kills itself with SIGKILL at the end of that
+//   event-loop turn (the store commits then).
 //   usage:  records usage, then SIGKILL at the end of that event-loop turn (the contract's promise).
 //   open:   opens the file (running the migrations) and exits normally.
 import { openState } from '../../src/state/index.js';
@@ -12,7 +12,7 @@ const store = await openState({ kind: 'sqlite', path: file });
 if (mode === 'settle') {
   await store.reserve('kill|bucket', 10, 1, 'r1', 60_000);
   await store.settle('kill|bucket', 'r1', 0.42);
-  process.kill(process.pid, 'SIGKILL');
+  setImmediate(() => process.kill(process.pid, 'SIGKILL'));
 } else if (mode === 'usage') {
   store.recordUsage({
     time: 1_700_000_000_000, requestId: 'req_killed', identityKind: 'apiKey', identity: 'alice', metadata: { team: 'a' },

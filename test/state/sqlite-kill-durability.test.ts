@@ -1,5 +1,5 @@
-// SQLite durability: a process killed with SIGKILL right after settle returns (and right
-// after the turn that recorded usage) has lost nothing when the file is opened again.
+// SQLite durability: a process killed with SIGKILL right after the event-loop turn that
+// settled (or recorded usage) has lost nothing when the file is opened again.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
