@@ -86,6 +86,8 @@ abstract class Lease {
   /** Whether the last step granted anything ahead of need: while not, no refill ahead of need is tried. */
   leasing = true;
   stepping = false;
+  /** Set when the limit changed: nothing is taken from the lease until the next step hands its unused part back. */
+  #renouncing = false;
   /** After a step failed (Redis unreachable), no background step before this time. */
   quietUntil = 0;
   lastUse = 0;
@@ -107,7 +109,7 @@ abstract class Lease {
 
   /** Admits `units` from the lease in memory when it covers them and nobody waits; else false. */
   take(units: number, now: number): boolean {
-    if (this.held <= 0 || this.avail < units || this.#queue.length > 0) return false;
+    if (this.#renouncing || this.held <= 0 || this.avail < units || this.#queue.length > 0) return false;
     this.#use(units, now);
     if (this.leasing && !this.stepping && this.avail < this.want / 2 && now >= this.quietUntil) this.#step(0, units);
     return true;
@@ -128,6 +130,12 @@ abstract class Lease {
     return true;
   }
 
+  /** The limit changed: hands back what is unused now, or at the next step when one is in flight. */
+  renounce(): void {
+    this.#renouncing = true;
+    if (!this.stepping && this.#queue.length === 0) this.#step(0, 0);
+  }
+
   /** Resolves once no step is in flight. */
   async idle(): Promise<void> {
     while (this.stepping) await new Promise<void>((r) => { setImmediate(r); });
@@ -141,6 +149,11 @@ abstract class Lease {
 
   #step(give: number, unit: number): void {
     const now = Date.now();
+    if (this.#renouncing) {
+      this.#renouncing = false;
+      give += Math.max(0, this.avail - give);
+    }
+    this.held -= give;
     let need = 0;
     let ask = 0;
     if (this.#queue.length > 0) {
@@ -161,7 +174,6 @@ abstract class Lease {
     }
     const want = unit > 0 ? this.#nextWant(unit, now) : 0;
     this.stepping = true;
-    this.held -= give;
     this.send({ give, need, ask, want, unit }).then((answer) => {
       this.held += answer.granted;
       // Redis holding less than this replica believes means the hold was lost (it expired,
@@ -186,7 +198,7 @@ abstract class Lease {
     const now = Date.now();
     const waiting = this.#queue.splice(0);
     for (const w of waiting) {
-      if (this.held > 0 && this.avail >= w.units) {
+      if (!this.#renouncing && this.held > 0 && this.avail >= w.units) {
         this.#use(w.units, now);
         w.resolve(true);
       } else if (w.asked && !grantedAll) {
@@ -228,7 +240,7 @@ class CounterLease extends Lease {
 
   constructor(
     private readonly inner: RedisPostgresStore, stats: LeaseStats, onError: (err: unknown) => void,
-    readonly key: string, readonly windowMs: number, readonly windowStart: number, readonly limit: number,
+    readonly key: string, readonly windowMs: number, readonly windowStart: number, public limit: number,
   ) { super(stats, onError); }
 
   get ended(): number { return this.windowStart + this.windowMs; }
@@ -332,6 +344,11 @@ export class LeasedStore implements StateStore {
       lease = new CounterLease(this.#inner, this.stats, this.#onError, key, windowMs, windowStart, limit);
       this.#counters.set(id, lease);
     }
+    if (lease.limit !== limit) {
+      // A reload changed the limit: what this replica holds goes back, the next call asks again.
+      lease.limit = limit;
+      lease.renounce();
+    }
     return lease;
   }
 
@@ -391,8 +408,13 @@ export class LeasedStore implements StateStore {
     if (lease === undefined) {
       lease = new BudgetLease(this.#inner, this.stats, this.#onError, bucket, this.#leaseId, this.#ttl);
       this.#budgets.set(bucket, lease);
+      lease.limit = limit;
     }
-    lease.limit = limit;
+    if (lease.limit !== limit) {
+      // A reload changed the budget: what this replica holds unused goes back, the next call asks again.
+      lease.limit = limit;
+      lease.renounce();
+    }
     return lease;
   }
 

@@ -231,3 +231,21 @@ test('leases: with Redis unreachable a replica admits what its lease covers, ref
     await Promise.race([s.close().catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
   }
 });
+
+test('leases: a limit or budget lowered by a reload applies at once: the unused lease goes back', async (t) => {
+  if (!servicesOk(t, env)) return;
+  const s = await open();
+  try {
+    const key = 'rl|lowered';
+    const now = Date.now();
+    for (let i = 0; i < 200; i++) assert.equal((await s.hit(key, W, 1_000_000, 1, now)).allowed, true);
+    const hit = await s.hit(key, W, 100, 1, now);
+    assert.equal(hit.allowed, false, 'the window already counts 200 of the new 100');
+    assert.equal(hit.count, 200);
+
+    const bucket = 'budget|lowered';
+    for (let i = 0; i < 50; i++) assert.equal((await s.reserve(bucket, 1000, 1, `b${i}`, 60_000)).ok, true);
+    const r = await s.reserve(bucket, 50, 1, 'over', 60_000);
+    assert.equal(r.ok, false, '50 reserved of the new 50');
+  } finally { await s.close(); }
+});
