@@ -40,7 +40,12 @@ const SWEEP_EVERY_MS = 60_000;
 interface Window { start: number; windowMs: number; count: number }
 
 /** The live reservations of one budget bucket. */
-interface Holds { total: number; readonly items: Map<string, { micros: number; expiresAt: number }> }
+interface Holds {
+  total: number;
+  readonly items: Map<string, { micros: number; expiresAt: number }>;
+  /** The earliest expiry among the items (Infinity when none): the holds are walked only once it passed. */
+  nextExpiry: number;
+}
 
 interface KeyRow {
   id: string; name: string; prefix: string; metadata: string; created_at: number; revoked_at: number | null;
@@ -193,6 +198,7 @@ export class SqliteStore implements StateStore {
     if (spent + others + amount > limit) return { ok: false, spentUsd: fromMicros(spent), reservedUsd: fromMicros(holds.total) };
     holds.items.set(reservationId, { micros: amount, expiresAt: now + ttlMs });
     holds.total = others + amount;
+    holds.nextExpiry = Math.min(holds.nextExpiry, now + ttlMs);
     return { ok: true, spentUsd: fromMicros(spent), reservedUsd: fromMicros(holds.total) };
   }
 
@@ -226,15 +232,18 @@ export class SqliteStore implements StateStore {
   #liveHolds(bucket: string, now: number): Holds {
     let h = this.#holds.get(bucket);
     if (h === undefined) {
-      h = { total: 0, items: new Map() };
+      h = { total: 0, items: new Map(), nextExpiry: Infinity };
       this.#holds.set(bucket, h);
       return h;
     }
+    if (now < h.nextExpiry) return h;
+    let next = Infinity;
     for (const [id, hold] of h.items) {
-      if (hold.expiresAt > now) continue;
+      if (hold.expiresAt > now) { next = Math.min(next, hold.expiresAt); continue; }
       h.items.delete(id);
       h.total -= hold.micros;
     }
+    h.nextExpiry = next;
     return h;
   }
 
