@@ -46,7 +46,8 @@ export function readBody(ctx: RequestContext, limits: BodyLimits): Promise<Buffe
       ctx.clientAborted = true;
       reject(new ClientGoneError());
     };
-    req.on('data', onData).once('end', onEnd).once('error', onError);
+    // Plain `on`: finish() removes all three, and `once` would wrap each one.
+    req.on('data', onData).on('end', onEnd).on('error', onError);
     ctx.onEnd(() => {
       if (done) return;
       ctx.clientAborted = true;

@@ -1,5 +1,5 @@
-// The request and LLM counters are kept in plain numbers and handed to prom-client when
-// scraped: the text must be the one prom-client gives when every update goes straight to
+// The request and LLM counters and the duration histogram are kept in plain numbers and
+// handed to prom-client when scraped: the text must be the one prom-client gives when every update goes straight to
 // it (same series, values, order), and prom-client's refusals must stay.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -52,7 +52,9 @@ test('counters counted in numbers scrape exactly as prom-client counts them', as
   const rnd = (): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   for (let i = 0; i < 3000; i++) {
-    const args = [pick(['edge', 'inner']), pick(['api', '-', 'chat']), pick([200, 404, 429, 499, 502]), rnd() * 3] as const;
+    // Now and then a duration past the last bucket (120 s): it counts in +Inf only.
+    const seconds = rnd() < 0.02 ? 120 + rnd() * 60 : rnd() * 3;
+    const args = [pick(['edge', 'inner']), pick(['api', '-', 'chat']), pick([200, 404, 429, 499, 502]), seconds] as const;
     m.observeRequest(...args);
     ref.request(...args);
     const call: LlmCall = {
@@ -74,4 +76,10 @@ test('a negative or infinite token count is refused as prom-client refuses it', 
   const call = { ...newLlmCall('m', false), provider: 'openai' };
   assert.throws(() => { m.observeLlm('b', { ...call, inputTokens: -1 }); }, /not possible to decrease a counter/);
   assert.throws(() => { m.observeLlm('b', { ...call, outputTokens: Infinity }); }, /Value is not a valid number: Infinity/);
+});
+
+test('a duration that is not a finite number is refused as prom-client refuses it', () => {
+  const m = new GatewayMetrics();
+  assert.throws(() => { m.observeRequest('l', 'r', 200, NaN); }, /Value is not a valid number: NaN/);
+  assert.throws(() => { m.observeRequest('l', 'r', 200, Infinity); }, /Value is not a valid number: Infinity/);
 });
