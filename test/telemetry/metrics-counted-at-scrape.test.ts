@@ -1,6 +1,7 @@
-// The request and LLM counters and the duration histogram are kept in plain numbers and
-// handed to prom-client when scraped: the text must be the one prom-client gives when every update goes straight to
-// it (same series, values, order), and prom-client's refusals must stay.
+// The request and LLM counters are kept in plain numbers and handed to prom-client when
+// scraped: the text (with the duration histogram beside them) must be the one prom-client
+// gives when every update goes straight to it (same series, values, order), and
+// prom-client's refusals must stay.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Counter, Histogram, Registry } from 'prom-client';
