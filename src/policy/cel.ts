@@ -411,8 +411,9 @@ function collectVars(node: ASTNode, bound: ReadonlySet<string> | null, out: Set<
   }
 }
 
-// A constant pattern given to `matches` is checked at load, not found broken per request.
-function firstBadRegex(root: ASTNode): { pattern: string; column: number } | null {
+// A constant pattern given to `matches` is checked at load, not found broken per request,
+// and refused when it could backtrack for ever on request data (JS regexes backtrack).
+function firstBadRegex(root: ASTNode): { pattern: string; column: number; why: string } | null {
   const stack: unknown[] = [root];
   while (stack.length > 0) {
     const n = stack.pop();
@@ -422,10 +423,49 @@ function firstBadRegex(root: ASTNode): { pattern: string; column: number } | nul
     if (node.op === 'rcall' && node.args[0] === 'matches') {
       const arg = node.args[2][0];
       if (arg?.op === 'value' && typeof arg.args === 'string') {
-        try { new RegExp(arg.args); } catch { return { pattern: arg.args, column: arg.start + 1 }; }
+        try { new RegExp(arg.args); } catch { return { pattern: arg.args, column: arg.start + 1, why: 'invalid regular expression' }; }
+        const risk = backtrackingRisk(arg.args);
+        if (risk !== null) return { pattern: arg.args, column: arg.start + 1, why: `regular expression with ${risk} (it can take exponential time on some inputs)` };
       }
     }
     if (node.op !== 'value' && node.op !== 'id') stack.push(node.args);
+  }
+  return null;
+}
+
+/**
+ * What makes a (valid) pattern backtrack catastrophically, found by its shape: a repeated
+ * group that itself contains a repetition (`(a+)+`, `(\w*\s?)*`), or a backreference.
+ * A heuristic: it refuses some safe patterns of that shape and does not see overlapping
+ * alternatives (`(a|a)*`).
+ */
+export function backtrackingRisk(pattern: string): string | null {
+  // Per open group (the last is the pattern itself): whether it contains a repetition.
+  const groups: boolean[] = [false];
+  const repeats = (at: number): boolean => {
+    const c = pattern[at];
+    if (c === '*' || c === '+') return true;
+    if (c !== '{') return false;
+    const m = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(at));
+    return m !== null && m[2] !== undefined && (m[3] === '' || Number(m[3]) > 1);
+  };
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      if (/[1-9k]/.test(pattern[i + 1] ?? '')) return 'a backreference';
+      i++;
+    } else if (c === '[') {
+      for (i++; i < pattern.length && pattern[i] !== ']'; i++) if (pattern[i] === '\\') i++;
+    } else if (c === '(') {
+      groups.push(false);
+    } else if (c === ')') {
+      const inner = groups.pop() ?? false;
+      if (groups.length === 0) groups.push(false);
+      if (repeats(i + 1) && inner) return 'a repeated group that repeats inside';
+      if (inner || repeats(i + 1)) groups[groups.length - 1] = true;
+    } else if (repeats(i)) {
+      groups[groups.length - 1] = true;
+    }
   }
   return null;
 }
@@ -503,7 +543,7 @@ export function compileCel(source: string): CompiledCel {
     throw new CelCompileError(`reads ${protocols.join(' and ')}, which never exist on the same request`);
   }
   const badRegex = firstBadRegex(parsed.ast);
-  if (badRegex !== null) throw new CelCompileError(`invalid regular expression ${JSON.stringify(badRegex.pattern)}`, badRegex.column);
+  if (badRegex !== null) throw new CelCompileError(`${badRegex.why} ${JSON.stringify(badRegex.pattern)}`, badRegex.column);
   const phase: CelPhase = protocols[0] ?? 'request';
   // The evaluator is cel-js's bound function; its own `ast` and `check` properties are not needed past this point.
   return new Compiled(source, vars, phase, type, parsed as Evaluator);

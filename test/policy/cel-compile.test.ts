@@ -1,7 +1,7 @@
 // compileCel: what is rejected at load (with a one-line message), and what a compiled expression records (vars, phase, type).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CEL_MAX_LENGTH, CelCompileError, compileCel } from '../../src/policy/cel.js';
+import { backtrackingRisk, CEL_MAX_LENGTH, CelCompileError, compileCel } from '../../src/policy/cel.js';
 
 function compileError(src: string): CelCompileError {
   try {
@@ -52,6 +52,21 @@ test('a constant pattern for matches() is checked at load', () => {
   const e = compileError('request.path.matches("(")');
   assert.match(e.message, /invalid regular expression "\("/);
   assert.equal(e.column, 22);
+});
+
+test('a constant pattern that can backtrack for ever is refused at load', () => {
+  const e = compileError('request.path.matches("^(a+)+$")');
+  assert.match(e.message, /regular expression with a repeated group that repeats inside .*"\^\(a\+\)\+\$"/);
+  assert.equal(e.column, 22);
+  assert.match(compileError('request.path.matches("(\\\\w)\\\\1")').message, /a backreference/);
+  assert.doesNotThrow(() => compileCel('request.path.matches("^/v1/(chat|models)/[a-z0-9-]+$")'));
+});
+
+test('backtrackingRisk: nested repetition and backreferences, by shape', () => {
+  const risky = ['(a+)+', '(a*)*', '(\\w+\\s?)*$', '((ab)+c)*', '(a{2,})+', '(?:x+y)+', '(a+){2,5}', '(.)\\1', '(?<n>a)\\k<n>'];
+  for (const p of risky) assert.notEqual(backtrackingRisk(p), null, p);
+  const safe = ['a+b+', '(ab)+', '^/v1/[a-z]+$', '(a|b)*c', '[(+)]+', '\\(a+\\)+', '(a+)?', '(a+){1}', '(a+){0,1}', '\\d{3,}-\\d+'];
+  for (const p of safe) assert.equal(backtrackingRisk(p), null, p);
 });
 
 test('at() places the error at a config path and keeps the detail', () => {
