@@ -327,8 +327,8 @@ function compileGateway(c: Config, secrets: Set<string>, ms: Ms, baseDir: string
 }
 
 function compileState(s: GatewaySettingsConfig['state'], secrets: Set<string>, baseDir: string): StateSpec {
-  if (s === undefined) return { kind: 'sqlite', path: resolve(baseDir, DEFAULTS.sqlitePath) };
-  if ('sqlite' in s) return { kind: 'sqlite', path: s.sqlite === ':memory:' ? s.sqlite : resolve(baseDir, s.sqlite) };
+  if (s === undefined) return { kind: 'sqlite', path: resolve(baseDir, DEFAULTS.sqlitePath), lazy: true };
+  if ('sqlite' in s) return { kind: 'sqlite', path: s.sqlite === ':memory:' ? s.sqlite : resolve(baseDir, s.sqlite), lazy: false };
   secrets.add(s.redis);
   secrets.add(s.postgres);
   return {

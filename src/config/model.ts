@@ -233,5 +233,6 @@ export type PolicySpec =
   | { readonly kind: 'budget'; readonly name: string; readonly budget: BudgetSpec };
 
 export type StateSpec =
-  | { readonly kind: 'sqlite'; readonly path: string }
+  /** `lazy`: the default store (the config names none), opened when first used. */
+  | { readonly kind: 'sqlite'; readonly path: string; readonly lazy: boolean }
   | { readonly kind: 'redis+postgres'; readonly redisUrl: Secret; readonly postgresUrl: Secret; readonly prefix: string; readonly leases: boolean };

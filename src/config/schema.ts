@@ -301,7 +301,7 @@ export const GatewaySettings = Closed({
       prefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9:_.-]{1,64}$', default: DEFAULTS.redisPrefix, description: 'Prefix of every Redis key.' })),
       leases: Type.Optional(Type.Boolean({ default: true, description: 'Each replica admits calls from slices of a limit or budget it leases from Redis, so Redis is off the request path (see docs/policies.md). false asks Redis for every call: a round trip per limited call, and no refusal while another replica still holds an unused slice.' })),
     }, { description: 'Shared state for several replicas.' }),
-  ], { 'x-expected': 'a mapping with sqlite, or with redis and postgres', description: `Where keys, limits, budgets and the usage ledger live. Defaults to SQLite in ${DEFAULTS.sqlitePath} next to the config file. Changing it takes a restart.` })),
+  ], { 'x-expected': 'a mapping with sqlite, or with redis and postgres', description: `Where keys, limits, budgets and the usage ledger live. Defaults to SQLite in ${DEFAULTS.sqlitePath} next to the config file, created when something first needs state. Changing it takes a restart.` })),
   reload: Type.Optional(Closed({
     watch: Type.Optional(Type.Boolean({ default: DEFAULTS.watch, description: 'Reload when the config file changes. SIGHUP always reloads; a bad file keeps the old config serving.' })),
   }, { description: 'Live reload of the config file.' })),

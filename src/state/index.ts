@@ -1,5 +1,6 @@
 // The state layer's public surface: the contract (types.ts), the two stores, and openState,
 // which picks the store from config and answers once its schema is up to date.
+import { LazySqliteStore } from './lazy.js';
 import { LeasedStore, type LeaseOptions } from './leases.js';
 import { RedisPostgresStore } from './redis-postgres.js';
 import { SqliteStore } from './sqlite.js';
@@ -9,10 +10,14 @@ export * from './types.js';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite.js';
 export { RedisPostgresStore, type RedisPostgresOptions } from './redis-postgres.js';
 export { LeasedStore, type LeaseOptions, type LeaseStats } from './leases.js';
+export { LazySqliteStore } from './lazy.js';
 
 export type StateSpec =
-  /** `path` is absolute (missing folders are created) or ":memory:". */
-  | { readonly kind: 'sqlite'; readonly path: string }
+  /**
+   * `path` is absolute (missing folders are created) or ":memory:". `lazy`: opened at its
+   * first use instead of now (the default store of a config that names none).
+   */
+  | { readonly kind: 'sqlite'; readonly path: string; readonly lazy?: boolean }
   | {
     readonly kind: 'redis+postgres';
     readonly redisUrl: string;
@@ -36,7 +41,7 @@ export interface OpenStateOptions {
 /** Opens the store the spec names and runs its migrations. */
 export async function openState(spec: StateSpec, opts: OpenStateOptions = {}): Promise<StateStore> {
   switch (spec.kind) {
-    case 'sqlite': return SqliteStore.open(spec.path, opts);
+    case 'sqlite': return spec.lazy === true ? new LazySqliteStore(spec.path, opts) : SqliteStore.open(spec.path, opts);
     case 'redis+postgres': {
       const store = await RedisPostgresStore.open({ ...spec, ...opts });
       return spec.leases === false ? store : new LeasedStore(store, opts.onError, opts.leaseOptions);
