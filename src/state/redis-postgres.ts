@@ -49,9 +49,9 @@ const USAGE_FLUSH_MS = 100;
 /** A budget's settles are written to Postgres at most once per this interval (see #startSettle). */
 const SETTLE_INTERVAL_MS = 20;
 /** Leases (leases.ts) are granted only while at least this many calls' worth is left… */
-export const LEASE_MIN_CALLS = 64;
+const LEASE_MIN_CALLS = 64;
 /** …and each is at most this fraction of what is left. */
-export const LEASE_SHARE = 16;
+const LEASE_SHARE = 16;
 
 // Drops the bucket's expired holds (the sorted set scores holds by expiry) and sums the rest.
 const LIVE_HOLDS_LUA = `
