@@ -118,8 +118,8 @@ test('usage --group-by model --json (and the table forms) show the gateway\'s ca
   assert.deepEqual(future, []);
 });
 
-test('keys and usage: usage errors exit 2, failures exit 1, each with a message on stderr', { timeout: 120_000 }, async () => {
-  const file = configFile(`listeners:
+/** A config with no state named: the default SQLite file next to it. */
+const MINIMAL = `listeners:
   - name: edge
     port: 0
     routes:
@@ -127,7 +127,10 @@ test('keys and usage: usage errors exit 2, failures exit 1, each with a message 
 backends:
   up:
     http: { url: "http://127.0.0.1:9" }
-`);
+`;
+
+test('keys and usage: usage errors exit 2, failures exit 1, each with a message on stderr', { timeout: 120_000 }, async () => {
+  const file = configFile(MINIMAL);
   const usageErrors: [string[], RegExp][] = [
     [['keys', '--config', file], /keys needs a subcommand/],
     [['keys', 'frob', '--config', file], /unknown keys subcommand "frob"/],
@@ -178,15 +181,7 @@ backends:
 test('bin/agentedge.js (the built entry point) runs keys create and keys list', { timeout: 30_000 }, async () => {
   const built = join(REPO, 'dist/src/cli/state-commands.js');
   assert.ok(existsSync(built), `${built} is missing: run \`npm run build\` (npm test does) before this test`);
-  const file = configFile(`listeners:
-  - name: edge
-    port: 0
-    routes:
-      - { name: all, match: { path: / }, backend: up }
-backends:
-  up:
-    http: { url: "http://127.0.0.1:9" }
-`);
+  const file = configFile(MINIMAL);
   const created = await runCli(['keys', 'create', '--name', 'from-bin', '--json', '--config', file], { bin: true });
   assert.equal(created.code, 0, created.stderr);
   const { id, key } = JSON.parse(created.stdout);

@@ -6,9 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { accessLine } from '../http/support.js';
-import { CLIENT_KEY, GEMINI_KEY, startFakeGemini, type FakeGemini, type GeminiHandler } from './gemini-support.js';
+import { CLIENT_KEY, setupGemini, type GeminiHandler } from './gemini-support.js';
 
 /** Gemini's quota answer, with RetryInfo among its details as the API sends it. */
 function quotaExceeded(retryDelay: string, headers: Record<string, string> = {}): GeminiHandler {
@@ -31,34 +30,10 @@ function quotaExceeded(retryDelay: string, headers: Record<string, string> = {})
 
 const OK = { candidates: [{ content: { role: 'model', parts: [{ text: 'after the wait' }] }, finishReason: 'STOP', index: 0 }], responseId: 'r' };
 
-async function setup(t: { after(fn: () => Promise<void>): void }, modelKeys = ''): Promise<{ fake: FakeGemini; gw: TestGateway; client: OpenAI }> {
-  const fake = await startFakeGemini();
-  const gw = await startGateway(`gateway:
-  admin: { host: 127.0.0.1, port: 0 }
-listeners:
-  - name: edge
-    port: 0
-    routes:
-      - { name: llm, match: { path: /v1 }, backend: models }
-backends:
-  models:
-    llm:
-      models:
-        - name: gem
-          provider: gemini
-          model: gemini-2.0-flash
-          apiKey: ${GEMINI_KEY}
-          baseUrl: ${fake.url}
-${modelKeys}`);
-  t.after(async () => { await gw.close(); await fake.close(); });
-  const client = new OpenAI({ baseURL: `${gw.url()}/v1`, apiKey: CLIENT_KEY, maxRetries: 0, timeout: 10_000 });
-  return { fake, gw, client };
-}
-
 const fail = (p: Promise<unknown>): Promise<unknown> => p.then(() => null, (e: unknown) => e);
 
 test('gemini: RetryInfo retryDelay becomes retry-after (rounded up) when the upstream sent none', { timeout: 30_000 }, async (t) => {
-  const { fake, gw, client } = await setup(t);
+  const { fake, gw, client } = await setupGemini(t);
   const ask = (stream = false) => fail(client.chat.completions.create({ model: 'gem', messages: [{ role: 'user', content: 'hi' }], stream }));
 
   fake.on(quotaExceeded('30s'));
@@ -96,7 +71,7 @@ test('gemini: RetryInfo retryDelay becomes retry-after (rounded up) when the ups
 });
 
 test('gemini: the retry waits for RetryInfo\'s delay, as for retry-after', { timeout: 30_000 }, async (t) => {
-  const { fake, client } = await setup(t, '          retries: 1\n          retryBackoff: 1ms\n');
+  const { fake, client } = await setupGemini(t, '          retries: 1\n          retryBackoff: 1ms\n');
   const arrivals: number[] = [];
   let n = 0;
   fake.on((req, res) => {
@@ -112,7 +87,7 @@ test('gemini: the retry waits for RetryInfo\'s delay, as for retry-after', { tim
 });
 
 test('gemini: a RetryInfo delay beyond maxRetryWait is not retried: the 429 goes to the client', { timeout: 30_000 }, async (t) => {
-  const { fake, gw, client } = await setup(t, '          retries: 3\n          maxRetryWait: 2s\n');
+  const { fake, gw, client } = await setupGemini(t, '          retries: 3\n          maxRetryWait: 2s\n');
   fake.on(quotaExceeded('30s'));
   const e = await fail(client.chat.completions.create({ model: 'gem', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-request-id': 'gemini-retry-info-long' } }));
   assert.ok(e instanceof OpenAI.RateLimitError, String(e));

@@ -125,8 +125,11 @@ export interface GeminiSetup {
   client: OpenAI;
 }
 
-/** Fake Gemini, a gateway with model "gem" on it, and an OpenAI SDK client; closed after the test. */
-export async function setupGemini(t: { after(fn: () => Promise<void>): void }): Promise<GeminiSetup> {
+/**
+ * Fake Gemini, a gateway with model "gem" on it (plus `modelYaml`, more keys of that model
+ * indented as its own), and an OpenAI SDK client; closed after the test.
+ */
+export async function setupGemini(t: { after(fn: () => Promise<void>): void }, modelYaml = ''): Promise<GeminiSetup> {
   const fake = await startFakeGemini();
   const gw = await startGateway(`gateway:
   admin: { host: 127.0.0.1, port: 0 }
@@ -144,7 +147,7 @@ backends:
           model: gemini-2.0-flash
           apiKey: ${GEMINI_KEY}
           baseUrl: ${fake.url}
-`);
+${modelYaml}`);
   t.after(async () => { await gw.close(); await fake.close(); });
   const client = new OpenAI({ baseURL: `${gw.url()}/v1`, apiKey: CLIENT_KEY, maxRetries: 0, timeout: 10_000 });
   return { fake, gw, client };
