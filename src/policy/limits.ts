@@ -18,6 +18,7 @@
 // max_tokens is set and whose input estimate is not low.
 import type { BudgetSpec, RateLimitSpec, RateSpec } from '../config/index.js';
 import { GatewayError, type ModelCall, type RequestContext } from '../core/index.js';
+import { windowStartOf } from '../state/shared.js';
 import type { MaybePromise, StateStore, WindowHit } from '../state/types.js';
 
 /** Turns a request into the key a limit or budget counts per. */
@@ -43,10 +44,6 @@ export function resetText(ms: number): string {
   if (h > 0) return `${h}h${m}m${s}s`;
   if (m > 0) return `${m}m${s}s`;
   return `${s}s`;
-}
-
-function windowStart(now: number, windowMs: number): number {
-  return now - (now % windowMs);
 }
 
 /** The header names of each kind, made once (not a template string per request). */
@@ -124,7 +121,8 @@ export class RateLimit {
     const now = Date.now();
     const key = `rl|${this.#policy}|tok|${this.#keyOf(ctx)}`;
     const estimate = call.inputTokens() + (call.maxOutputTokens ?? 0);
-    const start = windowStart(now, rate.windowMs);
+    // The store's own window arithmetic: a true-up names the window by this start.
+    const start = windowStartOf(now, rate.windowMs);
     const check = (h: WindowHit): void => {
       rateHeaders(ctx, 'tokens', rate, h, now);
       // A call bigger than the whole limit could never pass: it is refused like any other.
