@@ -32,6 +32,12 @@ export const HTTP_BACKEND_DEFAULTS = Object.freeze({
   retries: DEFAULTS.retries,
 });
 
+/** The llm backend's limits on upstream answers when the config sets none. */
+export const LLM_LIMIT_DEFAULTS = Object.freeze({
+  maxEventBytes: byteSize(DEFAULTS.llmMaxEventBytes, 0),
+  maxResponseBytes: byteSize(DEFAULTS.llmMaxResponseBytes, 0),
+});
+
 /** A certificate chain or key is a few KiB; anything this big is the wrong file. */
 const MAX_PEM_BYTES = 1024 * 1024;
 
@@ -120,6 +126,10 @@ export function vertexBaseUrl(location: string): string {
 
 function compileLlm(name: string, b: LlmBackendConfig, secrets: Set<string>, at: At, ms: Ms, env: Env, baseDir: string): LlmBackendSpec {
   const keyHash = createHash('sha256');
+  const limits = Object.freeze({
+    maxEventBytes: byteSize(b.limits?.maxEventBytes, LLM_LIMIT_DEFAULTS.maxEventBytes),
+    maxResponseBytes: byteSize(b.limits?.maxResponseBytes, LLM_LIMIT_DEFAULTS.maxResponseBytes),
+  });
   const models: LlmModelSpec[] = [];
   const virtualModels: VirtualModelSpec[] = [];
   b.models.forEach((m, i) => {
@@ -178,6 +188,7 @@ function compileLlm(name: string, b: LlmBackendConfig, secrets: Set<string>, at:
       price: m.price === undefined ? null : {
         input: m.price.input, output: m.price.output, cacheRead: m.price.cacheRead ?? m.price.input, cacheWrite: m.price.cacheWrite ?? m.price.input,
       },
+      limits,
       ...(provider === 'azure' ? { azure: { deployment: m.deployment ?? upstreamModel, apiVersion: m.apiVersion ?? DEFAULTS.azureApiVersion } } : {}),
       ...(vertex !== undefined ? { vertex } : {}),
       ...(aws !== undefined ? { aws } : {}),
@@ -189,8 +200,8 @@ function compileLlm(name: string, b: LlmBackendConfig, secrets: Set<string>, at:
     durationMs: ms(['backends', name, 'llm', 'cooldown', 'duration'], cd.duration, durationMs(DEFAULTS.cooldownDuration, 0)),
   };
   // Secret serialises as [redacted]: the key hash makes a changed apiKey a changed backend.
-  const key = JSON.stringify({ kind: 'llm', name, models, virtualModels, cooldown, keys: keyHash.digest('hex') });
-  return Object.freeze({ kind: 'llm' as const, name, models, virtualModels, cooldown, key });
+  const key = JSON.stringify({ kind: 'llm', name, models, virtualModels, cooldown, limits, keys: keyHash.digest('hex') });
+  return Object.freeze({ kind: 'llm' as const, name, models, virtualModels, cooldown, limits, key });
 }
 
 /** Largest Google credentials file read. */

@@ -1,5 +1,5 @@
 export { loadConfigFile, loadConfigText, type LoadedConfig } from './load.js';
-export { compileConfig, LIMIT_DEFAULTS, HTTP_BACKEND_DEFAULTS } from './compile.js';
+export { compileConfig, LIMIT_DEFAULTS, HTTP_BACKEND_DEFAULTS, LLM_LIMIT_DEFAULTS } from './compile.js';
 export { ConfigError, formatIssue, type ConfigIssue } from './errors.js';
 export { redactedConfig } from './redact.js';
 export { Secret, REDACTED, scrubSecrets, secretForms } from './secret.js';

@@ -111,12 +111,21 @@ export interface LlmModelSpec {
   readonly maxRetryWaitMs: number;
   /** Price override in USD per million tokens; null: the bundled price table. */
   readonly price: LlmPriceSpec | null;
+  /** The backend's limits on upstream answers (one object shared by its models). */
+  readonly limits: LlmLimitsSpec;
   /** azure only: the deployment in the URL and the api-version. */
   readonly azure?: { readonly deployment: string; readonly apiVersion: string };
   /** vertex only: where the model lives and the credentials its access token comes from. */
   readonly vertex?: VertexModelSpec;
   /** bedrock only: the region and the credentials requests are signed with (from config or the env at load). */
   readonly aws?: AwsModelSpec;
+}
+
+export interface LlmLimitsSpec {
+  /** Largest SSE event held while it is unfinished; past it the stream fails. */
+  readonly maxEventBytes: number;
+  /** Largest JSON answer read whole to translate it. */
+  readonly maxResponseBytes: number;
 }
 
 export interface LlmPriceSpec {
@@ -163,6 +172,7 @@ export interface LlmBackendSpec {
   readonly virtualModels: readonly VirtualModelSpec[];
   /** Consecutive failures that take a model out of virtual models' rotation, and for how long. */
   readonly cooldown: { readonly failures: number; readonly durationMs: number };
+  readonly limits: LlmLimitsSpec;
   /** Equal keys mean the live handler can be reused across a reload (keys are hashed in). */
   readonly key: string;
 }

@@ -40,6 +40,8 @@ export const DEFAULTS = Object.freeze({
   llmRetries: 0,
   llmRetryBackoff: '500ms',
   llmMaxRetryWait: '10s',
+  llmMaxEventBytes: '16mb',
+  llmMaxResponseBytes: '32mb',
   cooldownFailures: 3,
   cooldownDuration: '30s',
   loadBalanceWeight: 1,
@@ -206,6 +208,10 @@ export const LlmBackend = Closed({
     failures: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: DEFAULTS.cooldownFailures, description: 'Consecutive failed calls (connection failure, 5xx, 429) that take a model out of virtual models\' rotation.' })),
     duration: Type.Optional(duration('How long a failing model stays out of rotation; a 429 with a longer retry-after keeps it out that long (up to 10 times this).', { default: DEFAULTS.cooldownDuration })),
   }, { description: 'Taking failing models out of the rotation of virtual models for a while. When every target of a virtual model is cooling down they are all tried anyway: a call is never refused for it.' })),
+  limits: Type.Optional(Closed({
+    maxEventBytes: Type.Optional(byteSize('Largest event of an upstream event stream (SSE). An event is passed on or translated once it is whole, so this is what one stream may hold in memory; past it the client\'s stream ends with one error event (AE_UPSTREAM_PROTOCOL) and the upstream call is aborted. Generous by default: a Responses `response.completed` event repeats the whole output, a Gemini event may carry an image.', { default: DEFAULTS.llmMaxEventBytes })),
+    maxResponseBytes: Type.Optional(byteSize('Largest upstream JSON answer read whole to translate it into another API\'s shape; larger → 502 (AE_UPSTREAM_PROTOCOL) and the upstream call is aborted. Answers passed through in their own format stream and are not limited.', { default: DEFAULTS.llmMaxResponseBytes })),
+  }, { description: 'Limits on what the gateway reads of upstream answers (an upstream is untrusted too).' })),
 }, { description: 'An LLM gateway: serves P/chat/completions, P/responses, P/embeddings and P/models (OpenAI shapes) and P/messages (Anthropic shape) under the route prefix P, and forwards each request to the provider of the model it names.' });
 
 export const Backend = Closed({

@@ -23,13 +23,14 @@ import { GatewayError } from './errors.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { replyError } from './render.js';
 import { classifyUpstreamError, createUpstream, type Upstream, type UpstreamHeaders } from './upstream.js';
-import { sseEventEnd, writeSseError } from './sse.js';
+import { SseFramer, writeSseError } from './sse.js';
 
 /** Bodies up to this size with a Content-Length are buffered before dispatch. */
 const BUFFER_BODY_LIMIT = 64 * 1024;
 /**
  * Most bytes of one unfinished SSE event held back. A longer event is passed through as
- * it comes (memory stays bounded); an error inside it can then only abort the stream.
+ * it comes (a plain proxy does not refuse what it does not read; memory stays bounded);
+ * an error inside it can then only abort the stream.
  */
 const SSE_HOLD_LIMIT = 256 * 1024;
 
@@ -148,11 +149,8 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
   /** An abort asked for before undici handed us a controller (still connecting). */
   #pendingAbort: Error | null = null;
   #done = false;
-  #sse = false;
-  /** SSE: the start of an event not yet complete, held back (see sse.ts). */
-  #held: Buffer | null = null;
-  /** SSE: the client has part of an event (one over SSE_HOLD_LIMIT), so no error event fits. */
-  #midEvent = false;
+  /** SSE: holds back an unfinished event (see sse.ts); null for other answers. */
+  #sse: SseFramer | null = null;
   #onDrain: (() => void) | null = null;
   readonly #ctx: RequestContext;
   readonly #backend: string;
@@ -198,17 +196,16 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     out['x-request-id'] = ctx.id;
     if (ctx.responseHeaders !== null) addFilterHeaders(out, ctx.responseHeaders);
     const ct = headers['content-type'];
-    this.#sse = typeof ct === 'string' && ct.startsWith('text/event-stream');
+    if (typeof ct === 'string' && ct.startsWith('text/event-stream')) this.#sse = new SseFramer(SSE_HOLD_LIMIT, { release: true });
     ctx.res.writeHead(statusCode, out);
     // Event streams start now, not with the first event (clients wait on the headers).
-    if (this.#sse) ctx.res.flushHeaders();
+    if (this.#sse !== null) ctx.res.flushHeaders();
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#sse) {
-      chunk = this.#frame(chunk);
-      if (chunk.length === 0) return;
-    }
+    if (this.#sse !== null) chunk = this.#sse.push(chunk);
+    // undici hands over an empty chunk on every resume after a pause: nothing to write.
+    if (chunk.length === 0) return;
     this.#ctx.bytesOut += chunk.length;
     if (!this.#ctx.res.write(chunk) && !controller.paused) {
       // Backpressure: stop reading the upstream socket until the client catches up.
@@ -219,12 +216,11 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     if (!this.#finish()) return;
-    const held = this.#held;
+    // The upstream may end inside an event: pass it on as it was (clients discard it).
+    const held = this.#sse?.flush() ?? null;
     if (held === null) {
       this.#ctx.res.end();
     } else {
-      // The upstream ended inside an event: pass it on as it was (clients discard it).
-      this.#held = null;
       this.#ctx.bytesOut += held.length;
       this.#ctx.res.end(held);
     }
@@ -235,30 +231,11 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     if (this.#finish()) this.#fail(err);
   }
 
-  /** SSE framing: returns the part of `chunk` that ends on an event boundary, holds the rest. */
-  #frame(chunk: Buffer): Buffer {
-    let buf = chunk;
-    if (this.#held !== null) {
-      buf = Buffer.concat([this.#held, chunk]);
-      this.#held = null;
-    }
-    const end = sseEventEnd(buf);
-    if (end === buf.length) {
-      this.#midEvent = false;
-      return buf;
-    }
-    if (buf.length - end > SSE_HOLD_LIMIT) {
-      this.#midEvent = true;
-      return buf;
-    }
-    this.#held = buf.subarray(end);
-    if (end > 0) this.#midEvent = false;
-    return buf.subarray(0, end);
-  }
-
   /** The one error outcome: nothing if the client left, else a JSON error, SSE error event or reset. */
   #fail(err: Error): void {
-    this.#held = null;
+    const sse = this.#sse;
+    // What was held of an unfinished event is dropped: the error event comes instead.
+    sse?.flush();
     const ctx = this.#ctx;
     const res = ctx.res;
     if (ctx.clientAborted || res.destroyed || res.writableEnded) {
@@ -276,7 +253,7 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     if (!res.headersSent) {
       if (e.code === 'AE_BODY_TOO_LARGE' || e.code === 'AE_REQUEST_TIMEOUT') res.setHeader('connection', 'close');
       replyError(ctx, e);
-    } else if (this.#sse && !this.#midEvent) {
+    } else if (sse !== null && !sse.midEvent) {
       writeSseError(res, e, ctx.id);
     } else {
       // No error argument: that would surface as a listener 'clientError'.

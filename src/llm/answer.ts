@@ -102,6 +102,10 @@ export class Answer implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    // undici's parser flushes on every resume() and reports an empty body span: it is not a
+    // chunk. Passed on, a reader that pauses per chunk (ChunkIterator) would get one on every
+    // resume, forever, and a reader that collects chunks would never reach its size cap.
+    if (chunk.length === 0) return;
     if (this.#reader !== null && !this.#paused && this.#queue === null) {
       this.#reader.onData(chunk);
       return;
@@ -152,10 +156,16 @@ export class Answer implements Dispatcher.DispatchHandler {
 
 type Pending = { resolve: (r: IteratorResult<Buffer>) => void; reject: (err: Error) => void };
 
-/** `for await` over an answer's body: holds at most one chunk, pausing the upstream meanwhile. */
+/**
+ * `for await` over an answer's body. Chunks that arrive while the loop body runs are
+ * queued up to QUEUE_LIMIT bytes, then the upstream is paused until the loop catches up:
+ * memory stays bounded, and a fast upstream is not paused and resumed on every chunk.
+ */
 class ChunkIterator implements AsyncIterator<Buffer>, AnswerReader {
   readonly #answer: Answer;
-  #chunk: Buffer | null = null;
+  readonly #queue: Buffer[] = [];
+  #queued = 0;
+  #paused = false;
   #ended = false;
   #error: Error | null = null;
   #pending: Pending | null = null;
@@ -166,10 +176,13 @@ class ChunkIterator implements AsyncIterator<Buffer>, AnswerReader {
   }
 
   next(): Promise<IteratorResult<Buffer>> {
-    if (this.#chunk !== null) {
-      const value = this.#chunk;
-      this.#chunk = null;
-      this.#answer.resume();
+    if (this.#queue.length > 0) {
+      const value = this.#queue.shift()!;
+      this.#queued -= value.length;
+      if (this.#paused && this.#queued <= QUEUE_LIMIT) {
+        this.#paused = false;
+        this.#answer.resume();
+      }
       return Promise.resolve({ value, done: false });
     }
     if (this.#error !== null) return Promise.reject(this.#error);
@@ -180,6 +193,8 @@ class ChunkIterator implements AsyncIterator<Buffer>, AnswerReader {
   /** A `break` out of the loop: the rest of the body is not wanted. */
   return(): Promise<IteratorResult<Buffer>> {
     this.#ended = true;
+    this.#queue.length = 0;
+    this.#queued = 0;
     this.#answer.abort(new Error('answer body abandoned by its reader'));
     return Promise.resolve({ value: undefined, done: true });
   }
@@ -191,8 +206,12 @@ class ChunkIterator implements AsyncIterator<Buffer>, AnswerReader {
       p.resolve({ value: chunk, done: false });
       return;
     }
-    this.#chunk = chunk;
-    this.#answer.pause();
+    this.#queue.push(chunk);
+    this.#queued += chunk.length;
+    if (this.#queued > QUEUE_LIMIT && !this.#paused) {
+      this.#paused = true;
+      this.#answer.pause();
+    }
   }
 
   onEnd(): void {
@@ -203,6 +222,7 @@ class ChunkIterator implements AsyncIterator<Buffer>, AnswerReader {
   }
 
   onError(err: Error): void {
+    // Chunks still queued come first: the loop sees what arrived, then the break.
     const p = this.#pending;
     this.#pending = null;
     if (p !== null) p.reject(err);

@@ -5,9 +5,8 @@
 // For OpenAI-API providers the leg is the identity; for the others it is the provider's
 // translation. Streams are translated twice, text in and text out: these are the
 // translated paths, not the byte-for-byte fast path.
-import { StringDecoder } from 'node:string_decoder';
 import type { LlmModelSpec } from '../config/index.js';
-import { GatewayError, type RequestContext } from '../core/index.js';
+import { GatewayError, SseFramer, sseOverflowError, type RequestContext } from '../core/index.js';
 import { account } from './account.js';
 import type { Answer } from './answer.js';
 import { drained, endJson, readAnswer, responseHeaders, sseHeaders, type RelayIo } from './exchange.js';
@@ -46,18 +45,28 @@ export function chatLeg(chat: Record<string, unknown>, model: LlmModelSpec): Cha
     translation: {
       call: { path, headers, dropHeaders: [], body: JSON.stringify(req) },
       json: (raw) => ({ body: raw, usage: null }),
-      stream: () => new DecodingPassThrough(),
+      stream: () => new FramedPassThrough(model.limits.maxEventBytes),
     },
   };
 }
 
-/** The identity stream translator: upstream OpenAI SSE bytes as text (UTF-8 safe across chunks). */
-class DecodingPassThrough implements StreamTranslator {
-  readonly #decoder = new StringDecoder('utf8');
+/**
+ * The identity stream translator: upstream OpenAI SSE bytes as text, whole events at a time
+ * (so text is never cut inside a UTF-8 sequence), each at most the backend's maxEventBytes.
+ */
+class FramedPassThrough implements StreamTranslator {
+  readonly #framer: SseFramer;
   readonly finished = false;
   readonly failed = false;
   readonly usage = null;
-  push(chunk: Buffer): string { return this.#decoder.write(chunk); }
+  constructor(maxEventBytes: number) { this.#framer = new SseFramer(maxEventBytes); }
+  push(chunk: Buffer): string {
+    try {
+      return this.#framer.push(chunk).toString('utf8');
+    } catch (err) {
+      throw sseOverflowError(err, 'chat stream');
+    }
+  }
 }
 
 /** Reads a whole chat answer, translates it to the front's shape and sends it. */
@@ -104,6 +113,8 @@ export async function relayChatStream(
   } catch (err) {
     account(ctx, model, usage());
     if (ctx.clientAborted || res.destroyed) return;
+    // A translator's own refusal (an event past the cap, an event that is not JSON) is the upstream's fault too.
+    if (err instanceof GatewayError) io.upstreamError(err.code);
     const e = io.failure(err, true);
     ctx.errorCode = e.code;
     if (!finished() || outer?.failed === true) writeError(e);

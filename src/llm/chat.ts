@@ -32,7 +32,7 @@ export function chatFront(io: LlmIo, ctx: RequestContext, body: Record<string, u
       return {
         call: { path, headers, dropHeaders: [], body: upstreamBody(body, raw, target.model, stream, clientWantsUsage) },
         relay: (up) => {
-          const sse = stream ? new OpenAIStreamUsage(!clientWantsUsage) : null;
+          const sse = stream ? new OpenAIStreamUsage(!clientWantsUsage, model.limits.maxEventBytes) : null;
           return relayPassThrough(io, ctx, model, up, {
             sse,
             json: new JsonUsageTail(),

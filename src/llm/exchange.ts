@@ -9,9 +9,6 @@ import type { Answer } from './answer.js';
 /** Largest upstream error body read (to re-shape it); the rest is discarded. */
 export const MAX_ERROR_BODY = 64 * 1024;
 
-/** Largest answer read whole to translate it (a translated JSON answer is parsed whole). */
-export const MAX_TRANSLATED_JSON = 32 * 1024 * 1024;
-
 /** Longest model name echoed back in a not-found message. */
 const MAX_ECHOED_NAME = 256;
 
@@ -87,18 +84,20 @@ export function endJson(ctx: RequestContext, model: LlmModelSpec, up: Answer, st
 }
 
 /**
- * Reads a whole answer to translate it, bounded; null when the client went away. A failure
- * reading it is mapped by `io.failure`.
+ * Reads a whole answer to translate it, up to the backend's maxResponseBytes (past it the
+ * upstream call is aborted and the client gets a 502); null when the client went away. A
+ * failure reading it is mapped by `io.failure`.
  */
 export async function readAnswer(io: RelayIo, ctx: RequestContext, model: LlmModelSpec, up: Answer): Promise<string | null> {
+  const max = model.limits.maxResponseBytes;
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const chunk of up.chunks()) {
       size += chunk.length;
-      if (size > MAX_TRANSLATED_JSON) {
+      if (size > max) {
         // Thrown out of the loop: the iterator's return() aborts the rest of the answer.
-        throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: `answer of model ${model.name} too large to translate` });
+        throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: `answer of model ${model.name} is larger than limits.maxResponseBytes (${max} bytes)` });
       }
       chunks.push(chunk);
     }
@@ -107,7 +106,7 @@ export async function readAnswer(io: RelayIo, ctx: RequestContext, model: LlmMod
     throw io.failure(err, false);
   }
   if (ctx.clientAborted || ctx.res.destroyed) return null;
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks, size).toString('utf8');
 }
 
 /** The first MAX_ERROR_BODY bytes of an error answer ('' when it broke off); the rest is discarded. */
@@ -123,7 +122,7 @@ export async function readErrorText(up: Answer): Promise<string> {
   } catch {
     // A broken error body still has its status.
   }
-  return Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY).toString('utf8');
+  return Buffer.concat(chunks, Math.min(size, MAX_ERROR_BODY)).toString('utf8');
 }
 
 /** Resolves when the client can take more, or has gone (the relay loop then ends on the abort). */

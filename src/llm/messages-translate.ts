@@ -2,8 +2,8 @@
 // request, and the answer back (a chat.completion → a Message, OpenAI chunks → Anthropic
 // SSE events). Fields OpenAI chat cannot express are refused with a 400 naming them; see
 // README.md ("Anthropic front") for the table.
-import { GatewayError } from '../core/index.js';
-import type { LlmModelSpec } from '../config/index.js';
+import { GatewayError, SseEventReader } from '../core/index.js';
+import { LLM_LIMIT_DEFAULTS, type LlmModelSpec } from '../config/index.js';
 import { readChatChunk } from './chat-chunk.js';
 import { isObject } from './openai-errors.js';
 import type { Usage } from './usage.js';
@@ -268,16 +268,13 @@ function event(data: Json): string {
   return `event: ${String(data.type)}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-const EVENT_SPLIT = /\r\n\r\n|\n\n|\r\r/;
-
 /**
  * Turns OpenAI chat.completion.chunk events (any chunk boundary) into Anthropic stream
  * events: message_start, content blocks (text, tool_use with input_json_delta), then
  * message_delta and message_stop on `[DONE]`.
  */
 export class OpenAIToAnthropicStream {
-  #buf = '';
-  readonly #decoder = new TextDecoder();
+  readonly #reader: SseEventReader;
   readonly #model: string;
   #started = false;
   /** The open block: its Anthropic index, and for a tool call the OpenAI tool index. */
@@ -290,8 +287,9 @@ export class OpenAIToAnthropicStream {
   /** The upstream's error message, when `failed`. */
   errorMessage = '';
 
-  constructor(clientModel: string) {
+  constructor(clientModel: string, maxEventBytes = LLM_LIMIT_DEFAULTS.maxEventBytes) {
     this.#model = clientModel;
+    this.#reader = new SseEventReader(maxEventBytes, 'chat stream');
   }
 
   get usage(): Usage | null { return gatewayUsage(this.#usage); }
@@ -301,11 +299,8 @@ export class OpenAIToAnthropicStream {
 
   push(chunk: Buffer | string): string {
     if (this.finished) return '';
-    this.#buf += typeof chunk === 'string' ? chunk : this.#decoder.decode(chunk, { stream: true });
-    const parts = this.#buf.split(EVENT_SPLIT);
-    this.#buf = parts.pop() ?? '';
     let out = '';
-    for (const ev of parts) {
+    for (const ev of this.#reader.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) {
       if (this.finished) break;
       out += this.#event(ev);
     }

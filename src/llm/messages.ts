@@ -5,7 +5,7 @@
 // come, usage read in passing); the others are reached through the OpenAI chat pivot
 // (chat-leg.ts): Messages → OpenAI chat (messages-translate.ts) → the provider, and back.
 import type { LlmModelSpec } from '../config/index.js';
-import { GatewayError, sseData, sseEventEnd, type RequestContext } from '../core/index.js';
+import { GatewayError, SseFramer, sseData, sseEvents, type RequestContext } from '../core/index.js';
 import { anthropicUpstreamErrorBody, writeAnthropicStreamError } from './anthropic-errors.js';
 import type { Attempt, LlmIo } from './backend.js';
 import { chatLeg, relayChatJson, relayChatStream } from './chat-leg.js';
@@ -15,9 +15,6 @@ import { isObject } from './openai-errors.js';
 import { estimateInputTokens, messagesToOpenAI, openAIToMessage, OpenAIToAnthropicStream } from './messages-translate.js';
 import { MESSAGES_PROVIDERS } from './providers/index.js';
 import { anthropicUsage, type Usage } from './usage.js';
-
-/** Most bytes of one unfinished SSE event held back on the pass-through path. */
-const HOLD_LIMIT = 1024 * 1024;
 
 /** Serves P/messages (`countTokens` false) or P/messages/count_tokens for a parsed request body. */
 export async function messagesFront(io: LlmIo, ctx: RequestContext, body: Record<string, unknown>, countTokens: boolean): Promise<void> {
@@ -47,7 +44,7 @@ export async function messagesFront(io: LlmIo, ctx: RequestContext, body: Record
         call,
         auth: MESSAGES_PROVIDERS[model.provider]?.auth ?? null,
         relay: (up) => relayPassThrough(io, ctx, model, up, {
-          sse: countTokens ? null : new AnthropicSseUsage(),
+          sse: countTokens ? null : new AnthropicSseUsage(model.limits.maxEventBytes),
           json: countTokens ? null : new BoundedJsonUsage(jsonUsage),
           stream,
           writeError: (e) => { writeAnthropicStreamError(ctx.res, e, ctx.id); },
@@ -65,7 +62,7 @@ export async function messagesFront(io: LlmIo, ctx: RequestContext, body: Record
       call: { ...t.call, dropHeaders: [...t.call.dropHeaders, 'anthropic-version', 'anthropic-beta', 'anthropic-dangerous-direct-browser-access'] },
       auth: leg.provider?.auth ?? null,
       relay: (up) => stream
-        ? relayChatStream(io, ctx, model, up, t.stream(), new OpenAIToAnthropicStream(requested), (e) => { writeAnthropicStreamError(ctx.res, e, ctx.id); })
+        ? relayChatStream(io, ctx, model, up, t.stream(), new OpenAIToAnthropicStream(requested, model.limits.maxEventBytes), (e) => { writeAnthropicStreamError(ctx.res, e, ctx.id); })
         : relayChatJson(io, ctx, model, up, t, (chat) => openAIToMessage(chat, requested)),
       errorBody: (status, raw, headers) => errorBody(status, t.errorBody?.(status, raw, headers) ?? raw),
     };
@@ -79,35 +76,29 @@ function header(ctx: RequestContext, name: string): string | undefined {
 
 /**
  * Passes Anthropic SSE bytes through whole events at a time (so an error event can follow
- * cleanly), reading usage from message_start and message_delta.
+ * cleanly; up to the backend's maxEventBytes), reading usage from message_start and
+ * message_delta.
  */
 class AnthropicSseUsage {
   usage: Usage | null = null;
-  #held: Buffer | null = null;
+  readonly #framer: SseFramer;
+
+  constructor(maxEventBytes: number) {
+    this.#framer = new SseFramer(maxEventBytes);
+  }
 
   push(chunk: Buffer): Buffer {
-    let buf = chunk;
-    if (this.#held !== null) {
-      buf = Buffer.concat([this.#held, chunk]);
-      this.#held = null;
-    }
-    const end = sseEventEnd(buf);
-    if (end < buf.length && buf.length - end <= HOLD_LIMIT) {
-      this.#held = buf.subarray(end);
-      buf = buf.subarray(0, end);
-    }
-    if (buf.includes('"usage"')) this.#read(buf.toString('utf8'));
+    const buf = this.#framer.push(chunk);
+    if (buf.includes('"usage"')) this.#read(buf);
     return buf;
   }
 
   flush(): Buffer | null {
-    const held = this.#held;
-    this.#held = null;
-    return held;
+    return this.#framer.flush();
   }
 
-  #read(text: string): void {
-    for (const ev of text.split(/\r\n\r\n|\n\n|\r\r/)) {
+  #read(buf: Buffer): void {
+    for (const ev of sseEvents(buf)) {
       if (!ev.includes('"usage"')) continue;
       const data = sseData(ev);
       let obj: unknown;

@@ -5,7 +5,7 @@
 // a JSON answer is read for usage as it passes. Nothing is buffered whole.
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { LlmModelSpec } from '../config/index.js';
-import type { GatewayError, RequestContext } from '../core/index.js';
+import { GatewayError, sseOverflowError, type RequestContext } from '../core/index.js';
 import { account, accountEstimate } from './account.js';
 import type { Answer, AnswerReader } from './answer.js';
 import { responseHeaders, type RelayIo } from './exchange.js';
@@ -13,6 +13,7 @@ import type { Usage } from './usage.js';
 
 /** Passes SSE events through whole, reading usage (OpenAIStreamUsage, ResponsesStreamUsage, …). */
 export interface SseUsageReader {
+  /** The whole events `chunk` completes; throws SseEventTooLarge when an event passes the backend's cap. */
   push(chunk: Buffer): Buffer;
   /** An unfinished event still held when the upstream ended, passed on as it is. */
   flush(): Buffer | null;
@@ -118,8 +119,20 @@ class PassThrough implements AnswerReader {
     // The client is gone: the walk aborts the answer; write nothing more.
     if (res.destroyed) return;
     let bytes = chunk;
-    if (this.#sse !== null) bytes = this.#sse.push(chunk);
-    else this.#json?.push(chunk);
+    if (this.#sse !== null) {
+      try {
+        bytes = this.#sse.push(chunk);
+      } catch (err) {
+        // An event past the cap: the upstream call is aborted and the client gets one error
+        // event (onError, through the answer's failure).
+        const e = sseOverflowError(err, `stream of model ${this.#model.name}`) as Error;
+        if (e instanceof GatewayError) this.#io.upstreamError(e.code);
+        this.#up.abort(e);
+        return;
+      }
+    } else {
+      this.#json?.push(chunk);
+    }
     if (bytes.length === 0) return;
     ctx.bytesOut += bytes.length;
     if (!res.write(bytes)) {

@@ -6,7 +6,7 @@
 // naming it; see README.md ("Responses front") for the table.
 import { randomBytes } from 'node:crypto';
 import { ERRORS, GatewayError, SseEventReader } from '../core/index.js';
-import type { LlmModelSpec } from '../config/index.js';
+import { LLM_LIMIT_DEFAULTS, type LlmModelSpec } from '../config/index.js';
 import { readChatChunk } from './chat-chunk.js';
 import { isObject } from './openai-errors.js';
 import type { Usage } from './usage.js';
@@ -508,9 +508,6 @@ export function chatToResponse(raw: string, modelName: string, request: Json, id
 // ---------------------------------------------------------------------------------------
 // Streams
 
-/** An unfinished upstream event longer than this is a broken upstream. */
-const HOLD_LIMIT = 4 * 1024 * 1024;
-
 function sseEvent(type: string, data: Json): string {
   return `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
 }
@@ -549,7 +546,7 @@ interface OpenCall {
  * full response and usage on `[DONE]`.
  */
 export class ChatToResponsesStream {
-  readonly #reader = new SseEventReader(HOLD_LIMIT, () => new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'chat stream event too large' }));
+  readonly #reader: SseEventReader;
   readonly #model: string;
   readonly #request: Json;
   readonly #id: string;
@@ -567,7 +564,8 @@ export class ChatToResponsesStream {
   /** The upstream's error message, when `failed` (for logs; clients get the gateway's error). */
   errorMessage = '';
 
-  constructor(modelName: string, request: Json, ids: ResponseIds = {}) {
+  constructor(modelName: string, request: Json, ids: ResponseIds = {}, maxEventBytes = LLM_LIMIT_DEFAULTS.maxEventBytes) {
+    this.#reader = new SseEventReader(maxEventBytes, 'chat stream');
     this.#model = modelName;
     this.#request = request;
     this.#id = ids.id ?? newId();

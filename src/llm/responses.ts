@@ -24,7 +24,7 @@ export function responsesFront(io: LlmIo, ctx: RequestContext, body: Record<stri
       return {
         call: { path, headers, dropHeaders: [], body: JSON.stringify({ ...body, model: bodyModel }) },
         relay: (up) => {
-          const sse = new ResponsesStreamUsage();
+          const sse = new ResponsesStreamUsage(model.limits.maxEventBytes);
           return relayPassThrough(io, ctx, model, up, {
             sse,
             json: new BoundedJsonUsage(responseJsonUsage),
@@ -43,7 +43,7 @@ export function responsesFront(io: LlmIo, ctx: RequestContext, body: Record<stri
       auth: leg.provider?.auth ?? null,
       relay: (up) => {
         if (!stream) return relayChatJson(io, ctx, model, up, t, (chat) => chatToResponse(chat, requested, body));
-        const front = new ChatToResponsesStream(requested, body);
+        const front = new ChatToResponsesStream(requested, body, {}, model.limits.maxEventBytes);
         return relayChatStream(io, ctx, model, up, t.stream(), front, (e) => { endWith(ctx, front.fail(e, ctx.id)); });
       },
       errorBody: (status, raw, headers) => upstreamErrorBody(status, t.errorBody?.(status, raw, headers) ?? raw, model),

@@ -1,11 +1,12 @@
 // Usage accounting on the pass-through path, without buffering responses. For OpenAI
 // streams the gateway always asks upstream for the usage chunk (stream_options.include_usage)
 // and drops it again when the client did not ask (DESIGN "Contract details"). Events are
-// forwarded whole: an unfinished event is held back until its blank line arrives, so the
-// client is always between events when an error event has to be written. Only events that
-// mention "usage" are decoded and parsed; the others pass as the bytes they came in, and
-// are only counted (a byte search), so a stream cut before its usage chunk can be estimated.
-import { sseEventEnd, sseData } from '../core/index.js';
+// forwarded whole: an SseFramer holds an unfinished event back until its blank line arrives
+// (up to the backend's maxEventBytes), so the client is always between events when an error
+// event has to be written. Only events that mention "usage" are decoded and parsed; the
+// others pass as the bytes they came in, and are only counted (a byte search), so a stream
+// cut before its usage chunk can be estimated.
+import { SseFramer, sseData, sseEvents } from '../core/index.js';
 import { isObject } from './openai-errors.js';
 
 /**
@@ -24,42 +25,27 @@ export interface Usage {
 /** Bytes that start an SSE data line after the first line of a buffer. */
 const DATA_LINE = Buffer.from('\ndata:');
 
-/** An unfinished event longer than this is passed on as it is (memory stays bounded). */
-const HOLD_LIMIT = 1024 * 1024;
-const EVENT_SPLIT = /\r\n\r\n|\n\n|\r\r/;
-
 export class OpenAIStreamUsage {
   usage: Usage | null = null;
   readonly #dropUsageChunk: boolean;
-  #held: Buffer | null = null;
+  readonly #framer: SseFramer;
   #dataEvents = 0;
 
   /** `dropUsageChunk`: the client did not ask for include_usage. */
-  constructor(dropUsageChunk: boolean) {
+  constructor(dropUsageChunk: boolean, maxEventBytes: number) {
     this.#dropUsageChunk = dropUsageChunk;
+    this.#framer = new SseFramer(maxEventBytes);
   }
 
-  /** Takes an upstream chunk; returns the whole events to forward (maybe none). */
+  /** Takes an upstream chunk; returns the whole events to forward (maybe none). Throws SseEventTooLarge past the cap. */
   push(chunk: Buffer): Buffer {
-    let buf = chunk;
-    if (this.#held !== null) {
-      buf = Buffer.concat([this.#held, chunk]);
-      this.#held = null;
-    }
-    const end = sseEventEnd(buf);
-    if (end < buf.length) {
-      if (buf.length - end > HOLD_LIMIT) return this.#events(buf);
-      this.#held = buf.subarray(end);
-      buf = buf.subarray(0, end);
-    }
+    const buf = this.#framer.push(chunk);
     return buf.length === 0 ? buf : this.#events(buf);
   }
 
   /** What is still held when the upstream ends (an unfinished event), passed on as it is. */
   flush(): Buffer | null {
-    const held = this.#held;
-    this.#held = null;
-    return held;
+    return this.#framer.flush();
   }
 
   /**
@@ -75,7 +61,7 @@ export class OpenAIStreamUsage {
   #events(buf: Buffer): Buffer {
     this.#countDataEvents(buf);
     if (!buf.includes('"usage"')) return buf;
-    const events = buf.toString('utf8').split(EVENT_SPLIT);
+    const events = sseEvents(buf);
     let dropped = false;
     const kept: string[] = [];
     for (const ev of events) {

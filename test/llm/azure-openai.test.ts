@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { request } from 'undici';
-import { Secret, type LlmModelSpec } from '../../src/config/index.js';
+import { LLM_LIMIT_DEFAULTS, Secret, type LlmModelSpec } from '../../src/config/index.js';
 import { openAICall } from '../../src/llm/providers/openai.js';
 import { startGateway } from '../helpers/gateway.js';
 
@@ -201,7 +201,7 @@ test('azure: the Responses API goes to the v1 surface with the deployment as the
 function azureModel(extra: Partial<LlmModelSpec> = {}): LlmModelSpec {
   return {
     name: 'az', provider: 'azure', upstreamModel: 'gpt-4o', origin: 'https://res.openai.azure.com', basePath: '', host: 'res.openai.azure.com',
-    apiKey: new Secret(AZURE_KEY), headers: {}, timeoutMs: 1000, passthrough: false, retries: 0, retryBackoffMs: 0, maxRetryWaitMs: 0, price: null,
+    apiKey: new Secret(AZURE_KEY), headers: {}, timeoutMs: 1000, passthrough: false, retries: 0, retryBackoffMs: 0, maxRetryWaitMs: 0, price: null, limits: LLM_LIMIT_DEFAULTS,
     azure: { deployment: 'my dep', apiVersion: '2024-10-21' }, ...extra,
   };
 }

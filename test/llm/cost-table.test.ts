@@ -5,14 +5,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { calcPrice, findProvider } from '@pydantic/genai-prices';
-import type { LlmModelSpec, LlmProvider } from '../../src/config/index.js';
+import { LLM_LIMIT_DEFAULTS, type LlmModelSpec, type LlmProvider } from '../../src/config/index.js';
 import { costUsd } from '../../src/llm/cost.js';
 import type { Usage } from '../../src/llm/usage.js';
 
 export function modelSpec(provider: LlmProvider, upstreamModel: string, extra: Partial<LlmModelSpec> = {}): LlmModelSpec {
   return {
     name: upstreamModel, provider, upstreamModel, origin: 'http://127.0.0.1:1', basePath: '', host: '127.0.0.1:1',
-    apiKey: null, headers: {}, timeoutMs: 1000, passthrough: false, retries: 0, retryBackoffMs: 0, maxRetryWaitMs: 0, price: null,
+    apiKey: null, headers: {}, timeoutMs: 1000, passthrough: false, retries: 0, retryBackoffMs: 0, maxRetryWaitMs: 0, price: null, limits: LLM_LIMIT_DEFAULTS,
     ...extra,
   };
 }

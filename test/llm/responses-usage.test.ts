@@ -2,6 +2,7 @@
 // unchanged, usage read from response.completed / .incomplete, at any chunk boundary.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { LLM_LIMIT_DEFAULTS } from '../../src/config/index.js';
 import fc from 'fast-check';
 import { ResponsesStreamUsage, responseJsonUsage } from '../../src/llm/responses-usage.js';
 
@@ -23,7 +24,7 @@ function stream(texts: string[], final: 'response.completed' | 'response.incompl
 }
 
 function run(buf: Buffer, cuts: number[]): { out: Buffer; u: ResponsesStreamUsage; pieces: Buffer[] } {
-  const u = new ResponsesStreamUsage();
+  const u = new ResponsesStreamUsage(LLM_LIMIT_DEFAULTS.maxEventBytes);
   const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
   const pieces: Buffer[] = [];
   let prev = 0;
@@ -69,7 +70,7 @@ test('whatever the chunk boundaries: same bytes, same usage, only whole events f
   ));
 });
 
-test('a final event larger than the hold limit passes through and its usage is still read', () => {
+test('a final event of 1.5 MB (within the event cap) is forwarded whole and its usage read', () => {
   const big = 'x'.repeat(1_500_000);
   const buf = stream([big], 'response.completed', big, false);
   const cuts = [];
@@ -97,7 +98,7 @@ test('the last sequence_number passed on is kept, at any chunk boundary; a held 
       assert.equal(run(stream(texts, 'response.completed', '', crlf), cuts).u.lastSequence, texts.length + 1);
     },
   ));
-  const u = new ResponsesStreamUsage();
+  const u = new ResponsesStreamUsage(LLM_LIMIT_DEFAULTS.maxEventBytes);
   assert.equal(u.lastSequence, -1);
   u.push(Buffer.from(ev('response.created', { response: { id: 'r', sequence_number: 99 } }, 0) + ev('response.output_text.delta', { delta: '"sequence_number":7' }, 1)));
   assert.equal(u.lastSequence, 1);

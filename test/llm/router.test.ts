@@ -2,13 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { LlmBackendSpec, LlmModelSpec } from '../../src/config/index.js';
+import { LLM_LIMIT_DEFAULTS, type LlmBackendSpec, type LlmModelSpec } from '../../src/config/index.js';
 import { backoffMs, ModelRouter, retryAfterFromHeaders, retryAfterMs } from '../../src/llm/router.js';
 
 function model(name: string): LlmModelSpec {
   return {
     name, provider: 'openai', upstreamModel: name, origin: 'http://127.0.0.1:1', basePath: '/v1', host: '127.0.0.1:1', apiKey: null, headers: {},
-    timeoutMs: 1000, passthrough: false, retries: 0, retryBackoffMs: 100, maxRetryWaitMs: 1000, price: null,
+    timeoutMs: 1000, passthrough: false, retries: 0, retryBackoffMs: 100, maxRetryWaitMs: 1000, price: null, limits: LLM_LIMIT_DEFAULTS,
   };
 }
 
@@ -21,6 +21,7 @@ function spec(weights: Record<string, number>, failures = 2): LlmBackendSpec {
       { name: 'lb', strategy: 'loadBalance', targets: names.map((n) => ({ model: n, weight: weights[n]! })) },
     ],
     cooldown: { failures, durationMs: 1000 },
+    limits: LLM_LIMIT_DEFAULTS,
   };
 }
 

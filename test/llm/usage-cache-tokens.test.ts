@@ -4,6 +4,7 @@
 // Gemini's cachedContentTokenCount. Input tokens always include the cached ones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { LLM_LIMIT_DEFAULTS } from '../../src/config/index.js';
 import { anthropicUsage, JsonUsageTail, openAIUsage, OpenAIStreamUsage } from '../../src/llm/usage.js';
 import { fromAnthropicJson } from '../../src/llm/providers/anthropic.js';
 import { fromConverseJson } from '../../src/llm/providers/bedrock.js';
@@ -12,7 +13,7 @@ import { fromGeminiJson } from '../../src/llm/providers/gemini.js';
 const OPENAI_USAGE = { prompt_tokens: 1200, completion_tokens: 30, total_tokens: 1230, prompt_tokens_details: { cached_tokens: 1024, audio_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } };
 
 test('openai stream: the usage chunk gives cached tokens as cache reads', () => {
-  const f = new OpenAIStreamUsage(true);
+  const f = new OpenAIStreamUsage(true, LLM_LIMIT_DEFAULTS.maxEventBytes);
   f.push(Buffer.from(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'hi' } }], usage: null })}\n\n`));
   f.push(Buffer.from(`data: ${JSON.stringify({ choices: [], usage: OPENAI_USAGE })}\n\ndata: [DONE]\n\n`));
   assert.deepEqual(f.usage, { inputTokens: 1200, outputTokens: 30, cacheReadTokens: 1024, cacheWriteTokens: null });

@@ -3,6 +3,7 @@
 // data events the stream filter counted (about one token per OpenAI chunk).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { LLM_LIMIT_DEFAULTS } from '../../src/config/index.js';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { estimateUsage, preloadTokenizer } from '../../src/llm/estimate.js';
 import { OpenAIStreamUsage } from '../../src/llm/usage.js';
@@ -49,7 +50,7 @@ test('input: an odd body gives a small estimate, never an error', () => {
 });
 
 test('output: the data events the stream filter forwarded, less the role chunk', () => {
-  const f = new OpenAIStreamUsage(true);
+  const f = new OpenAIStreamUsage(true, LLM_LIMIT_DEFAULTS.maxEventBytes);
   f.push(Buffer.from(chunk({ role: 'assistant', content: '' })));
   // Several events in one chunk, and one cut in the middle.
   const words = ['Hello', ' there', ',', ' how', ' are', ' you'].map((w) => chunk({ content: w })).join('');
@@ -61,7 +62,7 @@ test('output: the data events the stream filter forwarded, less the role chunk',
   assert.equal(f.usage, null);
   assert.equal(estimateUsage({ messages: [] }, f.outputEvents).outputTokens, 7);
   // "data:" inside a content string is not an event (newlines are escaped in JSON).
-  const g = new OpenAIStreamUsage(true);
+  const g = new OpenAIStreamUsage(true, LLM_LIMIT_DEFAULTS.maxEventBytes);
   g.push(Buffer.from(chunk({ role: 'assistant' }) + chunk({ content: 'x\ndata: y' })));
   assert.equal(g.outputEvents, 1);
 });

@@ -3,6 +3,7 @@
 // data events counted (for estimates) the same way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { LLM_LIMIT_DEFAULTS } from '../../src/config/index.js';
 import fc from 'fast-check';
 import { OpenAIStreamUsage } from '../../src/llm/usage.js';
 
@@ -10,7 +11,7 @@ const content = (s: string) => `data: ${JSON.stringify({ object: 'chat.completio
 const usageChunk = `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } })}\n\n`;
 
 function run(stream: Buffer, cuts: number[], drop: boolean): { out: string; filter: OpenAIStreamUsage } {
-  const filter = new OpenAIStreamUsage(drop);
+  const filter = new OpenAIStreamUsage(drop, LLM_LIMIT_DEFAULTS.maxEventBytes);
   const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
   let out = '';
   let prev = 0;

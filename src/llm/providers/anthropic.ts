@@ -14,10 +14,6 @@ import type { ChatProvider, ChatTranslation, StreamTranslator, TranslatedJson } 
 export const ANTHROPIC_VERSION = '2023-06-01';
 /** Anthropic requires max_tokens; this is used when the client sets neither max_tokens nor max_completion_tokens. */
 export const DEFAULT_MAX_TOKENS = 4096;
-/** Largest JSON answer translated (it has to be parsed whole). */
-const MAX_JSON_ANSWER = 32 * 1024 * 1024;
-/** An unfinished upstream event longer than this ends the stream as a protocol error. */
-const HOLD_LIMIT = 1024 * 1024;
 
 type Json = Record<string, unknown>;
 
@@ -221,7 +217,6 @@ function usageOf(u: AnthropicUsage): Usage {
 
 /** Translates a whole Anthropic Messages answer into an OpenAI chat.completion. */
 export function fromAnthropicJson(raw: string, clientModel: string): TranslatedJson {
-  if (raw.length > MAX_JSON_ANSWER) throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'anthropic answer too large to translate' });
   let msg: unknown;
   try {
     msg = JSON.parse(raw);
@@ -267,7 +262,7 @@ export class AnthropicStreamTranslator implements StreamTranslator {
   readonly #includeUsage: boolean;
   readonly #created = Math.floor(Date.now() / 1000);
   #id = 'msg';
-  readonly #reader = new SseEventReader(HOLD_LIMIT, () => new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'anthropic stream event too large' }));
+  readonly #reader: SseEventReader;
   #finish: string | null = null;
   #started = false;
   readonly #usage: AnthropicUsage = { input: 0, cacheRead: 0, cacheCreation: 0, output: 0 };
@@ -278,6 +273,7 @@ export class AnthropicStreamTranslator implements StreamTranslator {
   constructor(model: LlmModelSpec, includeUsage: boolean) {
     this.#model = model;
     this.#includeUsage = includeUsage;
+    this.#reader = new SseEventReader(model.limits.maxEventBytes, 'anthropic stream');
   }
 
   get usage(): Usage | null { return this.#sawUsage ? usageOf(this.#usage) : null; }

@@ -18,11 +18,6 @@ import { EventStreamDecoder, EventStreamError, interpretBedrockMessage, type Bed
 import { signRequest } from './aws-sigv4.js';
 import type { ChatProvider, ChatTranslation, StreamTranslator, TranslatedJson } from './provider.js';
 
-/** Largest JSON answer translated (it has to be parsed whole). */
-const MAX_JSON_ANSWER = 32 * 1024 * 1024;
-/** Largest single event-stream frame accepted. */
-const MAX_FRAME = 4 * 1024 * 1024;
-
 type Json = Record<string, unknown>;
 
 const unsupported = unsupportedBy('bedrock');
@@ -240,7 +235,6 @@ function completionId(): string {
 
 /** Translates a whole Converse answer into an OpenAI chat.completion. */
 export function fromConverseJson(raw: string, clientModel: string): TranslatedJson {
-  if (raw.length > MAX_JSON_ANSWER) throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'bedrock answer too large to translate' });
   let msg: unknown;
   try {
     msg = JSON.parse(raw);
@@ -290,7 +284,7 @@ export class BedrockStreamTranslator implements StreamTranslator {
   readonly #includeUsage: boolean;
   readonly #created = Math.floor(Date.now() / 1000);
   readonly #id = completionId();
-  readonly #decoder = new EventStreamDecoder(MAX_FRAME);
+  readonly #decoder: EventStreamDecoder;
   #started = false;
   #stopped = false;
   readonly #usage: BedrockUsage = { input: 0, cacheRead: 0, cacheWrite: 0, output: 0 };
@@ -301,6 +295,8 @@ export class BedrockStreamTranslator implements StreamTranslator {
   constructor(model: LlmModelSpec, includeUsage: boolean) {
     this.#model = model;
     this.#includeUsage = includeUsage;
+    // One frame is one event: the same cap as an SSE event.
+    this.#decoder = new EventStreamDecoder(model.limits.maxEventBytes);
   }
 
   get usage(): Usage | null { return this.#sawUsage ? usageOf(this.#usage) : null; }

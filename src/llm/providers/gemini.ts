@@ -12,10 +12,6 @@ import { isObject, scrubUpstreamText, upstreamErrorBody } from '../openai-errors
 import type { Usage } from '../usage.js';
 import type { ChatProvider, ChatTranslation, StreamTranslator, TranslatedJson } from './provider.js';
 
-/** Largest JSON answer translated (it has to be parsed whole). */
-const MAX_JSON_ANSWER = 32 * 1024 * 1024;
-/** An unfinished upstream event longer than this ends the stream as a protocol error. */
-const HOLD_LIMIT = 4 * 1024 * 1024;
 
 type Json = Record<string, unknown>;
 
@@ -303,7 +299,6 @@ function toolCall(call: Json, n: number, signature: string | null): Json {
 
 /** Translates a whole GenerateContentResponse into an OpenAI chat.completion. */
 export function fromGeminiJson(raw: string, clientModel: string): TranslatedJson {
-  if (raw.length > MAX_JSON_ANSWER) throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'gemini answer too large to translate' });
   let res: unknown;
   try {
     res = JSON.parse(raw);
@@ -347,7 +342,7 @@ export class GeminiStreamTranslator implements StreamTranslator {
   readonly #includeUsage: boolean;
   readonly #created = Math.floor(Date.now() / 1000);
   #id = 'gemini';
-  readonly #reader = new SseEventReader(HOLD_LIMIT, () => new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'gemini stream event too large' }));
+  readonly #reader: SseEventReader;
   #started = false;
   #calls = 0;
   readonly #usage = newUsage();
@@ -356,6 +351,7 @@ export class GeminiStreamTranslator implements StreamTranslator {
   constructor(model: LlmModelSpec, includeUsage: boolean) {
     this.#model = model;
     this.#includeUsage = includeUsage;
+    this.#reader = new SseEventReader(model.limits.maxEventBytes, 'gemini stream');
   }
 
   get usage(): Usage | null { return this.#sawUsage ? usageOf(this.#usage) : null; }
