@@ -339,10 +339,10 @@ export class LlmBackend implements BackendHandler, LlmIo {
 
 /**
  * `passthrough`: the client's own credential headers replace the backend's key, when it
- * sent any, except the one that carried its gateway credential (that one is ours).
+ * sent any, except those that carried its gateway credential (that one is ours).
  */
 function passClientCredentials(ctx: RequestContext, h: Record<string, string | string[]>): void {
-  const own = CLIENT_CREDENTIAL_HEADERS.filter((n) => ctx.req.headers[n] !== undefined && n !== ctx.credentialHeader);
+  const own = CLIENT_CREDENTIAL_HEADERS.filter((n) => ctx.req.headers[n] !== undefined && !ctx.credentialHeaders.includes(n));
   if (own.length === 0) return;
   for (const n of KEY_HEADERS) delete h[n];
   for (const n of own) h[n] = ctx.req.headers[n]!;
