@@ -102,12 +102,13 @@ export class SecretMask {
     }
     const n = children.length;
     const code = new Int32Array(n);
-    let rows = 0;
+    /** The state of each row (build time: a failure link is a state number). */
+    const rowState: number[] = [];
     let edges = 0;
     for (let s = 0; s < n; s++) {
-      if (depth[s]! <= ROW_DEPTH) code[s] = rows++ * classes;
-      else { code[s] = ~s; edges += children[s]!.size; }
+      if (depth[s]! <= ROW_DEPTH) { code[s] = rowState.length * classes; rowState.push(s); } else { code[s] = ~s; edges += children[s]!.size; }
     }
+    const rows = rowState.length;
     this.#delta = new Int32Array(rows * classes);
     this.#rowDepth = new Int32Array(rows * classes);
     this.#edgeStart = new Int32Array(n + 1);
@@ -117,9 +118,16 @@ export class SecretMask {
     this.#match = new Int32Array(n);
     this.#depth = Int32Array.from(depth);
     // Breadth first: a state's failure link, and its fail state's transitions, are ready before it.
+    // Edges of the states without a row, in state order.
+    let edge = 0;
+    for (let s = 0; s < n; s++) {
+      this.#edgeStart[s] = edge;
+      if (code[s]! >= 0) continue;
+      for (const [b, v] of children[s]!) { this.#edgeByte[edge] = b; this.#edgeCode[edge] = code[v]!; edge++; }
+    }
+    this.#edgeStart[n] = edge;
     const fail = new Int32Array(n);
     const queue: number[] = [0];
-    let edge = 0;
     for (let head = 0; head < queue.length; head++) {
       const u = queue[head]!;
       const c = code[u]!;
@@ -132,13 +140,10 @@ export class SecretMask {
       } else {
         this.#match[u] = Math.max(ends[u]!, fail[u]! > 0 ? this.#match[fail[u]!]! : 0);
         this.#failCode[u] = failCode;
-        this.#edgeStart[u] = edge;
-        for (const [b, v] of children[u]!) { this.#edgeByte[edge] = b; this.#edgeCode[edge] = code[v]!; edge++; }
-        this.#edgeStart[u + 1] = edge;
       }
       for (const [b, v] of children[u]!) {
         const to = this.#step(failCode, this.#class[b]!);
-        fail[v] = u === 0 ? 0 : to >= 0 ? code.indexOf(to) : ~to;
+        fail[v] = u === 0 ? 0 : to >= 0 ? rowState[to / classes]! : ~to;
         queue.push(v);
       }
     }
@@ -291,15 +296,23 @@ export class SecretMaskStream {
   }
 }
 
+/** The letters a JSON escape may have after its backslash: " \ / b f n r t u. */
+const ESCAPE_LETTER = new Uint8Array(256);
+for (const c of '"\\/bfnrtu') ESCAPE_LETTER[c.charCodeAt(0)] = 1;
+
 /**
- * Replaces buf[start, end) with `*`, keeping JSON escape sequences whole (a backslash and
- * its letter, or `\uXXXX`); `escaped`: the span starts on the letter of an escape.
+ * Replaces buf[start, end) with `*`, keeping JSON escape sequences whole: a backslash and
+ * its letter, or `\uXXXX` (a backslash whose next byte is not yet in `buf` is kept too).
+ * `escaped`: the span starts right after an odd run of backslashes, so on an escape's letter.
  */
 function maskSpan(buf: Buffer, start: number, end: number, escaped: boolean): void {
   let i = start;
-  if (escaped) i += buf[i] === LOWER_U ? 5 : 1;
+  if (escaped && ESCAPE_LETTER[buf[i]!] === 1) i += buf[i] === LOWER_U ? 5 : 1;
   while (i < end) {
-    if (buf[i] === BACKSLASH) { i += buf[i + 1] === LOWER_U ? 6 : 2; continue; }
+    if (buf[i] === BACKSLASH && (i + 1 >= buf.length || ESCAPE_LETTER[buf[i + 1]!] === 1)) {
+      i += buf[i + 1] === LOWER_U ? 6 : 2;
+      continue;
+    }
     buf[i++] = STAR;
   }
 }

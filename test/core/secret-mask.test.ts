@@ -9,7 +9,10 @@ import { SecretMask } from '../../src/core/index.js';
 
 const KEY = 'sk-live-0123456789abcdef';
 const QUOTED = 'pa"ss\\word-with-quote';
-const mask = SecretMask.of([KEY, QUOTED])!;
+/** Forms that share prefixes with each other (raw, JSON-escaped, URL-encoded) and with KEY's. */
+const SHARED = 'sk-"live-0123456789';
+const SECRETS = [KEY, QUOTED, SHARED];
+const mask = SecretMask.of(SECRETS)!;
 
 /** Every way a secret turns up in text: its forms, and base64 of it inside a longer value. */
 function encodings(s: string): string[] {
@@ -39,7 +42,7 @@ function masked(text: string, cuts: number[] = []): string {
 }
 
 test('each form is masked with as many stars, JSON stays parseable', () => {
-  for (const secret of [KEY, QUOTED]) {
+  for (const secret of SECRETS) {
     for (const form of encodings(secret)) {
       // Placed in a JSON string as it is (a form that would need escaping there is the raw
       // one of QUOTED, whose escaped form is among the forms too).
@@ -91,7 +94,7 @@ test('only a possible start of a secret is held back at a chunk end', () => {
 
 test('wherever a body is cut into chunks, the result is the same as masking it whole', () => {
   const text = fc.array(fc.oneof(
-    fc.constantFrom(...encodings(KEY), ...encodings(QUOTED), KEY.slice(0, 10), 'sk-', '\\', '\\\\', '"', '\\n', 'é'),
+    fc.constantFrom(...SECRETS.flatMap(encodings), KEY.slice(0, 10), SHARED.slice(0, 6), 'sk-', 'sk-"', '\\', '\\\\', '"', '\\n', 'é'),
     fc.string({ maxLength: 12 }),
   ), { maxLength: 12 }).map((parts) => parts.join(''));
   fc.assert(fc.property(text, fc.array(fc.nat({ max: 400 }), { maxLength: 8 }), (t, cuts) => {
@@ -110,11 +113,11 @@ test('wherever a body is cut into chunks, the result is the same as masking it w
     const chunked = Buffer.concat(out);
     assert.equal(chunked.length, bytes.length);
     assert.equal(chunked.toString('latin1'), whole);
-    for (const f of [...secretForms(KEY), ...secretForms(QUOTED)]) assert.ok(!chunked.toString().includes(f), `form ${f} left`);
+    for (const f of SECRETS.flatMap((x) => secretForms(x))) assert.ok(!chunked.toString().includes(f), `form ${f} left`);
     // Against a plain search: bytes outside every occurrence are untouched, and inside one
     // each byte is a star or kept as it was (an escape sequence).
     const covered = new Uint8Array(bytes.length);
-    for (const f of [...secretForms(KEY), ...secretForms(QUOTED)].map((x) => Buffer.from(x))) {
+    for (const f of SECRETS.flatMap((x) => secretForms(x)).map((x) => Buffer.from(x))) {
       for (let at = bytes.indexOf(f); at !== -1; at = bytes.indexOf(f, at + 1)) covered.fill(1, at, at + f.length);
     }
     for (let i = 0; i < bytes.length; i++) {
@@ -128,4 +131,45 @@ test('short secrets are not masked (they would mask ordinary words and JSON lite
   assert.equal(SecretMask.of(['true', 'null', '2024']), null);
   const m = SecretMask.of(['true', KEY])!;
   assert.equal(m.apply(Buffer.from('{"ok":true}')).toString(), '{"ok":true}');
+});
+
+test('random secrets with shared prefixes and overlaps: every occurrence of every form is masked, nothing else changes', () => {
+  // Letters that are never JSON escape letters or hex digits, so outside kept escapes
+  // (\" and \\) every byte of an occurrence must come out as a star.
+  const alphabet = ['g', 'h', 'k', 'm', '-', '"', '\\'];
+  const secret = fc.array(fc.constantFrom(...alphabet), { minLength: 8, maxLength: 14 }).map((a) => a.join(''))
+    .filter((s) => /[ghkm-]/.test(s));
+  fc.assert(fc.property(
+    fc.array(secret, { minLength: 1, maxLength: 4 }),
+    fc.array(fc.oneof(fc.constantFrom(...alphabet), fc.nat({ max: 3 })), { maxLength: 60 }),
+    fc.array(fc.nat({ max: 300 }), { maxLength: 6 }),
+    (secrets, pieces, cuts) => {
+      const m = SecretMask.of(secrets);
+      assert.ok(m !== null);
+      const forms = secrets.flatMap((x) => secretForms(x));
+      // Text: alphabet characters and whole forms of the secrets, side by side.
+      const text = pieces.map((p) => (typeof p === 'number' ? forms[p % forms.length]! : p)).join('');
+      const bytes = Buffer.from(text);
+      const s = m.stream();
+      const out: Buffer[] = [];
+      let at = 0;
+      for (const c of [...cuts].sort((a, b) => a - b)) {
+        const to = Math.min(bytes.length, Math.max(at, c));
+        out.push(s.push(bytes.subarray(at, to)));
+        at = to;
+      }
+      out.push(s.push(bytes.subarray(at)));
+      out.push(s.flush() ?? Buffer.alloc(0));
+      const result = Buffer.concat(out);
+      assert.equal(result.length, bytes.length);
+      const covered = new Uint8Array(bytes.length);
+      for (const f of forms.map((x) => Buffer.from(x))) {
+        for (let i = bytes.indexOf(f); i !== -1; i = bytes.indexOf(f, i + 1)) covered.fill(1, i, i + f.length);
+      }
+      for (let i = 0; i < bytes.length; i++) {
+        if (covered[i] === 0) assert.equal(result[i], bytes[i], `byte ${i} of ${JSON.stringify(text)} changed`);
+        else if (/[ghkm-]/.test(String.fromCharCode(bytes[i]!))) assert.equal(result[i], 0x2a, `byte ${i} of ${JSON.stringify(text)} not masked`);
+      }
+    },
+  ), { numRuns: 1000 });
 });
