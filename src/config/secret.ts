@@ -22,14 +22,18 @@ export class Secret {
   [inspect.custom](): string { return REDACTED; }
 }
 
-/** Replaces every occurrence of a secret in a string, in each of its `secretForms`. */
+/**
+ * Replaces every occurrence of a secret in a string, in each of its `secretForms`. The forms
+ * of all the secrets go longest first, so a form that contains another (of the same secret
+ * or of another one) is replaced whole.
+ */
 export function scrubSecrets(text: string, secrets: Iterable<string>): string {
+  const forms: string[] = [];
+  for (const s of secrets) if (s.length >= MIN_SECRET_LENGTH) forms.push(...secretForms(s));
+  if (forms.length === 0) return text;
+  forms.sort((a, b) => b.length - a.length);
   let out = text;
-  for (const s of secrets) {
-    if (s.length < MIN_SECRET_LENGTH) continue;
-    // Longest form first, so a form that contains another is replaced whole.
-    for (const form of secretForms(s)) if (out.includes(form)) out = out.split(form).join(REDACTED);
-  }
+  for (const form of forms) if (out.includes(form)) out = out.split(form).join(REDACTED);
   return out;
 }
 
