@@ -2,13 +2,18 @@
 // Anthropic messages to Anthropic, Responses to OpenAI): bytes go to the client as they
 // come, with backpressure. SSE goes event by event through a usage reader, which holds back
 // an unfinished event (so an error event can follow cleanly) and reads usage in passing;
-// a JSON answer is read for usage as it passes. Nothing is buffered whole.
+// a JSON answer is read for usage as it passes, and the secrets the call sent upstream are
+// masked in it as it passes (upstream-secrets.ts: same length, so its Content-Length
+// holds). Nothing is buffered whole. (SSE answers are not masked here: that belongs to the
+// stream stages.)
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { LlmModelSpec } from '../config/index.js';
 import type { GatewayError, RequestContext } from '../core/index.js';
 import { account, accountEstimate } from './account.js';
+import type { SecretMaskStream } from '../core/index.js';
 import type { Answer, AnswerReader } from './answer.js';
 import { responseHeaders, type RelayIo } from './exchange.js';
+import { answerMask } from './upstream-secrets.js';
 import type { Usage } from './usage.js';
 
 /** Passes SSE events through whole, reading usage (OpenAIStreamUsage, ResponsesStreamUsage, …). */
@@ -78,6 +83,8 @@ class PassThrough implements AnswerReader {
   #isSse = false;
   #sse: SseUsageReader | null = null;
   #json: JsonUsageReader | null = null;
+  /** Masks the call's secrets in a non-SSE answer; null when there are none, or the answer is compressed. */
+  #mask: SecretMaskStream | null = null;
   #onDrain: (() => void) | null = null;
 
   constructor(io: RelayIo, ctx: RequestContext, model: LlmModelSpec, up: Answer, opts: PassThroughOptions, done: () => void) {
@@ -97,6 +104,8 @@ class PassThrough implements AnswerReader {
     const sse = this.#isSse && up.headers['content-encoding'] === undefined ? opts.sse : null;
     this.#sse = sse;
     this.#json = this.#isSse ? null : opts.json;
+    // A compressed answer cannot be scanned (the call asks for identity; docs/llm.md says so).
+    if (!this.#isSse && up.headers['content-encoding'] === undefined) this.#mask = answerMask(this.#model)?.stream() ?? null;
     const out = responseHeaders(ctx, this.#model, up.headers);
     if (opts.headers !== undefined) Object.assign(out, opts.headers);
     // A reader may drop an event (the usage chunk the client did not ask for): the length changes.
@@ -119,7 +128,10 @@ class PassThrough implements AnswerReader {
     if (res.destroyed) return;
     let bytes = chunk;
     if (this.#sse !== null) bytes = this.#sse.push(chunk);
-    else this.#json?.push(chunk);
+    else {
+      this.#json?.push(chunk);
+      if (this.#mask !== null) bytes = this.#mask.push(chunk);
+    }
     if (bytes.length === 0) return;
     ctx.bytesOut += bytes.length;
     if (!res.write(bytes)) {
@@ -134,7 +146,7 @@ class PassThrough implements AnswerReader {
     if (this.#sse !== null) this.#settleStream();
     else account(ctx, this.#model, this.#json?.usage() ?? null);
     if (!res.destroyed) {
-      const held = this.#sse?.flush() ?? null;
+      const held = this.#sse?.flush() ?? this.#mask?.flush() ?? null;
       if (held !== null) ctx.bytesOut += held.length;
       res.end(held ?? undefined);
     }
