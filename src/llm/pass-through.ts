@@ -8,9 +8,8 @@
 // stream stages.)
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { LlmModelSpec } from '../config/index.js';
-import type { GatewayError, RequestContext } from '../core/index.js';
+import type { GatewayError, RequestContext, SecretMaskStream } from '../core/index.js';
 import { account, accountEstimate } from './account.js';
-import type { SecretMaskStream } from '../core/index.js';
 import type { Answer, AnswerReader } from './answer.js';
 import { responseHeaders, type RelayIo } from './exchange.js';
 import { answerMask } from './upstream-secrets.js';
