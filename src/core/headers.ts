@@ -4,8 +4,9 @@
 // authenticated with (RELIABILITY 26): every backend kind passes `ctx.credentialHeaders`
 // as `withheld` (or drops all credential headers, as the llm backend does). Headers the
 // gateway sets (Host, x-forwarded-*, x-request-id, credentials added by later issues) are
-// set after the strip, so a client cannot use Connection: to remove them. Client-sent forwarding headers are dropped and replaced, never trusted;
-// `Forwarded` is dropped and not re-emitted (x-forwarded-* carry the same facts).
+// set after the strip, so a client cannot use Connection: to remove them. Client-sent
+// forwarding headers are dropped and replaced, never trusted; `Forwarded` is dropped and
+// not re-emitted (x-forwarded-* carry the same facts).
 //
 // This runs twice per request, so it avoids regexes and builds at most one small array
 // for the Connection list (none for the usual bare "keep-alive").
