@@ -76,6 +76,7 @@ export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
         basePath: u.pathname.replace(/\/+$/, ''),
         host: u.host,
         preserveHost: b.http.preserveHost ?? DEFAULTS.preserveHost,
+        passthrough: b.http.passthrough ?? DEFAULTS.httpPassthrough,
         connections: b.http.connections ?? HTTP_BACKEND_DEFAULTS.connections,
         connectTimeoutMs: ms([...tp, 'connect'], t.connect, HTTP_BACKEND_DEFAULTS.connectTimeoutMs),
         responseTimeoutMs: ms([...tp, 'response'], t.response, HTTP_BACKEND_DEFAULTS.responseTimeoutMs),

@@ -78,6 +78,8 @@ export interface HttpBackendSpec {
   readonly basePath: string;
   readonly host: string;
   readonly preserveHost: boolean;
+  /** Forward the credential the caller authenticated with at the gateway (withheld by default). */
+  readonly passthrough: boolean;
   readonly connections: number;
   readonly connectTimeoutMs: number;
   readonly responseTimeoutMs: number;

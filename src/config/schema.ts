@@ -29,6 +29,7 @@ export const DEFAULTS = Object.freeze({
   idleTimeout: '300s',
   stripPrefix: false,
   preserveHost: false,
+  httpPassthrough: false,
   connections: 128,
   connectTimeout: '10s',
   responseTimeout: '60s',
@@ -146,6 +147,7 @@ export const Listener = Closed({
 export const HttpBackend = Closed({
   url: Type.String({ pattern: '^https?://', 'x-expected': 'an http:// or https:// URL', description: 'Upstream base URL, without query, fragment or credentials; its path is prepended to the request path.' }),
   preserveHost: Type.Optional(Type.Boolean({ default: DEFAULTS.preserveHost, description: 'Send the client\'s Host header upstream instead of the upstream\'s own.' })),
+  passthrough: Type.Optional(Type.Boolean({ default: DEFAULTS.httpPassthrough, description: 'Forward the credential the caller authenticated with at the gateway (its API key or JWT, in the header it came in) to the upstream, for an upstream that verifies it itself. By default it is withheld; other Authorization, x-api-key and api-key headers pass either way.' })),
   connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: DEFAULTS.connections, description: 'Most open connections to the upstream.' })),
   timeouts: Type.Optional(Closed({
     connect: Type.Optional(duration('Time allowed to connect. Slower → 504.', { default: DEFAULTS.connectTimeout })),

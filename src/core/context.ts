@@ -83,6 +83,8 @@ export interface ModelPhase {
   permits(ctx: RequestContext, model: string, provider: string): boolean;
 }
 
+const NO_HEADERS: readonly string[] = Object.freeze([]);
+
 export class RequestContext {
   readonly id: string;
   readonly startedAt: number;
@@ -115,8 +117,12 @@ export class RequestContext {
   upstreamHeadersAt = 0;
   /** The client went away before the response completed. */
   clientAborted = false;
-  /** The request header that carried the gateway credential the caller authenticated with (never passed upstream). */
-  credentialHeader: string | null = null;
+  /**
+   * The request headers that carried the gateway credential the caller authenticated with
+   * (the one it was read from, and any other credential header with the same value). No
+   * backend forwards them, unless it says `passthrough` (RELIABILITY 26).
+   */
+  credentialHeaders: readonly string[] = NO_HEADERS;
 
   constructor(req: IncomingMessage, res: ServerResponse, listener: string, secure: boolean) {
     this.startedAt = performance.now();

@@ -1,9 +1,12 @@
 // Header hygiene between downstream and upstream (RELIABILITY 25). Hop-by-hop headers,
 // proxy-* headers and any header a peer lists in Connection stop here, in both
-// directions. Headers the gateway sets (Host, x-forwarded-*, x-request-id, credentials
-// added by later issues) are set after the strip, so a client cannot use Connection: to
-// remove them. Client-sent forwarding headers are dropped and replaced, never trusted;
-// `Forwarded` is dropped and not re-emitted (x-forwarded-* carry the same facts).
+// directions. So do the headers that carried the gateway credential the caller
+// authenticated with (RELIABILITY 26): every backend kind passes `ctx.credentialHeaders`
+// as `withheld` (or drops all credential headers, as the llm backend does). Headers the
+// gateway sets (Host, x-forwarded-*, x-request-id, credentials added by later issues) are
+// set after the strip, so a client cannot use Connection: to remove them. Client-sent
+// forwarding headers are dropped and replaced, never trusted; `Forwarded` is dropped and
+// not re-emitted (x-forwarded-* carry the same facts).
 //
 // This runs twice per request, so it avoids regexes and builds at most one small array
 // for the Connection list (none for the usual bare "keep-alive").
@@ -49,6 +52,12 @@ export interface ForwardInfo {
   requestId: string;
   /** Host header to send upstream. */
   upstreamHost: string;
+  /**
+   * Request headers withheld besides the usual ones: those that carried the gateway
+   * credential the caller authenticated with (`ctx.credentialHeaders`), unless the backend
+   * forwards it on purpose.
+   */
+  withheld?: readonly string[];
 }
 
 /** The set of request headers never forwarded, plus `more` (lower-case names): for `strippedRequestHeaders`. */
@@ -76,7 +85,7 @@ export function strippedRequestHeaders(incoming: IncomingHttpHeaders, drop: Read
 
 /** Builds the upstream request headers from the downstream ones. */
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, info: ForwardInfo): Record<string, string | string[]> {
-  const out = strippedRequestHeaders(incoming);
+  const out = strippedRequestHeaders(incoming, REQUEST_DROP, info.withheld ?? NO_NAMES);
   // Set after the strip: nothing the client sent can remove these.
   out.host = info.upstreamHost;
   out['x-forwarded-for'] = info.clientAddress;

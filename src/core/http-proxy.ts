@@ -34,6 +34,8 @@ const BUFFER_BODY_LIMIT = 64 * 1024;
  */
 const SSE_HOLD_LIMIT = 256 * 1024;
 
+const NOTHING_WITHHELD: readonly string[] = Object.freeze([]);
+
 export interface ProxyObserver {
   upstreamError(backend: string, code: string): void;
   upstreamRetry(backend: string): void;
@@ -88,6 +90,8 @@ export class HttpBackend {
       host,
       requestId: ctx.id,
       upstreamHost: this.spec.preserveHost && host ? host : this.spec.host,
+      // The gateway's credential is its own, unless the upstream verifies it too (passthrough).
+      withheld: this.spec.passthrough ? NOTHING_WITHHELD : ctx.credentialHeaders,
     });
   }
 

@@ -10,3 +10,4 @@ export { classifyUpstreamError, createUpstream, type Upstream, type UpstreamHead
 export { sseData, sseEventEnd, sseEvents, sseOverflowError, SseEventReader, SseEventTooLarge, SseFramer } from './sse.js';
 export { replyError } from './render.js';
 export { writeSseError } from './sse.js';
+export { SecretMask, SecretMaskStream, MIN_MASKED_SECRET_LENGTH } from './secret-mask.js';

@@ -70,7 +70,7 @@ export class Gateway {
       internalError: (ctx, err) => this.logger.error({ requestId: ctx.id, err: describe(err) }, 'internal error'),
       draining: () => this.#draining,
     };
-    this.#runtime = buildRuntime(config, null, this.#observer, this.#policyDeps());
+    this.#runtime = buildRuntime(config, null, this.#observer, this.#policyDeps(), this.#secrets);
   }
 
   #policyDeps(): { state: StateStore; logger: Logger } {
@@ -177,7 +177,7 @@ export class Gateway {
     }
     let built: BuiltRuntime;
     try {
-      built = buildRuntime(next, previous, this.#observer, this.#policyDeps());
+      built = buildRuntime(next, previous, this.#observer, this.#policyDeps(), this.#secrets);
     } catch (err) {
       return this.#reloadFailed(err);
     }
@@ -309,6 +309,9 @@ export class Gateway {
     await this.state.close().catch((err: unknown) => this.logger.error({ err: describe(err) }, 'closing the state store failed'));
     this.logger.flush();
   }
+
+  /** The serving config's secrets, for backends to scrub upstream text of (a reload changes them). */
+  readonly #secrets = (): readonly string[] => this.#runtime.config.secrets;
 
   readonly #observer = {
     upstreamError: (backend: string, code: string) => this.metrics.upstreamErrors.labels(backend, code).inc(),

@@ -70,14 +70,18 @@ export class LiveBackend {
 /**
  * Builds the runtime of a config. Throws when a policy cannot be built (a JWKS file gone
  * since validation); the caller then keeps the previous runtime. Backends are created last,
- * so a failure leaves no pool open.
+ * so a failure leaves no pool open. `secrets` gives the serving config's secret values
+ * when asked (backends kept across reloads must see the new ones).
  */
-export function buildRuntime(config: RuntimeConfig, previous: BuiltRuntime | null, observer: ProxyObserver, deps: PolicyDeps): BuiltRuntime {
+export function buildRuntime(
+  config: RuntimeConfig, previous: BuiltRuntime | null, observer: ProxyObserver, deps: PolicyDeps,
+  secrets: () => readonly string[] = () => config.secrets,
+): BuiltRuntime {
   const policies = new PolicySet(config, deps);
   const backends = new Map<string, LiveBackend>();
   for (const [name, spec] of config.backends) {
     const old = previous?.backends.get(name);
-    backends.set(name, old && old.key === spec.key ? old : new LiveBackend(spec.key, createBackend(spec, observer)));
+    backends.set(name, old && old.key === spec.key ? old : new LiveBackend(spec.key, createBackend(spec, observer, secrets)));
   }
   const listeners = new Map<string, ListenerRuntime>();
   for (const l of config.listeners) {
@@ -104,9 +108,10 @@ export function retiredBackends(previous: BuiltRuntime, next: BuiltRuntime): Liv
   return [...previous.backends.values()].filter((b) => !live.has(b));
 }
 
-function createBackend(spec: BackendSpec, observer: ProxyObserver): PooledHandler {
+/** `secrets`: the serving config's secret values (a live view: a backend outlives the config it was built for). */
+function createBackend(spec: BackendSpec, observer: ProxyObserver, secrets: () => readonly string[]): PooledHandler {
   switch (spec.kind) {
     case 'http': return new HttpBackend(spec, observer);
-    case 'llm': return new LlmBackend(spec, observer);
+    case 'llm': return new LlmBackend(spec, observer, secrets);
   }
 }

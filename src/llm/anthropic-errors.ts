@@ -56,7 +56,7 @@ export function anthropicUpstreamErrorBody(status: number, raw: string, model: L
     // Not JSON: the status alone speaks.
   }
   const message = typeof upstream?.message === 'string'
-    ? scrubUpstreamText(upstream.message.slice(0, MAX_MESSAGE), model)
+    ? scrubUpstreamText(upstream.message, model, MAX_MESSAGE)
     : `The upstream provider answered ${status}.`;
   // OpenAI's types differ from Anthropic's; the status decides the type the SDK sees.
   return JSON.stringify({ type: 'error', error: { type: anthropicErrorType(status), message } });

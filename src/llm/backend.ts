@@ -28,6 +28,7 @@ import { responsesFront } from './responses.js';
 import { PASSED_STATUSES, renderOpenAIError } from './openai-errors.js';
 import { TRANSLATED_PROVIDERS, type AuthStep, type UpstreamCall } from './providers/index.js';
 import { backoffMs, ModelRouter, retryableStatus, retryAfterFromHeaders } from './router.js';
+import { bindConfiguredSecrets } from './upstream-secrets.js';
 
 /**
  * Client headers never sent upstream, besides hop-by-hop and forwarding ones (a provider
@@ -38,6 +39,8 @@ const LLM_DROP = requestDropSet([
   'authorization', 'x-api-key', 'api-key', 'cookie', 'openai-organization', 'openai-project',
   'content-length', 'content-type', 'accept-encoding',
 ]);
+
+const NO_SECRETS = (): readonly string[] => [];
 
 /** Headers that carry a client's provider credentials (forwarded only with `passthrough`). */
 const CLIENT_CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'api-key'];
@@ -85,9 +88,14 @@ export class LlmBackend implements BackendHandler, LlmIo {
   readonly #pools = new Map<string, Upstream>();
   readonly #observer: ProxyObserver;
 
-  constructor(spec: LlmBackendSpec, observer: ProxyObserver) {
+  /**
+   * `secrets`: the serving config's secret values, read at each use (a reload that keeps
+   * this backend changes them); what the upstreams' error text is scrubbed of.
+   */
+  constructor(spec: LlmBackendSpec, observer: ProxyObserver, secrets: () => readonly string[] = NO_SECRETS) {
     this.spec = spec;
     this.#observer = observer;
+    bindConfiguredSecrets(spec.models, secrets);
     this.router = new ModelRouter(spec);
     // The token estimator's table takes a moment to load: not on a request's time.
     preloadTokenizer();
@@ -339,10 +347,10 @@ export class LlmBackend implements BackendHandler, LlmIo {
 
 /**
  * `passthrough`: the client's own credential headers replace the backend's key, when it
- * sent any, except the one that carried its gateway credential (that one is ours).
+ * sent any, except those that carried its gateway credential (that one is ours).
  */
 function passClientCredentials(ctx: RequestContext, h: Record<string, string | string[]>): void {
-  const own = CLIENT_CREDENTIAL_HEADERS.filter((n) => ctx.req.headers[n] !== undefined && n !== ctx.credentialHeader);
+  const own = CLIENT_CREDENTIAL_HEADERS.filter((n) => ctx.req.headers[n] !== undefined && !ctx.credentialHeaders.includes(n));
   if (own.length === 0) return;
   for (const n of KEY_HEADERS) delete h[n];
   for (const n of own) h[n] = ctx.req.headers[n]!;

@@ -11,6 +11,7 @@ import { account } from './account.js';
 import type { Answer } from './answer.js';
 import { drained, endJson, readAnswer, responseHeaders, sseHeaders, type RelayIo } from './exchange.js';
 import { isObject } from './openai-errors.js';
+import { answerMask } from './upstream-secrets.js';
 import { openAICall, TRANSLATED_PROVIDERS, type ChatProvider, type ChatTranslation, type StreamTranslator } from './providers/index.js';
 import type { Usage } from './usage.js';
 
@@ -96,10 +97,21 @@ export async function relayChatStream(
   res.flushHeaders();
   const usage = (): Usage | null => inner.usage ?? outer?.usage ?? null;
   const finished = (): boolean => (outer === null ? inner.finished : outer.finished);
+  // The secrets the call sent upstream, masked in what the client gets (upstream-secrets.ts).
+  const mask = answerMask(model)?.stream() ?? null;
   const write = async (text: string): Promise<void> => {
     if (text === '' || res.destroyed) return;
-    ctx.bytesOut += Buffer.byteLength(text);
-    if (!res.write(text)) await drained(res);
+    const out = mask === null ? text : mask.push(Buffer.from(text));
+    if (out.length === 0) return;
+    ctx.bytesOut += typeof out === 'string' ? Buffer.byteLength(out) : out.length;
+    if (!res.write(out)) await drained(res);
+  };
+  /** Writes what the mask still holds, before the stream's terminal event. */
+  const unmask = (): void => {
+    const held = mask?.flush() ?? null;
+    if (held === null || res.destroyed) return;
+    ctx.bytesOut += held.length;
+    res.write(held);
   };
   try {
     // Runs to the upstream's end even after the terminal event, so the connection is reused.
@@ -117,6 +129,7 @@ export async function relayChatStream(
     if (err instanceof GatewayError) io.upstreamError(err.code);
     const e = io.failure(err, true);
     ctx.errorCode = e.code;
+    unmask();
     if (!finished() || outer?.failed === true) writeError(e);
     else res.end();
     return;
@@ -129,6 +142,7 @@ export async function relayChatStream(
   if (outer !== null && !outer.finished && outer.sawFinish) await write(outer.end());
   account(ctx, model, usage());
   if (res.destroyed) return;
+  unmask();
   if (inner.failed || outer?.failed === true) {
     ctx.errorCode = 'AE_UPSTREAM_ERROR';
     io.upstreamError('AE_UPSTREAM_ERROR');

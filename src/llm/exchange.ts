@@ -5,6 +5,7 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { LlmModelSpec } from '../config/index.js';
 import { GatewayError, type RequestContext, type UpstreamHeaders } from '../core/index.js';
 import type { Answer } from './answer.js';
+import { answerMask } from './upstream-secrets.js';
 
 /** Largest upstream error body read (to re-shape it); the rest is discarded. */
 export const MAX_ERROR_BODY = 64 * 1024;
@@ -51,7 +52,7 @@ export function responseHeaders(ctx: RequestContext, model: LlmModelSpec, upstre
 }
 
 /** Headers for an answer the gateway wrote itself (translated JSON, an error body). */
-export function jsonHeaders(out: OutgoingHttpHeaders, body: string): OutgoingHttpHeaders {
+export function jsonHeaders(out: OutgoingHttpHeaders, body: string | Buffer): OutgoingHttpHeaders {
   delete out['content-encoding'];
   out['content-type'] = 'application/json';
   out['content-length'] = String(Buffer.byteLength(body));
@@ -76,11 +77,16 @@ export function sendJson(ctx: RequestContext, status: number, value: unknown): v
   ctx.bytesOut += Buffer.byteLength(body);
 }
 
-/** Writes a whole answer the gateway built (a translated JSON body). */
+/**
+ * Writes a whole answer the gateway built (a translated JSON body), with the secrets the
+ * call sent upstream masked in it (an upstream may echo them; upstream-secrets.ts).
+ */
 export function endJson(ctx: RequestContext, model: LlmModelSpec, up: Answer, status: number, body: string): void {
-  ctx.res.writeHead(status, jsonHeaders(responseHeaders(ctx, model, up.headers), body));
-  ctx.bytesOut += Buffer.byteLength(body);
-  ctx.res.end(body);
+  const mask = answerMask(model);
+  const bytes = mask === null ? body : mask.apply(Buffer.from(body));
+  ctx.res.writeHead(status, jsonHeaders(responseHeaders(ctx, model, up.headers), bytes));
+  ctx.bytesOut += Buffer.byteLength(bytes);
+  ctx.res.end(bytes);
 }
 
 /**

@@ -2,11 +2,15 @@
 // as JSON before a response starts, and one `data: {"error":{…}}` event once a stream has
 // started. Upstream error answers are re-shaped here too: the status and the provider's
 // message are kept where they help the caller (a 400 for a too-long context, a 429 with
-// retry-after), but the body is rebuilt from a few fields, with the backend's key and the
-// upstream's address scrubbed, so nothing else the provider said reaches the client.
+// retry-after), but the body is rebuilt from a few fields, scrubbed of every configured
+// secret and the upstream's address (upstream-secrets.ts), so nothing else the provider
+// said reaches the client.
 import type { ServerResponse } from 'node:http';
 import type { LlmModelSpec } from '../config/index.js';
 import { ERRORS, type ErrorCode, type ErrorRenderer, type ErrorSpec, type GatewayError } from '../core/index.js';
+import { scrubUpstreamText } from './upstream-secrets.js';
+
+export { scrubUpstreamText };
 
 /** OpenAI's own codes where one names the same condition; other errors keep their AE_ code. */
 const OPENAI_CODES: Partial<Record<ErrorCode, string>> = {
@@ -60,7 +64,7 @@ export function upstreamErrorBody(status: number, raw: string, model: LlmModelSp
   } catch {
     // Not JSON (an HTML page from a proxy): the status alone speaks.
   }
-  const str = (v: unknown) => (typeof v === 'string' ? scrubUpstreamText(v.slice(0, MAX_MESSAGE), model) : null);
+  const str = (v: unknown) => (typeof v === 'string' ? scrubUpstreamText(v, model, MAX_MESSAGE) : null);
   const message = str(upstream?.message) ?? `The upstream provider answered ${status}.`;
   return JSON.stringify({
     error: {
@@ -70,14 +74,6 @@ export function upstreamErrorBody(status: number, raw: string, model: LlmModelSp
       code: str(upstream?.code) ?? (typeof upstream?.code === 'number' ? String(upstream.code) : null),
     },
   });
-}
-
-/** Removes the backend's key, the upstream's address and anything shaped like an API key. */
-export function scrubUpstreamText(text: string, model: LlmModelSpec): string {
-  let out = text;
-  const key = model.apiKey?.reveal();
-  for (const s of [key, model.origin, model.host]) if (s && s.length >= 4 && out.includes(s)) out = out.split(s).join('[redacted]');
-  return out.replace(/\bsk-[A-Za-z0-9_*-]{6,}/g, '[redacted]');
 }
 
 export function isObject(v: unknown): v is Record<string, unknown> {

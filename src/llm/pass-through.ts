@@ -2,13 +2,18 @@
 // Anthropic messages to Anthropic, Responses to OpenAI): bytes go to the client as they
 // come, with backpressure. SSE goes event by event through a usage reader, which holds back
 // an unfinished event (so an error event can follow cleanly) and reads usage in passing;
-// a JSON answer is read for usage as it passes. Nothing is buffered whole.
+// a JSON answer is read for usage as it passes. The secrets the call sent upstream are
+// masked in what goes out (upstream-secrets.ts: same length, so a JSON answer's
+// Content-Length holds; an SSE answer is masked event by event, after its usage reader, so
+// the mask holds nothing back: no form of a secret spans a blank line). Nothing is
+// buffered whole.
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { LlmModelSpec } from '../config/index.js';
-import { GatewayError, sseOverflowError, type RequestContext } from '../core/index.js';
+import { GatewayError, sseOverflowError, type RequestContext, type SecretMaskStream } from '../core/index.js';
 import { account, accountEstimate } from './account.js';
 import type { Answer, AnswerReader } from './answer.js';
 import { responseHeaders, type RelayIo } from './exchange.js';
+import { answerMask } from './upstream-secrets.js';
 import type { Usage } from './usage.js';
 
 /** Passes SSE events through whole, reading usage (OpenAIStreamUsage, ResponsesStreamUsage, …). */
@@ -79,6 +84,8 @@ class PassThrough implements AnswerReader {
   #isSse = false;
   #sse: SseUsageReader | null = null;
   #json: JsonUsageReader | null = null;
+  /** Masks the call's secrets in what goes out; null when there are none, or the answer is compressed. */
+  #mask: SecretMaskStream | null = null;
   #onDrain: (() => void) | null = null;
 
   constructor(io: RelayIo, ctx: RequestContext, model: LlmModelSpec, up: Answer, opts: PassThroughOptions, done: () => void) {
@@ -98,6 +105,8 @@ class PassThrough implements AnswerReader {
     const sse = this.#isSse && up.headers['content-encoding'] === undefined ? opts.sse : null;
     this.#sse = sse;
     this.#json = this.#isSse ? null : opts.json;
+    // A compressed answer cannot be scanned (the call asks for identity; docs/llm.md says so).
+    if (up.headers['content-encoding'] === undefined) this.#mask = answerMask(this.#model)?.stream() ?? null;
     const out = responseHeaders(ctx, this.#model, up.headers);
     if (opts.headers !== undefined) Object.assign(out, opts.headers);
     // A reader may drop an event (the usage chunk the client did not ask for): the length changes.
@@ -133,6 +142,7 @@ class PassThrough implements AnswerReader {
     } else {
       this.#json?.push(chunk);
     }
+    if (this.#mask !== null && bytes.length > 0) bytes = this.#mask.push(bytes);
     if (bytes.length === 0) return;
     ctx.bytesOut += bytes.length;
     if (!res.write(bytes)) {
@@ -147,7 +157,7 @@ class PassThrough implements AnswerReader {
     if (this.#sse !== null) this.#settleStream();
     else account(ctx, this.#model, this.#json?.usage() ?? null);
     if (!res.destroyed) {
-      const held = this.#sse?.flush() ?? null;
+      const held = this.#rest();
       if (held !== null) ctx.bytesOut += held.length;
       res.end(held ?? undefined);
     }
@@ -162,10 +172,27 @@ class PassThrough implements AnswerReader {
     if (!ctx.clientAborted && !res.destroyed) {
       const e = this.#io.failure(err, true);
       ctx.errorCode = e.code;
-      if (this.#isSse) this.#opts.writeError(e);
-      else res.destroy();
+      if (this.#isSse) {
+        // Whatever the mask still holds ends a whole event: it goes out before the error event.
+        const held = this.#mask?.flush() ?? null;
+        if (held !== null) res.write(held);
+        this.#opts.writeError(e);
+      } else {
+        res.destroy();
+      }
     }
     this.#done();
+  }
+
+  /** What is still held when the upstream ended: an unfinished event, then the mask's tail. */
+  #rest(): Buffer | null {
+    const mask = this.#mask;
+    const event = this.#sse?.flush() ?? null;
+    if (mask === null) return event;
+    const masked = event === null ? null : mask.push(event);
+    const tail = mask.flush();
+    if (tail === null) return masked !== null && masked.length > 0 ? masked : null;
+    return masked === null ? tail : Buffer.concat([masked, tail]);
   }
 
   /** The stream's usage, or an estimate when it ended without one. */

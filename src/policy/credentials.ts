@@ -23,6 +23,8 @@ export type PresentedCredential =
   | { readonly kind: 'malformed'; readonly header: string };
 
 const NONE: PresentedCredential = Object.freeze({ kind: 'none' });
+/** Every header a credential may come in. */
+const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'api-key'] as const;
 const WELL_FORMED = /^[\x21-\x7e]+$/;
 const BEARER = /^bearer(?:[ \t]+|$)/i;
 /** Three base64url segments; the header is a JSON object, so its encoding starts with "e" ("{"). */
@@ -80,6 +82,32 @@ export function presentedCredentials(headers: IncomingHttpHeaders): PresentedCre
     if (v === undefined || v.trim().length === 0) continue;
     out.push(classify(v, name, MAX_KEY_LENGTH));
   }
+  return out;
+}
+
+/** The headers a credential is read from, each alone (what `headersCarrying` usually answers). */
+const ONLY: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  authorization: Object.freeze(['authorization']),
+  'x-api-key': Object.freeze(['x-api-key']),
+  'api-key': Object.freeze(['api-key']),
+});
+
+/**
+ * The credential headers that carry the credential read from `header`: that header, and
+ * any other of `Authorization: Bearer`, `x-api-key` and `api-key` with the same value
+ * (some clients send a key in two of them). These are the gateway's own credential and
+ * never go upstream. A header with another value took no part in authenticating the caller.
+ */
+export function headersCarrying(headers: IncomingHttpHeaders, header: string): readonly string[] {
+  let present = 0;
+  for (const name of CREDENTIAL_HEADERS) if (headers[name] !== undefined) present++;
+  const alone = ONLY[header] ?? [header];
+  if (present < 2) return alone;
+  const all = presentedCredentials(headers);
+  const used = all.find((c) => c.kind === 'value' && c.header === header);
+  if (used === undefined || used.kind !== 'value') return alone;
+  const out: string[] = [];
+  for (const c of all) if (c.kind === 'value' && c.value === used.value) out.push(c.header);
   return out;
 }
 

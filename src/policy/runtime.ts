@@ -14,7 +14,7 @@ import type { StateStore } from '../state/types.js';
 import { createApiKeyAuthenticator, KEY_STORE_UNAVAILABLE } from './apikey.js';
 import { AuthorizeChain, compileAuthorize, type AuthorizeDenial, type AuthorizeRules } from './authorize.js';
 import { celLlm, compileCel, requestActivation, type CelActivation, type CelLlm, type CelPhase } from './cel.js';
-import { bearerToken, looksLikeJwt } from './credentials.js';
+import { bearerToken, headersCarrying, looksLikeJwt } from './credentials.js';
 import { createJwtAuthenticator, JWKS_UNAVAILABLE } from './jwt.js';
 import { Budget, callerKey, RateLimit, stateFailure, type KeyOf } from './limits.js';
 import type { Authenticator, AuthResult } from './types.js';
@@ -345,7 +345,7 @@ function failed(a: Authenticator, r: AuthResult, prev: Failure | null): Failure 
 function accept(ctx: RequestContext, r: AuthResult): Decision | null {
   if (r.kind !== 'ok') return null;
   ctx.identity = r.identity;
-  // The header that carried it is the gateway's credential: a passthrough model must not forward it.
-  ctx.credentialHeader = r.header ?? 'authorization';
+  // The headers that carried it hold the gateway's credential: no backend forwards them.
+  ctx.credentialHeaders = headersCarrying(ctx.req.headers, r.header ?? 'authorization');
   return CONTINUE;
 }

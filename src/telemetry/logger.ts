@@ -1,7 +1,8 @@
 // Logging. One pino logger for the process (JSON lines); the text access log writes plain
 // lines to the same output. Known secret paths are redacted by pino, and every configured
 // secret value (raw, base64, URL- and JSON-encoded) is scrubbed from every line on its way
-// out, whatever wrote it: logs are never a leak path.
+// out, whatever wrote it: logs are never a leak path. The forms are those of secretForms,
+// which include base64 embedded in a longer value (`Basic`/`Bearer` credentials).
 import { pino, type Logger, type DestinationStream } from 'pino';
 import { REDACTED, secretForms } from '../config/index.js';
 
@@ -37,10 +38,8 @@ export function secretScrubber(secrets: () => readonly string[]): (line: string)
     const current = secrets();
     if (current !== cachedFor) {
       cachedFor = current;
-      // JSON-escaped too: a secret with a quote or backslash is written escaped in a JSON line.
-      forms = [...new Set(current.flatMap((s) => [...secretForms(s), JSON.stringify(s).slice(1, -1)]))]
-        .filter((f) => f.length > 0)
-        .sort((a, b) => b.length - a.length);
+      // JSON-escaped forms are among them: a secret with a quote or backslash is written escaped in a JSON line.
+      forms = [...new Set(current.flatMap((s) => secretForms(s)))].sort((a, b) => b.length - a.length);
     }
     let out = line;
     for (const f of forms) if (out.includes(f)) out = out.replaceAll(f, REDACTED);

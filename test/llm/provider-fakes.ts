@@ -72,6 +72,9 @@ export async function startProviderFake(): Promise<ProviderFake> {
 /** The model names of `gatewayYaml`, by provider. */
 export const MODEL_OF: Record<Provider, string> = { openai: 'gpt', anthropic: 'claude', gemini: 'gem', bedrock: 'bed' };
 
+/** The apiKey of each provider's model in `gatewayYaml` (bedrock signs with AWS credentials instead). */
+export const KEY_OF: Record<Exclude<Provider, 'bedrock'>, string> = { openai: 'sk-fake-openai-key-0123', anthropic: 'sk-fake-anthropic-key-0123', gemini: 'fake-gemini-key-0123' };
+
 /** A gateway config with one model per provider on `fake`; `listener` and `backend` add indented keys. */
 export function gatewayYaml(fake: ProviderFake, opts: { listener?: string; backend?: string } = {}): string {
   return `gateway:
@@ -88,9 +91,9 @@ backends:
     llm:
 ${opts.backend ?? ''}
       models:
-        - { name: gpt, provider: openai, apiKey: sk-fake-openai-key-0123, baseUrl: ${fake.url}/v1 }
-        - { name: claude, provider: anthropic, apiKey: sk-fake-anthropic-key-0123, baseUrl: ${fake.url} }
-        - { name: gem, provider: gemini, apiKey: fake-gemini-key-0123, baseUrl: ${fake.url} }
+        - { name: gpt, provider: openai, apiKey: ${KEY_OF.openai}, baseUrl: ${fake.url}/v1 }
+        - { name: claude, provider: anthropic, apiKey: ${KEY_OF.anthropic}, baseUrl: ${fake.url} }
+        - { name: gem, provider: gemini, apiKey: ${KEY_OF.gemini}, baseUrl: ${fake.url} }
         - name: bed
           provider: bedrock
           model: anthropic.claude-test
@@ -170,8 +173,16 @@ export function writeForever(res: http.ServerResponse, next: () => Buffer | stri
  */
 export async function spawnYamlGateway(yaml: string): Promise<ProcessGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'agentedge-proc-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'agentedge.yaml');
   writeFileSync(path, yaml);
-  return spawnGateway(path);
+  let gw: ProcessGateway;
+  try {
+    gw = await spawnGateway(path);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  // Stopped before its folder goes: it writes its state there until it exits.
+  after(async () => { await gw.stop(); rmSync(dir, { recursive: true, force: true }); });
+  return gw;
 }

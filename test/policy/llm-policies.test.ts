@@ -88,8 +88,10 @@ test('authorize: request rules (metadata) and model rules (llm.model); deny wins
 
 test('rate limit by requests: 429 rate_limit_exceeded with retry-after and x-ratelimit headers', { timeout: 30_000 }, async (t) => {
   const fake = await startFakeOpenAI();
+  // Windows are aligned to the clock: per day, a window boundary falls between these calls
+  // once a day at midnight UTC, not in one run of 200 as with a minute.
   const gw = await startGateway(config(fake, `  three:
-    rateLimit: { key: apiKey.name, requests: 3/minute }
+    rateLimit: { key: apiKey.name, requests: 3/day }
 `, 'keys, three'));
   t.after(async () => { await gw.close(); await fake.close(); });
   const send = (key: string) => fetch(`${gw.url()}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ model: 'fast', ...hi }) });
@@ -112,7 +114,7 @@ test('rate limit by tokens: estimated before, trued up after from real usage', {
   const fake = await startFakeOpenAI();
   // The fake reports 11 + 7 = 18 tokens a call; the estimate of "hi" is ~8 input tokens.
   const gw = await startGateway(config(fake, `  tokens:
-    rateLimit: { tokens: 40/minute }
+    rateLimit: { tokens: 40/day }
 `, 'keys, tokens'));
   t.after(async () => { await gw.close(); await fake.close(); });
   const gold = client(gw.url(), GOLD);

@@ -333,7 +333,7 @@ export class BedrockStreamTranslator implements StreamTranslator {
     if (ev.kind !== 'event') {
       this.finished = true;
       this.failed = true;
-      const message = scrubUpstreamText(ev.message.slice(0, 2000), this.#model) || 'The upstream provider reported an error in the stream.';
+      const message = scrubUpstreamText(ev.message, this.#model, 2000) || 'The upstream provider reported an error in the stream.';
       return `data: ${JSON.stringify({ error: { message, type: scrubUpstreamText(ev.type, this.#model), param: null, code: 'AE_UPSTREAM_ERROR' } })}\n\n`;
     }
     const e = ev.body;
@@ -416,7 +416,7 @@ export function bedrockErrorBody(status: number, raw: string, headers: Readonly<
   const type = rawType?.split(':')[0]?.split('#').at(-1) ?? '';
   return JSON.stringify({
     error: {
-      message: rawMessage === null ? `The upstream provider answered ${status}.` : scrubUpstreamText(rawMessage.slice(0, 2000), model),
+      message: rawMessage === null ? `The upstream provider answered ${status}.` : scrubUpstreamText(rawMessage, model, 2000),
       type: type !== '' ? scrubUpstreamText(type, model) : DEFAULT_TYPES[status] ?? 'api_error',
       param: null,
       code: null,

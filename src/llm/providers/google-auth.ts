@@ -29,6 +29,8 @@ const MAX_ENTRIES = 256;
 
 interface Entry {
   token: string | null;
+  /** The token this one replaced (or that was forgotten): answers to calls made with it may still come. */
+  previous: string | null;
   /** Epoch ms from which a new token is fetched (the expiry minus the margin). */
   renewAt: number;
   /** Epoch ms at which the token expires. */
@@ -56,7 +58,7 @@ export async function googleAccessToken(credentials: GoogleCredentials, signal?:
     cache.set(key, entry);
     if (entry.token !== null && Date.now() < entry.renewAt) return entry.token;
   } else {
-    entry = { token: null, renewAt: 0, expiresAt: 0, pending: null };
+    entry = { token: null, previous: null, renewAt: 0, expiresAt: 0, pending: null };
     cache.set(key, entry);
     if (cache.size > MAX_ENTRIES) cache.delete(cache.keys().next().value!);
   }
@@ -65,6 +67,7 @@ export async function googleAccessToken(credentials: GoogleCredentials, signal?:
     const e = entry;
     pending = e.pending = fetchToken(credentials).then(({ token, expiresInS }) => {
       const lifetime = expiresInS * 1000;
+      if (e.token !== null && e.token !== token) e.previous = e.token;
       e.token = token;
       e.expiresAt = Date.now() + lifetime;
       e.renewAt = e.expiresAt - Math.min(REFRESH_MARGIN_MS, lifetime / 2);
@@ -86,7 +89,23 @@ export async function googleAccessToken(credentials: GoogleCredentials, signal?:
  */
 export function forgetGoogleToken(credentials: GoogleCredentials): void {
   const entry = cache.get(cacheKey(credentials));
-  if (entry !== undefined) { entry.token = null; entry.renewAt = 0; entry.expiresAt = 0; }
+  if (entry !== undefined) {
+    if (entry.token !== null) entry.previous = entry.token;
+    entry.token = null; entry.renewAt = 0; entry.expiresAt = 0;
+  }
+}
+
+/**
+ * The access tokens of `credentials` that calls may have been sent with lately: the cached
+ * one and the one it replaced. Never fetches. For masking them in what upstreams answer.
+ */
+export function googleTokensInUse(credentials: GoogleCredentials): string[] {
+  const entry = cache.get(cacheKey(credentials));
+  if (entry === undefined) return [];
+  const out: string[] = [];
+  if (entry.token !== null) out.push(entry.token);
+  if (entry.previous !== null) out.push(entry.previous);
+  return out;
 }
 
 /** The Authorization header for `credentials`. */
