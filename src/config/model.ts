@@ -78,7 +78,12 @@ export interface HttpBackendSpec {
   readonly basePath: string;
   readonly host: string;
   readonly preserveHost: boolean;
+  /** Most requests in flight (= open connections); more wait in the queue. */
   readonly connections: number;
+  /** Most requests waiting for a connection; 0 refuses at once over the cap. */
+  readonly queueSize: number;
+  /** Longest wait for a connection; 0: no limit. */
+  readonly queueTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly responseTimeoutMs: number;
   readonly idleTimeoutMs: number;
@@ -111,12 +116,23 @@ export interface LlmModelSpec {
   readonly maxRetryWaitMs: number;
   /** Price override in USD per million tokens; null: the bundled price table. */
   readonly price: LlmPriceSpec | null;
+  /** The model's concurrency cap (`connections` and `queue`); absent: no cap. */
+  readonly cap?: ModelCapSpec;
   /** azure only: the deployment in the URL and the api-version. */
   readonly azure?: { readonly deployment: string; readonly apiVersion: string };
   /** vertex only: where the model lives and the credentials its access token comes from. */
   readonly vertex?: VertexModelSpec;
   /** bedrock only: the region and the credentials requests are signed with (from config or the env at load). */
   readonly aws?: AwsModelSpec;
+}
+
+export interface ModelCapSpec {
+  /** Most calls in flight. */
+  readonly connections: number;
+  /** Most calls waiting for a slot; 0 refuses at once over the cap. */
+  readonly queueSize: number;
+  /** Longest wait for a slot; 0: no limit. */
+  readonly queueTimeoutMs: number;
 }
 
 export interface LlmPriceSpec {
