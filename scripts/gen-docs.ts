@@ -92,6 +92,15 @@ upstream sent it. An \`llm\` backend keeps an upstream 400, 404, 409, 413, 422 o
 upstream 401, 403 or 5xx becomes \`AE_UPSTREAM_ERROR\`, since the client can do nothing
 about the gateway's own credentials or the provider's outage.
 
+**Overload is never silent.** An \`http\` backend caps the requests in flight at its
+\`connections\` (an \`llm\` model only when it sets \`connections\`); requests over the cap
+wait in a bounded queue (\`queue.size\`, \`queue.timeout\`). One that finds the queue full,
+or waits past the timeout, is answered right then: \`AE_UPSTREAM_OVERLOADED\` (503) with
+\`retry-after: 1\`, in the caller's shape (type \`overloaded_error\` in both LLM shapes);
+nothing reaches the upstream, other backends and models are unaffected, and
+\`agentedge_upstream_overloaded_total{backend,target,reason}\` counts it. A WebSocket
+refused this way gets the same 503 on its raw socket.
+
 ## Codes
 
 | Code | HTTP status | Type | Retryable | Public message | Produced in |

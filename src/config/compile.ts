@@ -26,6 +26,8 @@ export const LIMIT_DEFAULTS: ListenerLimits = Object.freeze({
 
 export const HTTP_BACKEND_DEFAULTS = Object.freeze({
   connections: DEFAULTS.connections,
+  queueSize: DEFAULTS.queueSize,
+  queueTimeoutMs: durationMs(DEFAULTS.queueTimeout, 0),
   connectTimeoutMs: durationMs(DEFAULTS.connectTimeout, 0),
   responseTimeoutMs: durationMs(DEFAULTS.responseTimeout, 0),
   idleTimeoutMs: durationMs(DEFAULTS.upstreamIdleTimeout, 0),
@@ -78,6 +80,8 @@ export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
         preserveHost: b.http.preserveHost ?? DEFAULTS.preserveHost,
         passthrough: b.http.passthrough ?? DEFAULTS.httpPassthrough,
         connections: b.http.connections ?? HTTP_BACKEND_DEFAULTS.connections,
+        queueSize: b.http.queue?.size ?? HTTP_BACKEND_DEFAULTS.queueSize,
+        queueTimeoutMs: ms(['backends', name, 'http', 'queue', 'timeout'], b.http.queue?.timeout, HTTP_BACKEND_DEFAULTS.queueTimeoutMs),
         connectTimeoutMs: ms([...tp, 'connect'], t.connect, HTTP_BACKEND_DEFAULTS.connectTimeoutMs),
         responseTimeoutMs: ms([...tp, 'response'], t.response, HTTP_BACKEND_DEFAULTS.responseTimeoutMs),
         idleTimeoutMs: ms([...tp, 'idle'], t.idle, HTTP_BACKEND_DEFAULTS.idleTimeoutMs),
@@ -190,6 +194,11 @@ function compileLlm(name: string, b: LlmBackendConfig, secrets: Set<string>, at:
         input: m.price.input, output: m.price.output, cacheRead: m.price.cacheRead ?? m.price.input, cacheWrite: m.price.cacheWrite ?? m.price.input,
       },
       limits,
+      ...(m.connections !== undefined ? { cap: {
+        connections: m.connections,
+        queueSize: m.queue?.size ?? HTTP_BACKEND_DEFAULTS.queueSize,
+        queueTimeoutMs: ms([...path, 'queue', 'timeout'], m.queue?.timeout, HTTP_BACKEND_DEFAULTS.queueTimeoutMs),
+      } } : {}),
       ...(provider === 'azure' ? { azure: { deployment: m.deployment ?? upstreamModel, apiVersion: m.apiVersion ?? DEFAULTS.azureApiVersion } } : {}),
       ...(vertex !== undefined ? { vertex } : {}),
       ...(aws !== undefined ? { aws } : {}),

@@ -80,7 +80,12 @@ export interface HttpBackendSpec {
   readonly preserveHost: boolean;
   /** Forward the credential the caller authenticated with at the gateway (withheld by default). */
   readonly passthrough: boolean;
+  /** Most requests in flight (= open connections); more wait in the queue. */
   readonly connections: number;
+  /** Most requests waiting for a connection; 0 refuses at once over the cap. */
+  readonly queueSize: number;
+  /** Longest wait for a connection; 0: no limit. */
+  readonly queueTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly responseTimeoutMs: number;
   readonly idleTimeoutMs: number;
@@ -115,6 +120,8 @@ export interface LlmModelSpec {
   readonly price: LlmPriceSpec | null;
   /** The backend's limits on upstream answers (one object shared by its models). */
   readonly limits: LlmLimitsSpec;
+  /** The model's concurrency cap (`connections` and `queue`); absent: no cap. */
+  readonly cap?: ModelCapSpec;
   /** azure only: the deployment in the URL and the api-version. */
   readonly azure?: { readonly deployment: string; readonly apiVersion: string };
   /** vertex only: where the model lives and the credentials its access token comes from. */
@@ -128,6 +135,15 @@ export interface LlmLimitsSpec {
   readonly maxEventBytes: number;
   /** Largest JSON answer read whole to translate it. */
   readonly maxResponseBytes: number;
+}
+
+export interface ModelCapSpec {
+  /** Most calls in flight. */
+  readonly connections: number;
+  /** Most calls waiting for a slot; 0 refuses at once over the cap. */
+  readonly queueSize: number;
+  /** Longest wait for a slot; 0: no limit. */
+  readonly queueTimeoutMs: number;
 }
 
 export interface LlmPriceSpec {

@@ -31,6 +31,8 @@ export const DEFAULTS = Object.freeze({
   preserveHost: false,
   httpPassthrough: false,
   connections: 128,
+  queueSize: 1024,
+  queueTimeout: '5s',
   connectTimeout: '10s',
   responseTimeout: '60s',
   upstreamIdleTimeout: '300s',
@@ -144,11 +146,18 @@ export const Listener = Closed({
   routes: Type.Array(Route, { description: 'Routes in order: the first that matches wins. No match → 404.' }),
 }, { description: 'A listener: an address where the gateway accepts downstream traffic.' });
 
+/** The wait queue of a concurrency cap (`connections`): http backends and llm models. */
+const UpstreamQueue = Closed({
+  size: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000, default: DEFAULTS.queueSize, description: 'Most requests waiting for a free connection when `connections` are all busy; 0 refuses at once over the cap. A request that finds the queue full → 503 AE_UPSTREAM_OVERLOADED with retry-after, nothing sent upstream.' })),
+  timeout: Type.Optional(duration('Longest wait in the queue for a free connection; then → 503 AE_UPSTREAM_OVERLOADED with retry-after. 0 waits as long as it takes (the queue size still bounds how many wait). A waiting client that leaves frees its place at once.', { default: DEFAULTS.queueTimeout })),
+}, { description: 'Requests over the `connections` cap wait here, first come first served, within a size and a time limit; past either they get a fast 503 with retry-after (metric agentedge_upstream_overloaded_total). Other backends and models are unaffected.' });
+
 export const HttpBackend = Closed({
   url: Type.String({ pattern: '^https?://', 'x-expected': 'an http:// or https:// URL', description: 'Upstream base URL, without query, fragment or credentials; its path is prepended to the request path.' }),
   preserveHost: Type.Optional(Type.Boolean({ default: DEFAULTS.preserveHost, description: 'Send the client\'s Host header upstream instead of the upstream\'s own.' })),
   passthrough: Type.Optional(Type.Boolean({ default: DEFAULTS.httpPassthrough, description: 'Forward the credential the caller authenticated with at the gateway (its API key or JWT, in the header it came in) to the upstream, for an upstream that verifies it itself. By default it is withheld; other Authorization, x-api-key and api-key headers pass either way.' })),
-  connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: DEFAULTS.connections, description: 'Most open connections to the upstream.' })),
+  connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: DEFAULTS.connections, description: 'Most open connections to the upstream, which is the most requests in flight (one request per connection at a time; a WebSocket holds its connection until it closes). Requests over it wait in `queue`.' })),
+  queue: Type.Optional(UpstreamQueue),
   timeouts: Type.Optional(Closed({
     connect: Type.Optional(duration('Time allowed to connect. Slower → 504.', { default: DEFAULTS.connectTimeout })),
     response: Type.Optional(duration('Time allowed until the response headers arrive. Slower → 504.', { default: DEFAULTS.responseTimeout })),
@@ -197,6 +206,8 @@ export const LlmModel = Closed({
   retryBackoff: Type.Optional(duration('The wait before the first retry; each further retry waits twice as long (with jitter).', { default: DEFAULTS.llmRetryBackoff })),
   maxRetryWait: Type.Optional(duration('The longest wait before a retry; an upstream asking (retry-after) for longer is not retried but failed over (or its 429 passed on).', { default: DEFAULTS.llmMaxRetryWait })),
   price: Type.Optional(LlmPrice),
+  connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, description: 'Most calls to this model in flight at once, per gateway process (a stream counts until it ends; each call holds one upstream connection). Calls over it wait in `queue`; one refused there (503 with retry-after) is not retried, and a virtual model moves on to its next target. Unset (the default): no cap, since providers take thousands of concurrent streams and a stream holds its connection for minutes.' })),
+  queue: Type.Optional(UpstreamQueue),
   failover: Type.Optional(Type.Array(modelRef('A model of this backend.'), { minItems: 1, uniqueItems: true, description: 'A virtual model: tries these models in order, moving on after a connection failure, a 5xx or a 429 (after that model\'s own retries), as long as nothing was sent to the client yet. Models cooling down are tried last.' })),
   loadBalance: Type.Optional(Type.Array(Closed({
     model: modelRef('A model of this backend.'),

@@ -81,7 +81,7 @@ function suggest(word: string, names: ReadonlySet<string>, kind: 'backends' | 'p
 }
 
 /** Keys only a concrete model (one with a provider) has. */
-const CONCRETE_KEYS = ['model', 'apiKey', 'passthrough', 'baseUrl', 'headers', 'deployment', 'apiVersion', 'project', 'location', 'credentials', 'region', 'aws', 'timeout', 'retries', 'retryBackoff', 'maxRetryWait', 'price'] as const;
+const CONCRETE_KEYS = ['model', 'apiKey', 'passthrough', 'baseUrl', 'headers', 'deployment', 'apiVersion', 'project', 'location', 'credentials', 'region', 'aws', 'timeout', 'retries', 'retryBackoff', 'maxRetryWait', 'price', 'connections', 'queue'] as const;
 
 /** Keys that belong to one provider. */
 const PROVIDER_KEYS: readonly [keyof LlmModelConfig, LlmProviderName, string][] = [
@@ -106,6 +106,7 @@ function checkConcreteModel(m: LlmModelConfig, provider: LlmProviderName, path: 
       ? 'a bedrock model does not use apiKey: requests are signed with AWS credentials (aws: { accessKeyId, secretAccessKey } or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the environment)'
       : 'a vertex model does not use apiKey: its access token comes from Google credentials (credentials: a key file, or GOOGLE_APPLICATION_CREDENTIALS)');
   }
+  if (m.queue !== undefined && m.connections === undefined) issue([...path, 'queue'], 'a queue has no effect without connections: set connections (the most calls in flight to this model) or remove queue');
   if ((provider === 'bedrock' || provider === 'vertex') && m.passthrough === true) issue([...path, 'passthrough'], `passthrough is not available for ${provider} models: their requests are signed with the gateway's credentials`);
   if ((provider === 'openai-compatible' || provider === 'azure') && m.baseUrl === undefined) {
     issue(path, provider === 'azure' ? 'an azure model needs a baseUrl (https://{resource}.openai.azure.com)' : 'an openai-compatible model needs a baseUrl (e.g. http://localhost:11434/v1)');

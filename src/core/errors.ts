@@ -40,6 +40,7 @@ export const ERRORS = {
   AE_UPSTREAM_ERROR: { status: 502, type: 'api_error', retryable: true, message: 'The upstream service answered with an error.' },
   AE_UPSTREAM_STREAM_ABORTED: { status: 502, type: 'api_error', retryable: true, message: 'The upstream response ended before it was complete.' },
   AE_SHUTTING_DOWN: { status: 503, type: 'overloaded_error', retryable: true, message: 'The gateway is shutting down.' },
+  AE_UPSTREAM_OVERLOADED: { status: 503, type: 'overloaded_error', retryable: true, message: 'The upstream service is at its concurrency limit; retry after the time in retry-after.' },
   AE_UPSTREAM_TIMEOUT: { status: 504, type: 'timeout_error', retryable: true, message: 'The upstream service did not answer in time.' },
 } as const satisfies Record<string, ErrorSpec>;
 

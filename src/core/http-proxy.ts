@@ -23,6 +23,7 @@ import { GatewayError } from './errors.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { replyError } from './render.js';
 import { classifyUpstreamError, createUpstream, type Upstream, type UpstreamHeaders } from './upstream.js';
+import type { OverloadReason } from './concurrency-limit.js';
 import { SseFramer, writeSseError } from './sse.js';
 
 /** Bodies up to this size with a Content-Length are buffered before dispatch. */
@@ -39,6 +40,13 @@ const NOTHING_WITHHELD: readonly string[] = Object.freeze([]);
 export interface ProxyObserver {
   upstreamError(backend: string, code: string): void;
   upstreamRetry(backend: string): void;
+  /**
+   * A request was refused by a concurrency cap (concurrency-limit.ts) without reaching the
+   * upstream. `target` is what the cap is on: the backend itself, or an llm model.
+   */
+  upstreamOverloaded?(backend: string, target: string, reason: OverloadReason): void;
+  /** A request joined (+1) or left (-1) the wait queue of a concurrency cap. */
+  upstreamQueue?(backend: string, target: string, delta: number): void;
   /**
    * The backend could not obtain its own upstream credentials (an OAuth token endpoint
    * refused the grant). The client only gets the code; the error's detail (never a secret)
@@ -65,6 +73,13 @@ export class HttpBackend {
       idleTimeoutMs: spec.idleTimeoutMs,
       retries: spec.retries,
       onRetry: () => observer.upstreamRetry(spec.name),
+      limit: {
+        max: spec.connections,
+        queueSize: spec.queueSize,
+        queueTimeoutMs: spec.queueTimeoutMs,
+        onOverload: (reason) => observer.upstreamOverloaded?.(spec.name, spec.name, reason),
+        onQueue: (delta) => observer.upstreamQueue?.(spec.name, spec.name, delta),
+      },
     });
   }
 
@@ -136,7 +151,7 @@ export class HttpBackend {
   upgrade(ctx: RequestContext, route: RouteSpec, socket: Duplex, head: Buffer): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const relay = new UpgradeRelay(ctx, socket, head, this.spec.name, this.#observer, resolve, reject);
-      this.#upstream.dispatcher.dispatch({
+      this.#upstream.upgrade({
         path: this.upstreamPath(ctx, route),
         method: ctx.method,
         headers: this.headersFor(ctx),

@@ -54,7 +54,10 @@ export function replyError(ctx: RequestContext, err: GatewayError): boolean {
 /** Raw HTTP/1.1 error for a socket that never became a request (parse errors, timeouts). */
 export function rawHttpError(err: GatewayError, requestId: string): string {
   const r = renderJsonError(err, requestId);
-  return `HTTP/1.1 ${r.status} ${statusText(r.status)}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(r.body)}\r\nconnection: close\r\n\r\n${r.body}`;
+  let extra = '';
+  // The error's own headers (retry-after); they are ours, never a client's.
+  if (err.headers !== undefined) for (const name in err.headers) extra += `${name}: ${err.headers[name]}\r\n`;
+  return `HTTP/1.1 ${r.status} ${statusText(r.status)}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(r.body)}\r\n${extra}connection: close\r\n\r\n${r.body}`;
 }
 
 function statusText(status: number): string {
@@ -63,6 +66,7 @@ function statusText(status: number): string {
     case 408: return 'Request Timeout';
     case 413: return 'Payload Too Large';
     case 431: return 'Request Header Fields Too Large';
+    case 503: return 'Service Unavailable';
     default: return 'Error';
   }
 }

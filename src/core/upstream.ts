@@ -1,7 +1,13 @@
-// The upstream client: one undici Pool per backend (keep-alive, bounded connections),
+// The upstream client: one undici Pool per backend or origin (keep-alive, pipelining 1),
 // wrapped in small interceptors composed in one documented order:
 //
-//   retryUnsent  →  pool
+//   concurrencyLimit  →  retryUnsent  →  pool        (upgrades: concurrencyLimit → pool)
+//
+// concurrencyLimit (concurrency-limit.ts) caps the requests in flight, with a bounded wait
+// queue and a wait timeout, and refuses the rest with a fast 503 and retry-after. It comes
+// first, so a request holds one slot across its retries. A pool shared by several callers
+// with caps of their own (an llm backend's models on one origin) gives each a chain of its
+// own with `limited`. Without a cap the chain has no limit at all (nothing per request).
 //
 // retryUnsent re-dispatches a request that provably never reached the upstream (the
 // connection was refused or never opened) when its body can be replayed, within a retry
@@ -13,6 +19,7 @@
 // issues. classifyUpstreamError maps what undici throws onto our codes.
 import type { Duplex } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
+import { ConcurrencyLimit, type ConcurrencyLimitOptions } from './concurrency-limit.js';
 import { GatewayError, type ErrorCode } from './errors.js';
 
 /** Headers as undici parses them (its own IncomingHttpHeaders, not exported by name). */
@@ -20,19 +27,26 @@ export type UpstreamHeaders = Record<string, string | string[] | undefined>;
 
 export interface UpstreamOptions {
   origin: string;
-  connections: number;
+  /** The pool's most open connections; null: no limit. */
+  connections: number | null;
   connectTimeoutMs: number;
   responseTimeoutMs: number;
   idleTimeoutMs: number;
   retries: number;
   /** Called once per retry, for metrics. */
   onRetry?: () => void;
+  /** The concurrency cap of `dispatch` and `upgrade`; none when absent. */
+  limit?: ConcurrencyLimitOptions;
 }
 
 export interface Upstream {
   /** The interceptor chain over the pool, as a plain function: the hot path calls it directly. */
   readonly dispatch: Dispatcher.Dispatch;
+  /** For upgrades (WebSocket): the same cap, no retry; the upgraded socket holds its slot until it closes. */
+  readonly upgrade: Dispatcher.Dispatch;
   readonly dispatcher: Dispatcher;
+  /** The chain behind a cap of its own, for one of several callers sharing this pool. */
+  limited(limit: ConcurrencyLimitOptions): Dispatcher.Dispatch;
   close(): Promise<void>;
   destroy(): Promise<void>;
 }
@@ -48,10 +62,13 @@ export function createUpstream(o: UpstreamOptions): Upstream {
     keepAliveMaxTimeout: 60_000,
   });
   const poolDispatch: Dispatcher.Dispatch = pool.dispatch.bind(pool);
-  const dispatch = o.retries > 0 ? retryUnsent(o.retries, new RetryBudget(), o.onRetry)(poolDispatch) : poolDispatch;
+  const chain = o.retries > 0 ? retryUnsent(o.retries, new RetryBudget(), o.onRetry)(poolDispatch) : poolDispatch;
+  const limit = o.limit === undefined ? null : new ConcurrencyLimit(o.limit).interceptor();
   return {
-    dispatch,
+    dispatch: limit === null ? chain : limit(chain),
+    upgrade: limit === null ? poolDispatch : limit(poolDispatch),
     dispatcher: pool,
+    limited: (l) => new ConcurrencyLimit(l).interceptor()(chain),
     close: () => pool.close(),
     destroy: () => pool.destroy(),
   };

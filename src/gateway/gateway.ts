@@ -316,6 +316,8 @@ export class Gateway {
   readonly #observer = {
     upstreamError: (backend: string, code: string) => this.metrics.upstreamErrors.labels(backend, code).inc(),
     upstreamRetry: (backend: string) => this.metrics.upstreamRetries.labels(backend).inc(),
+    upstreamOverloaded: (backend: string, target: string, reason: string) => this.metrics.upstreamOverloaded.labels(backend, target, reason).inc(),
+    upstreamQueue: (backend: string, target: string, delta: number) => this.metrics.upstreamQueued.labels(backend, target).inc(delta),
     credentialsFailed: (requestId: string, backend: string, err: GatewayError) => {
       this.logger.warn({ requestId, backend, code: err.code, detail: err.message }, 'upstream credentials could not be obtained');
     },

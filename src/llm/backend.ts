@@ -9,6 +9,7 @@
 // all as long as nothing was sent to the client. The answer that ends the walk is relayed
 // in the front's shape. The backend's credentials are injected; the client's never leave
 // the gateway unless the model says `passthrough`.
+import type { Dispatcher } from 'undici';
 import type { LlmBackendSpec, LlmModelSpec, RouteSpec } from '../config/index.js';
 import { HTTP_BACKEND_DEFAULTS } from '../config/index.js';
 import {
@@ -86,6 +87,8 @@ export class LlmBackend implements BackendHandler, LlmIo {
   readonly router: ModelRouter;
   /** One pool per upstream origin, shared by the models that live there. */
   readonly #pools = new Map<string, Upstream>();
+  /** Each model's way to its pool: behind its own cap when it has `connections`. */
+  readonly #dispatch = new Map<string, Dispatcher.Dispatch>();
   readonly #observer: ProxyObserver;
 
   /**
@@ -100,15 +103,28 @@ export class LlmBackend implements BackendHandler, LlmIo {
     // The token estimator's table takes a moment to load: not on a request's time.
     preloadTokenizer();
     for (const m of spec.models) {
-      if (this.#pools.has(m.origin)) continue;
-      this.#pools.set(m.origin, createUpstream({
-        origin: m.origin,
-        connections: HTTP_BACKEND_DEFAULTS.connections,
-        connectTimeoutMs: HTTP_BACKEND_DEFAULTS.connectTimeoutMs,
-        responseTimeoutMs: m.timeoutMs,
-        idleTimeoutMs: m.timeoutMs,
-        // Retries are decided here (serve), where the model's policy is known.
-        retries: 0,
+      let pool = this.#pools.get(m.origin);
+      if (pool === undefined) {
+        pool = createUpstream({
+          origin: m.origin,
+          // No connection cap: a stream holds its connection for minutes and providers take
+          // thousands at once; a model that needs one says so (`connections`, below).
+          connections: null,
+          connectTimeoutMs: HTTP_BACKEND_DEFAULTS.connectTimeoutMs,
+          responseTimeoutMs: m.timeoutMs,
+          idleTimeoutMs: m.timeoutMs,
+          // Retries are decided here (serve), where the model's policy is known.
+          retries: 0,
+        });
+        this.#pools.set(m.origin, pool);
+      }
+      const cap = m.cap;
+      this.#dispatch.set(m.name, cap === undefined ? pool.dispatch : pool.limited({
+        max: cap.connections,
+        queueSize: cap.queueSize,
+        queueTimeoutMs: cap.queueTimeoutMs,
+        onOverload: (reason) => observer.upstreamOverloaded?.(spec.name, m.name, reason),
+        onQueue: (delta) => observer.upstreamQueue?.(spec.name, m.name, delta),
       }));
     }
   }
@@ -196,6 +212,9 @@ export class LlmBackend implements BackendHandler, LlmIo {
           up = await this.#send(ctx, model, attempt, walk);
         } catch (err) {
           if (!(err instanceof GatewayError)) throw err;
+          // Over the model's own cap: nothing was sent and the model is not failing (no
+          // cool-down); a retry would only queue again, so fail over or answer the 503.
+          if (err.code === 'AE_UPSTREAM_OVERLOADED') { lastFailure = err; if (more) break; throw err; }
           // Connection failures and timeouts before an answer: retry, then fail over.
           this.router.failed(model, null);
           lastFailure = err;
@@ -263,7 +282,7 @@ export class LlmBackend implements BackendHandler, LlmIo {
         if (walk.gone) return null;
       }
       walk.answer = up;
-      this.#pools.get(model.origin)!.dispatcher.dispatch({
+      this.#dispatch.get(model.name)!({
         path: call.path,
         method: 'POST',
         headers,
