@@ -141,7 +141,7 @@ export class LlmBackend implements BackendHandler, LlmIo {
       if (err instanceof ClientGoneError) return;
       throw err;
     }
-    return front(parseJsonObject(raw), raw);
+    return front(parseJsonObject(raw, limits.maxJsonDepth), raw);
   }
 
   admit(ctx: RequestContext, call: CallRequest): void | Promise<void> {
