@@ -6,7 +6,7 @@
 // the echoed instructions, which can be large, so the event itself is never JSON-parsed.
 // The last `sequence_number` forwarded is kept too (found from the end of what goes out),
 // so an error event the gateway adds after a broken stream continues the numbering.
-import { sseEventEnd } from '../core/index.js';
+import { parseJson, sseEventEnd, UNTRUSTED_JSON } from '../core/index.js';
 import { isObject } from './openai-errors.js';
 import type { Usage } from './usage.js';
 
@@ -129,7 +129,7 @@ function usageIn(text: string): Usage | null {
   if (close === -1) return null;
   let obj: unknown;
   try {
-    obj = JSON.parse(text.slice(open, close + 1));
+    obj = parseJson(text.slice(open, close + 1), UNTRUSTED_JSON);
   } catch {
     return null;
   }
