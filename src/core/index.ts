@@ -11,3 +11,4 @@ export { sseData, sseEventEnd, SseEventReader } from './sse.js';
 export { replyError } from './render.js';
 export { writeSseError } from './sse.js';
 export { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_LIMIT, JsonRefusedError, parseJson, UNTRUSTED_JSON, type JsonBounds } from './json.js';
+export { RetryBudget } from './upstream.js';
