@@ -17,6 +17,7 @@ export const LIMIT_DEFAULTS: ListenerLimits = Object.freeze({
   maxHeaderBytes: DEFAULTS.maxHeaderBytes,
   maxHeaderCount: DEFAULTS.maxHeaderCount,
   maxBodyBytes: byteSize(DEFAULTS.maxBodyBytes, 0),
+  maxJsonDepth: DEFAULTS.maxJsonDepth,
   headersTimeoutMs: durationMs(DEFAULTS.headersTimeout, 0),
   requestTimeoutMs: durationMs(DEFAULTS.requestTimeout, 0),
   bodyIdleTimeoutMs: durationMs(DEFAULTS.bodyIdleTimeout, 0),
@@ -455,6 +456,7 @@ function compileListener(l: ListenerConfig, li: number, baseDir: string, at: At,
     maxHeaderBytes: lim.maxHeaderBytes ?? LIMIT_DEFAULTS.maxHeaderBytes,
     maxHeaderCount: lim.maxHeaderCount ?? LIMIT_DEFAULTS.maxHeaderCount,
     maxBodyBytes: byteSize(lim.maxBodyBytes, LIMIT_DEFAULTS.maxBodyBytes),
+    maxJsonDepth: lim.maxJsonDepth ?? LIMIT_DEFAULTS.maxJsonDepth,
     headersTimeoutMs: ms([...lp, 'headersTimeout'], lim.headersTimeout, LIMIT_DEFAULTS.headersTimeoutMs),
     requestTimeoutMs: ms([...lp, 'requestTimeout'], lim.requestTimeout, LIMIT_DEFAULTS.requestTimeoutMs),
     bodyIdleTimeoutMs: ms([...lp, 'bodyIdleTimeout'], lim.bodyIdleTimeout, LIMIT_DEFAULTS.bodyIdleTimeoutMs),
@@ -501,6 +503,7 @@ function compileListener(l: ListenerConfig, li: number, baseDir: string, at: At,
       policies,
       stripPrefix: r.stripPrefix ?? DEFAULTS.stripPrefix,
       maxBodyBytes: byteSize(r.limits?.maxBodyBytes, limits.maxBodyBytes),
+      maxJsonDepth: r.limits?.maxJsonDepth ?? limits.maxJsonDepth,
     };
   });
   const host = l.host ?? DEFAULTS.listenerHost;

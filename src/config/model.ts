@@ -30,6 +30,7 @@ export interface ListenerLimits {
   readonly maxHeaderBytes: number;
   readonly maxHeaderCount: number;
   readonly maxBodyBytes: number;
+  readonly maxJsonDepth: number;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly bodyIdleTimeoutMs: number;
@@ -68,6 +69,7 @@ export interface RouteSpec {
   readonly policies: readonly string[];
   readonly stripPrefix: boolean;
   readonly maxBodyBytes: number;
+  readonly maxJsonDepth: number;
 }
 
 export interface HttpBackendSpec {

@@ -7,6 +7,7 @@
 // phrase an error message uses for a value ("must be <x-expected>"), `x-key` the same for
 // the keys of a map.
 import { Type, type Static, type TSchema, type ObjectOptions, type SchemaOptions, type TProperties } from '@sinclair/typebox';
+import { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_LIMIT } from '../core/json.js';
 
 const Closed = <T extends TProperties>(props: T, opts: ObjectOptions = {}) =>
   Type.Object(props, { additionalProperties: false, ...opts });
@@ -22,6 +23,7 @@ export const DEFAULTS = Object.freeze({
   maxHeaderBytes: 16384,
   maxHeaderCount: 100,
   maxBodyBytes: '16mb',
+  maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
   headersTimeout: '10s',
   requestTimeout: '300s',
   bodyIdleTimeout: '30s',
@@ -75,6 +77,10 @@ const byteSize = (description: string, opts: SchemaOptions = {}) => Type.Union([
   Type.String({ pattern: SIZE_PATTERN }),
 ], { title: 'size', 'x-expected': 'a size: bytes as a number, or a string like "64kb", "16mb", "1gb" (units of 1024)', description, ...opts });
 
+/** A JSON nesting bound: high enough for any real schema, low enough that nothing recursing over it overflows (core/json.ts). */
+const maxJsonDepth = (description: string, opts: SchemaOptions = {}) =>
+  Type.Integer({ minimum: 1, maximum: MAX_JSON_DEPTH_LIMIT, description, ...opts });
+
 /** A closed set of strings, emitted as a plain `enum` (clearer errors and editor hints than anyOf/const). */
 const StringEnum = <T extends string>(values: readonly T[], opts: SchemaOptions = {}) =>
   Type.Unsafe<T>({ type: 'string', enum: [...values], ...opts });
@@ -93,6 +99,7 @@ export const ListenerLimits = Closed({
   maxHeaderBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1048576, default: DEFAULTS.maxHeaderBytes, description: 'Largest total size of the request line and headers, in bytes. Larger → 431.' })),
   maxHeaderCount: Type.Optional(Type.Integer({ minimum: 8, maximum: 2000, default: DEFAULTS.maxHeaderCount, description: 'Most request headers. More → 431.' })),
   maxBodyBytes: Type.Optional(byteSize('Largest request body. Larger → 413.', { default: DEFAULTS.maxBodyBytes })),
+  maxJsonDepth: Type.Optional(maxJsonDepth('Deepest nesting of arrays and objects in a JSON request body that a protocol handler parses (llm). Deeper → 400, before anything is sent upstream.', { default: DEFAULTS.maxJsonDepth })),
   headersTimeout: Type.Optional(duration('Time allowed to receive the request headers. Slower → 408.', { default: DEFAULTS.headersTimeout })),
   requestTimeout: Type.Optional(duration('Time allowed to receive the whole request. Slower → 408.', { default: DEFAULTS.requestTimeout })),
   bodyIdleTimeout: Type.Optional(duration('Longest pause between two chunks of a request body. Longer → 408.', { default: DEFAULTS.bodyIdleTimeout })),
@@ -128,6 +135,7 @@ export const Route = Closed({
   stripPrefix: Type.Optional(Type.Boolean({ default: DEFAULTS.stripPrefix, description: 'Remove the matched path prefix before forwarding to an http backend.' })),
   limits: Type.Optional(Closed({
     maxBodyBytes: Type.Optional(byteSize('Largest request body for this route; defaults to the listener\'s limits.maxBodyBytes.')),
+    maxJsonDepth: Type.Optional(maxJsonDepth('Deepest JSON nesting for this route; defaults to the listener\'s limits.maxJsonDepth.')),
   }, { description: 'Per-route overrides of listener limits.' })),
 }, { description: 'A route: which requests (match) go to which backend, through which policies.' });
 

@@ -12,3 +12,5 @@ export { sseData, sseEventEnd, sseEvents, sseOverflowError, SseEventReader, SseE
 export { replyError } from './render.js';
 export { writeSseError } from './sse.js';
 export { SecretMask, SecretMaskStream, MIN_MASKED_SECRET_LENGTH } from './secret-mask.js';
+export { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_LIMIT, JsonRefusedError, parseJson, UNTRUSTED_JSON, type JsonBounds } from './json.js';
+export { RetryBudget } from './upstream.js';

@@ -29,6 +29,8 @@ export interface BackendHandler {
 export interface BodyLimits {
   readonly maxBodyBytes: number;
   readonly bodyIdleTimeoutMs: number;
+  /** Deepest JSON nesting a handler that parses the body accepts (core/json.ts). */
+  readonly maxJsonDepth: number;
 }
 
 export interface RouteRuntime {

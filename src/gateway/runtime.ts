@@ -91,7 +91,7 @@ export function buildRuntime(
         const { filters, modelPhase } = policies.forRoute(r.policies, config.backends.get(r.backend)!.kind === 'llm' ? 'llm' : null);
         return Object.freeze({
           spec: r,
-          limits: Object.freeze({ maxBodyBytes: r.maxBodyBytes, bodyIdleTimeoutMs: l.limits.bodyIdleTimeoutMs }),
+          limits: Object.freeze({ maxBodyBytes: r.maxBodyBytes, bodyIdleTimeoutMs: l.limits.bodyIdleTimeoutMs, maxJsonDepth: r.maxJsonDepth }),
           filters: orderFilters(filters),
           modelPhase,
           backend: backends.get(r.backend)!.handler,

@@ -5,7 +5,7 @@
 // OpenAI ones (openai-errors.ts), with the status kept where it describes the request.
 import type { ServerResponse } from 'node:http';
 import type { LlmModelSpec } from '../config/index.js';
-import type { ErrorRenderer, GatewayError } from '../core/index.js';
+import { parseJson, UNTRUSTED_JSON, type ErrorRenderer, type GatewayError } from '../core/index.js';
 import { isObject, scrubUpstreamText } from './openai-errors.js';
 
 /** Anthropic's error types, by HTTP status. */
@@ -49,7 +49,7 @@ const MAX_MESSAGE = 2000;
 export function anthropicUpstreamErrorBody(status: number, raw: string, model: LlmModelSpec): string {
   let upstream: Record<string, unknown> | null = null;
   try {
-    const parsed: unknown = JSON.parse(raw);
+    const parsed: unknown = parseJson(raw, UNTRUSTED_JSON);
     const e = isObject(parsed) ? parsed.error : null;
     if (isObject(e)) upstream = e;
   } catch {

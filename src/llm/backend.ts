@@ -165,7 +165,7 @@ export class LlmBackend implements BackendHandler, LlmIo {
       if (err instanceof ClientGoneError) return;
       throw err;
     }
-    return front(parseJsonObject(raw), raw);
+    return front(parseJsonObject(raw, limits.maxJsonDepth), raw);
   }
 
   admit(ctx: RequestContext, call: CallRequest): void | Promise<void> {
@@ -205,6 +205,7 @@ export class LlmBackend implements BackendHandler, LlmIo {
       const llm = ctx.llm;
       llm.target = model.name;
       llm.provider = model.provider;
+      this.router.calling(model);
       for (let n = 0; ; n++) {
         llm.attempts++;
         let up: Answer | null;
@@ -218,7 +219,7 @@ export class LlmBackend implements BackendHandler, LlmIo {
           // Connection failures and timeouts before an answer: retry, then fail over.
           this.router.failed(model, null);
           lastFailure = err;
-          if (n < model.retries) {
+          if (n < model.retries && this.router.mayRetry(model)) {
             if (!(await walk.wait(backoffMs(model, n + 1, null)))) return;
             continue;
           }
@@ -244,7 +245,8 @@ export class LlmBackend implements BackendHandler, LlmIo {
           if (ra !== null) up.headers = { ...up.headers, 'retry-after': String(Math.ceil(ra / 1000)) };
         }
         this.router.failed(model, ra);
-        const retry = n < model.retries && (ra === null || ra <= model.maxRetryWaitMs);
+        // An empty retry budget ends the retries like a long retry-after: fail over, or pass the answer on.
+        const retry = n < model.retries && (ra === null || ra <= model.maxRetryWaitMs) && this.router.mayRetry(model);
         // The last chance: the client gets this answer (its 429 and retry-after included).
         if (!retry && !more) return this.#deliver(ctx, model, attempt, up, errorText);
         this.#observer.upstreamError(this.spec.name, 'AE_UPSTREAM_ERROR');

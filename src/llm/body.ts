@@ -1,9 +1,10 @@
 // Reads an LLM request body: bounded by the route's maxBodyBytes and body idle timeout,
-// then parsed as one JSON object. A malformed body or one with a "__proto__" key (which
-// some JavaScript consumers downstream of us would turn into prototype pollution) is a
-// 400; the parser's own message and position never reach the client.
+// then parsed as one JSON object, nested at most the route's maxJsonDepth deep (core/json.ts).
+// A malformed body, one nested deeper, or one with a "__proto__" key however it is spelled
+// (which some JavaScript consumers downstream of us would turn into prototype pollution) is
+// a 400; the parser's own message and position never reach the client.
 import type { BodyLimits, RequestContext } from '../core/index.js';
-import { GatewayError } from '../core/index.js';
+import { GatewayError, JsonRefusedError, parseJson, UNTRUSTED_JSON } from '../core/index.js';
 import { isObject } from './openai-errors.js';
 
 /** Rejection when the client went away mid-body: nobody is left to answer. */
@@ -61,33 +62,38 @@ export function readBody(ctx: RequestContext, limits: BodyLimits): Promise<Buffe
 }
 
 /** Parses a request body that must be a JSON object. */
-export function parseJsonObject(raw: Buffer): Record<string, unknown> {
-  const text = raw.toString('utf8');
+export function parseJsonObject(raw: Buffer, maxDepth: number): Record<string, unknown> {
   let v: unknown;
   try {
-    v = JSON.parse(text);
-  } catch {
-    throw new GatewayError('AE_BAD_REQUEST', { message: 'The request body is not valid JSON.' });
+    v = parseJson(raw.toString('utf8'), { maxDepth, refuseProtoKey: true });
+  } catch (err) {
+    throw refused(err, 'The request body', 'limits.maxJsonDepth');
   }
   if (!isObject(v)) throw new GatewayError('AE_BAD_REQUEST', { message: 'The request body must be a JSON object.' });
-  // The scan is only paid by bodies that mention the key at all.
-  if (text.includes('__proto__') && hasProtoKey(v)) {
-    throw new GatewayError('AE_BAD_REQUEST', { message: 'The request body has a forbidden key "__proto__".' });
-  }
   return v;
 }
 
-function hasProtoKey(root: unknown): boolean {
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (v === null || typeof v !== 'object') continue;
-    if (Array.isArray(v)) {
-      for (const x of v) stack.push(x);
-      continue;
-    }
-    if (Object.prototype.hasOwnProperty.call(v, '__proto__')) return true;
-    for (const k of Object.keys(v)) stack.push((v as Record<string, unknown>)[k]);
+/**
+ * Parses a JSON text the client sent inside its body (a tool call's `arguments`), for a
+ * translation that needs it as a value: the same rules as a body, at the highest depth any
+ * route may allow. `what` names it in the 400 ("\"messages[2].tool_calls[0].function.arguments\"").
+ */
+export function parseClientJsonText(text: string, what: string): unknown {
+  try {
+    return parseJson(text, CLIENT_TEXT);
+  } catch (err) {
+    throw refused(err, what, null);
   }
-  return false;
+}
+
+const CLIENT_TEXT = Object.freeze({ maxDepth: UNTRUSTED_JSON.maxDepth, refuseProtoKey: true });
+
+/** The 400 for a JSON text parseJson refused; `setting` is the config key that raises a depth bound. */
+function refused(err: unknown, what: string, setting: string | null): GatewayError {
+  if (!(err instanceof JsonRefusedError)) throw err;
+  const message = err.problem === 'depth'
+    ? `${what} nests arrays and objects deeper than ${err.maxDepth} levels${setting === null ? '' : ` (the route's ${setting})`}.`
+    : err.problem === 'proto' ? `${what} has a forbidden key "__proto__".`
+      : `${what} is not valid JSON.`;
+  return new GatewayError('AE_BAD_REQUEST', { message });
 }

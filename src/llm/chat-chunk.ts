@@ -1,6 +1,6 @@
 // One event of an OpenAI chat completion stream, as the fronts that translate it (Anthropic
 // messages, Responses) read it: its `data:` parsed, `[DONE]`, or the upstream's error event.
-import { sseData } from '../core/index.js';
+import { GatewayError, JsonRefusedError, parseJson, sseData, UNTRUSTED_JSON } from '../core/index.js';
 import { isObject } from './openai-errors.js';
 
 export type ChatChunkEvent =
@@ -20,8 +20,10 @@ export function readChatChunk(ev: string): ChatChunkEvent {
   if (data.trim() === '[DONE]') return DONE;
   let obj: unknown;
   try {
-    obj = JSON.parse(data);
-  } catch {
+    obj = parseJson(data, UNTRUSTED_JSON);
+  } catch (err) {
+    // A malformed event is skipped as before; one nested too deep is refused, not half read.
+    if (err instanceof JsonRefusedError && err.problem === 'depth') throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: `chat stream event: ${err.message}` });
     return SKIP;
   }
   if (!isObject(obj)) return SKIP;

@@ -2,7 +2,7 @@
 // request, and the answer back (a chat.completion → a Message, OpenAI chunks → Anthropic
 // SSE events). Fields OpenAI chat cannot express are refused with a 400 naming them; see
 // README.md ("Anthropic front") for the table.
-import { GatewayError, SseEventReader } from '../core/index.js';
+import { GatewayError, parseJson, SseEventReader, UNTRUSTED_JSON } from '../core/index.js';
 import { LLM_LIMIT_DEFAULTS, type LlmModelSpec } from '../config/index.js';
 import { readChatChunk } from './chat-chunk.js';
 import { isObject } from './openai-errors.js';
@@ -230,9 +230,9 @@ function messageId(id: unknown): string {
 function parseArguments(args: unknown): unknown {
   if (typeof args !== 'string' || args.trim() === '') return {};
   try {
-    return JSON.parse(args);
-  } catch {
-    throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'tool call arguments are not JSON' });
+    return parseJson(args, UNTRUSTED_JSON);
+  } catch (err) {
+    throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: `tool call arguments: ${(err as Error).message}` });
   }
 }
 
@@ -240,9 +240,9 @@ function parseArguments(args: unknown): unknown {
 export function openAIToMessage(raw: string, clientModel: string): { body: string; usage: Usage | null } {
   let obj: unknown;
   try {
-    obj = JSON.parse(raw);
-  } catch {
-    throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'chat completion is not JSON' });
+    obj = parseJson(raw, UNTRUSTED_JSON);
+  } catch (err) {
+    throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: `chat completion: ${(err as Error).message}` });
   }
   if (!isObject(obj) || !Array.isArray(obj.choices)) throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'chat completion without choices' });
   const choice: unknown = obj.choices[0];

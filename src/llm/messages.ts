@@ -5,7 +5,7 @@
 // come, usage read in passing); the others are reached through the OpenAI chat pivot
 // (chat-leg.ts): Messages → OpenAI chat (messages-translate.ts) → the provider, and back.
 import type { LlmModelSpec } from '../config/index.js';
-import { GatewayError, SseFramer, sseData, sseEvents, type RequestContext } from '../core/index.js';
+import { GatewayError, parseJson, SseFramer, sseData, sseEvents, UNTRUSTED_JSON, type RequestContext } from '../core/index.js';
 import { anthropicUpstreamErrorBody, writeAnthropicStreamError } from './anthropic-errors.js';
 import type { Attempt, LlmIo } from './backend.js';
 import { chatLeg, relayChatJson, relayChatStream } from './chat-leg.js';
@@ -102,7 +102,7 @@ class AnthropicSseUsage {
       if (!ev.includes('"usage"')) continue;
       const data = sseData(ev);
       let obj: unknown;
-      try { obj = JSON.parse(data); } catch { continue; }
+      try { obj = parseJson(data, UNTRUSTED_JSON); } catch { continue; }
       if (!isObject(obj)) continue;
       const u = obj.type === 'message_start' && isObject(obj.message) ? obj.message.usage : obj.usage;
       if (isObject(u)) this.usage = anthropicUsage(this.usage, u);
@@ -112,7 +112,7 @@ class AnthropicSseUsage {
 
 function jsonUsage(raw: string): Usage | null {
   try {
-    const obj: unknown = JSON.parse(raw);
+    const obj: unknown = parseJson(raw, UNTRUSTED_JSON);
     return isObject(obj) && isObject(obj.usage) ? anthropicUsage(null, obj.usage) : null;
   } catch {
     return null;

@@ -7,7 +7,7 @@
 // said reaches the client.
 import type { ServerResponse } from 'node:http';
 import type { LlmModelSpec } from '../config/index.js';
-import { ERRORS, type ErrorCode, type ErrorRenderer, type ErrorSpec, type GatewayError } from '../core/index.js';
+import { ERRORS, parseJson, UNTRUSTED_JSON, type ErrorCode, type ErrorRenderer, type ErrorSpec, type GatewayError } from '../core/index.js';
 import { scrubUpstreamText } from './upstream-secrets.js';
 
 export { scrubUpstreamText };
@@ -58,7 +58,7 @@ const MAX_MESSAGE = 2000;
 export function upstreamErrorBody(status: number, raw: string, model: LlmModelSpec): string {
   let upstream: Record<string, unknown> | null = null;
   try {
-    const parsed: unknown = JSON.parse(raw);
+    const parsed: unknown = parseJson(raw, UNTRUSTED_JSON);
     const e = isObject(parsed) ? parsed.error : null;
     if (isObject(e)) upstream = e;
   } catch {

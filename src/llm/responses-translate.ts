@@ -5,7 +5,7 @@
 // prompts, file ids) is refused. Every field is translated, accepted, or refused with a 400
 // naming it; see README.md ("Responses front") for the table.
 import { randomBytes } from 'node:crypto';
-import { ERRORS, GatewayError, SseEventReader } from '../core/index.js';
+import { ERRORS, GatewayError, parseJson, SseEventReader, UNTRUSTED_JSON } from '../core/index.js';
 import { LLM_LIMIT_DEFAULTS, type LlmModelSpec } from '../config/index.js';
 import { readChatChunk } from './chat-chunk.js';
 import { isObject } from './openai-errors.js';
@@ -475,9 +475,9 @@ function textPart(text: string): Json {
 export function chatToResponse(raw: string, modelName: string, request: Json, ids: ResponseIds = {}): { body: string; usage: Usage | null } {
   let obj: unknown;
   try {
-    obj = JSON.parse(raw);
-  } catch {
-    throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'chat completion is not JSON' });
+    obj = parseJson(raw, UNTRUSTED_JSON);
+  } catch (err) {
+    throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: `chat completion: ${(err as Error).message}` });
   }
   if (!isObject(obj) || !Array.isArray(obj.choices)) throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'chat completion without choices' });
   const choice: unknown = obj.choices[0];

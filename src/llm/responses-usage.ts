@@ -7,7 +7,7 @@
 // large, so the event itself is never JSON-parsed. The last `sequence_number` forwarded is
 // kept too (found from the end of what goes out), so an error event the gateway adds after
 // a broken stream continues the numbering.
-import { SseFramer, sseEvents } from '../core/index.js';
+import { parseJson, SseFramer, sseEvents, UNTRUSTED_JSON } from '../core/index.js';
 import { isObject } from './openai-errors.js';
 import type { Usage } from './usage.js';
 
@@ -91,7 +91,7 @@ function usageIn(text: string): Usage | null {
   if (close === -1) return null;
   let obj: unknown;
   try {
-    obj = JSON.parse(text.slice(open, close + 1));
+    obj = parseJson(text.slice(open, close + 1), UNTRUSTED_JSON);
   } catch {
     return null;
   }

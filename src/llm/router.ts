@@ -3,7 +3,10 @@
 // its targets in order; a loadBalance model's is its targets drawn by weight without
 // replacement (so a failed call moves on to the others, by weight). Targets cooling down
 // go to the end of the plan, keeping their order: they are tried last, never all skipped.
+// Retries of a model draw on its retry budget, so an upstream failing everything gets
+// ~1.2× its calls instead of (1 + retries)×.
 import type { LlmBackendSpec, LlmModelSpec, VirtualModelSpec } from '../config/index.js';
+import { RetryBudget } from '../core/index.js';
 
 /** A 429's retry-after keeps a model out at most this many cool-down periods. */
 const MAX_RETRY_AFTER_COOLDOWNS = 10;
@@ -20,6 +23,8 @@ export class ModelRouter {
   readonly #virtual: ReadonlyMap<string, VirtualModelSpec>;
   readonly #cooldown: LlmBackendSpec['cooldown'];
   readonly #health = new Map<string, Health>();
+  /** Per concrete model (RELIABILITY 19): the http backend's bucket, 0.2 of a retry per call, a burst of 10. */
+  readonly #retryBudgets = new Map<string, RetryBudget>();
   readonly #now: () => number;
   readonly #random: () => number;
 
@@ -87,6 +92,25 @@ export class ModelRouter {
     const askedFor = retryAfterMs === null ? 0 : Math.min(retryAfterMs, this.#cooldown.durationMs * MAX_RETRY_AFTER_COOLDOWNS);
     if (h.failures >= this.#cooldown.failures) h.until = Math.max(h.until, now + Math.max(this.#cooldown.durationMs, askedFor));
     else if (askedFor > 0) h.until = Math.max(h.until, now + askedFor);
+  }
+
+  /** A call is about to try `model`: it adds its share of a retry to the model's budget. */
+  calling(model: LlmModelSpec): void {
+    this.#retryBudget(model).deposit();
+  }
+
+  /** Whether `model` may be tried once more for this call; takes the retry from its budget when it may. */
+  mayRetry(model: LlmModelSpec): boolean {
+    return this.#retryBudget(model).withdraw();
+  }
+
+  #retryBudget(model: LlmModelSpec): RetryBudget {
+    let b = this.#retryBudgets.get(model.name);
+    if (b === undefined) {
+      b = new RetryBudget();
+      this.#retryBudgets.set(model.name, b);
+    }
+    return b;
   }
 
   /** Targets with weight > 0 drawn by weight without replacement, then those with weight 0. */

@@ -6,7 +6,7 @@
 // event has to be written. Only events that mention "usage" are decoded and parsed; the
 // others pass as the bytes they came in, and are only counted (a byte search), so a stream
 // cut before its usage chunk can be estimated.
-import { SseFramer, sseData, sseEvents } from '../core/index.js';
+import { parseJson, SseFramer, sseData, sseEvents, UNTRUSTED_JSON } from '../core/index.js';
 import { isObject } from './openai-errors.js';
 
 /**
@@ -93,7 +93,7 @@ export class OpenAIStreamUsage {
     const data = sseData(ev);
     let obj: unknown;
     try {
-      obj = JSON.parse(data);
+      obj = parseJson(data, UNTRUSTED_JSON);
     } catch {
       return false;
     }

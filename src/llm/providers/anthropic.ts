@@ -5,8 +5,8 @@
 // dropped silently (the table is in src/llm/README.md). The stream is translated event by
 // event as it arrives; only an unfinished event is held back.
 import type { LlmModelSpec } from '../../config/index.js';
-import { GatewayError, SseEventReader } from '../../core/index.js';
-import { bad, textsOf, unsupportedBy } from './request-parts.js';
+import { GatewayError, parseJson, SseEventReader, UNTRUSTED_JSON } from '../../core/index.js';
+import { bad, textsOf, toolArguments, unsupportedBy } from './request-parts.js';
 import { isObject, scrubUpstreamText } from '../openai-errors.js';
 import type { Usage } from '../usage.js';
 import type { ChatProvider, ChatTranslation, StreamTranslator, TranslatedJson } from './provider.js';
@@ -144,15 +144,7 @@ function image(ref: unknown, at: string): Json {
 function toolUse(call: unknown, at: string): Json {
   if (!isObject(call) || call.type !== 'function' || !isObject(call.function)) throw unsupported(`${at}.type`);
   const fn = call.function;
-  let input: unknown = {};
-  if (typeof fn.arguments === 'string' && fn.arguments.trim() !== '') {
-    try {
-      input = JSON.parse(fn.arguments);
-    } catch {
-      throw bad(`"${at}.function.arguments" is not valid JSON.`);
-    }
-  }
-  if (!isObject(input)) throw bad(`"${at}.function.arguments" must be a JSON object.`);
+  const input = toolArguments(fn, at);
   return { type: 'tool_use', id: call.id, name: fn.name, input };
 }
 
@@ -219,9 +211,9 @@ function usageOf(u: AnthropicUsage): Usage {
 export function fromAnthropicJson(raw: string, clientModel: string): TranslatedJson {
   let msg: unknown;
   try {
-    msg = JSON.parse(raw);
-  } catch {
-    throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'anthropic answer is not JSON' });
+    msg = parseJson(raw, UNTRUSTED_JSON);
+  } catch (err) {
+    throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: `anthropic answer: ${(err as Error).message}` });
   }
   if (!isObject(msg) || !Array.isArray(msg.content)) throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'anthropic answer has no content' });
   let text: string | null = null;
@@ -298,9 +290,9 @@ export class AnthropicStreamTranslator implements StreamTranslator {
     if (data === '') return '';
     let e: unknown;
     try {
-      e = JSON.parse(data);
-    } catch {
-      throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'anthropic stream event is not JSON' });
+      e = parseJson(data, UNTRUSTED_JSON);
+    } catch (err) {
+      throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: `anthropic stream event: ${(err as Error).message}` });
     }
     if (!isObject(e)) return '';
     const type = typeof e.type === 'string' ? e.type : name;

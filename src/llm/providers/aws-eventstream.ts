@@ -9,6 +9,7 @@
 // (u16 BE length + bytes), 7 string (u16 BE length + UTF-8), 8 timestamp (i64 BE ms since
 // epoch), 9 uuid (16 bytes). Overhead is 16 bytes; CRCs are the gzip CRC32 (IEEE).
 import * as zlib from 'node:zlib';
+import { JsonRefusedError, parseJson, UNTRUSTED_JSON } from '../../core/index.js';
 
 export type EventStreamHeaderValue = string | number | boolean | bigint | Buffer | Date;
 
@@ -298,9 +299,9 @@ function jsonObject(payload: Buffer, what: string): Record<string, unknown> {
   if (payload.length === 0) return {};
   let parsed: unknown;
   try {
-    parsed = JSON.parse(payload.toString('utf8'));
-  } catch {
-    throw new EventStreamError(`${what}: payload is not JSON`);
+    parsed = parseJson(payload.toString('utf8'), UNTRUSTED_JSON);
+  } catch (err) {
+    throw new EventStreamError(`${what}: payload is ${err instanceof JsonRefusedError && err.problem === 'depth' ? err.message : 'not JSON'}`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new EventStreamError(`${what}: payload is not a JSON object`);

@@ -10,8 +10,8 @@
 // only (content-length, x-request-id, …), which SigV4 allows.
 import { randomUUID } from 'node:crypto';
 import type { LlmModelSpec } from '../../config/index.js';
-import { GatewayError } from '../../core/index.js';
-import { bad, textsOf, unsupportedBy } from './request-parts.js';
+import { GatewayError, parseJson, UNTRUSTED_JSON } from '../../core/index.js';
+import { bad, textsOf, toolArguments, unsupportedBy } from './request-parts.js';
 import { isObject, scrubUpstreamText } from '../openai-errors.js';
 import type { Usage } from '../usage.js';
 import { EventStreamDecoder, EventStreamError, interpretBedrockMessage, type BedrockStreamEvent } from './aws-eventstream.js';
@@ -164,15 +164,7 @@ function image(ref: unknown, at: string): Json {
 function toolUse(call: unknown, at: string): Json {
   if (!isObject(call) || call.type !== 'function' || !isObject(call.function)) throw unsupported(`${at}.type`);
   const fn = call.function;
-  let input: unknown = {};
-  if (typeof fn.arguments === 'string' && fn.arguments.trim() !== '') {
-    try {
-      input = JSON.parse(fn.arguments);
-    } catch {
-      throw bad(`"${at}.function.arguments" is not valid JSON.`);
-    }
-  }
-  if (!isObject(input)) throw bad(`"${at}.function.arguments" must be a JSON object.`);
+  const input = toolArguments(fn, at);
   return { toolUse: { toolUseId: call.id, name: fn.name, input } };
 }
 
@@ -237,9 +229,9 @@ function completionId(): string {
 export function fromConverseJson(raw: string, clientModel: string): TranslatedJson {
   let msg: unknown;
   try {
-    msg = JSON.parse(raw);
-  } catch {
-    throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'bedrock answer is not JSON' });
+    msg = parseJson(raw, UNTRUSTED_JSON);
+  } catch (err) {
+    throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: `bedrock answer: ${(err as Error).message}` });
   }
   const content = isObject(msg) && isObject(msg.output) && isObject(msg.output.message) ? msg.output.message.content : undefined;
   if (!isObject(msg) || !Array.isArray(content)) throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'bedrock answer has no output.message.content' });
@@ -408,7 +400,7 @@ const DEFAULT_TYPES: Record<number, string> = { 400: 'invalid_request_error', 40
  */
 export function bedrockErrorBody(status: number, raw: string, headers: Readonly<Record<string, string | string[] | undefined>>, model: LlmModelSpec): string {
   let parsed: unknown = null;
-  try { parsed = JSON.parse(raw); } catch { /* an HTML page from a proxy: the status alone speaks */ }
+  try { parsed = parseJson(raw, UNTRUSTED_JSON); } catch { /* an HTML page from a proxy: the status alone speaks */ }
   const obj = isObject(parsed) ? parsed : {};
   const rawMessage = typeof obj.message === 'string' ? obj.message : typeof obj.Message === 'string' ? obj.Message : null;
   const header = headers['x-amzn-errortype'];

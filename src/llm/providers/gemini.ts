@@ -6,8 +6,8 @@
 // of chat.completion.chunk events. Every request field is translated, accepted as a no-op,
 // or refused with a 400 naming it (the table is in src/llm/README.md).
 import type { LlmModelSpec } from '../../config/index.js';
-import { GatewayError, SseEventReader, sseData } from '../../core/index.js';
-import { bad, textsOf, unsupportedBy } from './request-parts.js';
+import { GatewayError, parseJson, SseEventReader, sseData, UNTRUSTED_JSON } from '../../core/index.js';
+import { bad, textsOf, toolArguments, unsupportedBy } from './request-parts.js';
 import { isObject, scrubUpstreamText, upstreamErrorBody } from '../openai-errors.js';
 import type { Usage } from '../usage.js';
 import type { ChatProvider, ChatTranslation, StreamTranslator, TranslatedJson } from './provider.js';
@@ -138,13 +138,16 @@ function translateMessages(list: unknown[]): { system: Json[]; contents: Json[] 
 /** A tool result as a functionResponse.response (a JSON object): a JSON object as is, anything else as {output}. */
 function functionResponse(text: string): Json {
   try {
-    const v: unknown = JSON.parse(text);
+    const v: unknown = parseJson(text, TOOL_RESULT_JSON);
     if (isObject(v)) return v;
   } catch {
-    // plain text
+    // Plain text (or JSON the gateway will not turn into a value: too deep, a "__proto__" key): sent as text.
   }
   return { output: text };
 }
+
+/** A tool result is a client's text: parsed with a body's rules (bounded depth, no "__proto__"). */
+const TOOL_RESULT_JSON = Object.freeze({ maxDepth: UNTRUSTED_JSON.maxDepth, refuseProtoKey: true });
 
 /** Content that may only hold text (system, assistant, tool). */
 function textParts(content: unknown, at: string): Json[] {
@@ -177,15 +180,7 @@ function functionCall(call: unknown, at: string): { id: string; part: Json } {
   if (!isObject(call) || call.type !== 'function' || !isObject(call.function)) throw unsupported(`${at}.type`);
   const fn = call.function;
   if (typeof fn.name !== 'string') throw bad(`"${at}.function.name" must be a string.`);
-  let args: unknown = {};
-  if (typeof fn.arguments === 'string' && fn.arguments.trim() !== '') {
-    try {
-      args = JSON.parse(fn.arguments);
-    } catch {
-      throw bad(`"${at}.function.arguments" is not valid JSON.`);
-    }
-  }
-  if (!isObject(args)) throw bad(`"${at}.function.arguments" must be a JSON object.`);
+  const args = toolArguments(fn, at);
   const id = typeof call.id === 'string' ? call.id : '';
   const part: Json = { functionCall: { name: fn.name, args } };
   // A thought signature given with the call (see toolCall) goes back with it, as Gemini asks.
@@ -301,9 +296,9 @@ function toolCall(call: Json, n: number, signature: string | null): Json {
 export function fromGeminiJson(raw: string, clientModel: string): TranslatedJson {
   let res: unknown;
   try {
-    res = JSON.parse(raw);
-  } catch {
-    throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'gemini answer is not JSON' });
+    res = parseJson(raw, UNTRUSTED_JSON);
+  } catch (err) {
+    throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: `gemini answer: ${(err as Error).message}` });
   }
   if (!isObject(res)) throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'gemini answer is not an object' });
   let text: string | null = null;
@@ -371,9 +366,9 @@ export class GeminiStreamTranslator implements StreamTranslator {
     if (data === '') return '';
     let res: unknown;
     try {
-      res = JSON.parse(data);
-    } catch {
-      throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: 'gemini stream event is not JSON' });
+      res = parseJson(data, UNTRUSTED_JSON);
+    } catch (err) {
+      throw new GatewayError('AE_UPSTREAM_PROTOCOL', { detail: `gemini stream event: ${(err as Error).message}` });
     }
     if (!isObject(res)) return '';
     if (isObject(res.error)) return this.#error(res.error);
@@ -434,7 +429,7 @@ function errorDetails(raw: string): Json[] {
   if (!raw.includes('type.googleapis.com/google.rpc.')) return [];
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw);
+    parsed = parseJson(raw, UNTRUSTED_JSON);
   } catch {
     return [];
   }

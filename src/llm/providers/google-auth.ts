@@ -10,7 +10,7 @@
 import { createHash, sign } from 'node:crypto';
 import { request } from 'undici';
 import { scrubSecrets, type GoogleCredentials } from '../../config/index.js';
-import { GatewayError } from '../../core/index.js';
+import { GatewayError, parseJson, UNTRUSTED_JSON } from '../../core/index.js';
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
@@ -188,7 +188,7 @@ async function fetchToken(c: GoogleCredentials): Promise<{ token: string; expire
   }
   let json: Record<string, unknown> = {};
   try {
-    const parsed: unknown = JSON.parse(text);
+    const parsed: unknown = parseJson(text, UNTRUSTED_JSON);
     if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
   } catch { /* reported below */ }
   if (status !== 200) {

@@ -1,7 +1,9 @@
 // What every translated provider does the same way when it reads an OpenAI chat request:
-// the 400 for a field it cannot express (named, never dropped) and the text of a message
-// that may only hold text. Each provider wraps the texts in its own block shape.
+// the 400 for a field it cannot express (named, never dropped), the text of a message
+// that may only hold text, and a tool call's JSON arguments as a value. Each provider wraps
+// them in its own block shape.
 import { GatewayError } from '../../core/index.js';
+import { parseClientJsonText } from '../body.js';
 import { isObject } from '../openai-errors.js';
 
 export function bad(message: string): GatewayError {
@@ -28,4 +30,16 @@ export function textsOf(content: unknown, at: string, provider: string): string[
     else throw bad(`"${at}.content[${j}].type" "${isObject(p) ? String(p.type) : typeof p}" is not supported here by the ${provider} provider.`);
   });
   return out;
+}
+
+/**
+ * An assistant tool call's `arguments` (a JSON text) as the object a provider sends (`{}`
+ * when empty). Parsed like a request body: bounded depth, no "__proto__" key; else a 400.
+ */
+export function toolArguments(fn: Record<string, unknown>, at: string): Record<string, unknown> {
+  const field = `"${at}.function.arguments"`;
+  if (typeof fn.arguments !== 'string' || fn.arguments.trim() === '') return {};
+  const input = parseClientJsonText(fn.arguments, field);
+  if (!isObject(input)) throw bad(`${field} must be a JSON object.`);
+  return input;
 }
