@@ -80,13 +80,14 @@ export function parseJsonObject(raw: Buffer, maxDepth: number): Record<string, u
  */
 export function parseClientJsonText(text: string, what: string): unknown {
   try {
-    return parseJson(text, CLIENT_TEXT);
+    return parseJson(text, CLIENT_TEXT_JSON);
   } catch (err) {
     throw refused(err, what, null);
   }
 }
 
-const CLIENT_TEXT = Object.freeze({ maxDepth: UNTRUSTED_JSON.maxDepth, refuseProtoKey: true });
+/** The rules for JSON a client sends inside its body: a body's, at the highest depth any route may allow. */
+export const CLIENT_TEXT_JSON = Object.freeze({ maxDepth: UNTRUSTED_JSON.maxDepth, refuseProtoKey: true });
 
 /** The 400 for a JSON text parseJson refused; `setting` is the config key that raises a depth bound. */
 function refused(err: unknown, what: string, setting: string | null): GatewayError {

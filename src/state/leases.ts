@@ -25,7 +25,7 @@
 // ends is gone with it. A token true-up of a call admitted from a lease goes to the lease.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { LeaseAsk, RedisPostgresStore } from './redis-postgres.js';
+import type { BudgetLeaseStep, CounterLeaseStep, LeaseAsk, RedisPostgresStore } from './redis-postgres.js';
 import { fromMicros, toMicros, windowStartOf } from './shared.js';
 import type {
   BudgetState, KeyFilter, NewKey, Reservation, StateStore, StoredKey, UsageEntry, UsageGroup, UsageQuery, WindowHit,
@@ -66,6 +66,14 @@ interface Waiter {
   readonly reject: (err: unknown) => void;
 }
 
+/** A read of the lease's state in Redis, answered by the next step (reads go in turn with the steps). */
+interface Reader {
+  /** Whether the step in flight was sent after this read was asked for. */
+  asked: boolean;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
 interface StepAnswer {
   readonly granted: number;
   readonly ok: boolean;
@@ -76,9 +84,12 @@ interface StepAnswer {
 /**
  * The replica's side of one lease: `held` units are this replica's in Redis, `used` of them
  * are spoken for. Calls the lease cannot cover wait in `queue`; one step at a time goes to
- * Redis per lease, asking for all of them at once.
+ * Redis per lease, asking for all of them at once. Reads of what Redis holds go in turn with
+ * the steps too, and a step's answer is booked in one synchronous block (`answered`), so
+ * what Redis said and what the replica holds always describe the same moment; units handed
+ * back by the step in flight are `giving` until Redis has taken them.
  */
-abstract class Lease {
+abstract class Lease<A extends StepAnswer> {
   held = 0;
   used = 0;
   /** What the next step asks for ahead of need (adapts to the traffic). */
@@ -94,7 +105,10 @@ abstract class Lease {
   /** Units admitted since the last step, and when it was: the traffic rate that sizes `want`. */
   sinceStep = 0;
   stepAt = 0;
+  /** Units handed back by the step in flight (Redis still counts them as this lease's). */
+  giving = 0;
   readonly #queue: Waiter[] = [];
+  readonly #readers: Reader[] = [];
   readonly #stats: LeaseStats;
   readonly #onError: (err: unknown) => void;
 
@@ -105,7 +119,10 @@ abstract class Lease {
 
   get avail(): number { return this.held - this.used; }
 
-  protected abstract send(ask: LeaseAsk): Promise<StepAnswer>;
+  protected abstract send(ask: LeaseAsk): Promise<A>;
+
+  /** Books what a step's answer says beyond the grant (the window's count, a budget's spend), with the grant. */
+  protected abstract answered(answer: A): void;
 
   /** Admits `units` from the lease in memory when it covers them and nobody waits; else false. */
   take(units: number, now: number): boolean {
@@ -123,9 +140,20 @@ abstract class Lease {
     });
   }
 
+  /**
+   * Brings what the replica knows of Redis up to date with a step that asks for nothing,
+   * after the step in flight (if any) is answered. Rejects when Redis cannot be reached.
+   */
+  read(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#readers.push({ asked: false, resolve, reject });
+      if (!this.stepping) this.#step(0, 0);
+    });
+  }
+
   /** A step with no call waiting: hands `give` back, or (give 0) renews and checks the lease. */
   background(give: number): boolean {
-    if (this.stepping || this.#queue.length > 0 || Date.now() < this.quietUntil) return false;
+    if (this.stepping || this.#queue.length > 0 || this.#readers.length > 0 || Date.now() < this.quietUntil) return false;
     this.#step(give, 0);
     return true;
   }
@@ -133,7 +161,7 @@ abstract class Lease {
   /** The limit changed: hands back what is unused now, or at the next step when one is in flight. */
   renounce(): void {
     this.#renouncing = true;
-    if (!this.stepping && this.#queue.length === 0) this.#step(0, 0);
+    if (!this.stepping && this.#queue.length === 0 && this.#readers.length === 0) this.#step(0, 0);
   }
 
   /** Resolves once no step is in flight. */
@@ -154,6 +182,8 @@ abstract class Lease {
       give += Math.max(0, this.avail - give);
     }
     this.held -= give;
+    this.giving = give;
+    for (const r of this.#readers) r.asked = true;
     let need = 0;
     let ask = 0;
     if (this.#queue.length > 0) {
@@ -169,6 +199,8 @@ abstract class Lease {
       ask = Math.max(need, sum - this.avail);
       unit = Math.max(unit, smallest);
       this.#stats.waited++;
+    } else if (this.#readers.length > 0) {
+      this.#stats.waited++;
     } else {
       this.#stats.background++;
     }
@@ -176,10 +208,13 @@ abstract class Lease {
     this.stepping = true;
     this.send({ give, need, ask, want, unit }).then((answer) => {
       this.held += answer.granted;
+      this.giving = 0;
       // Redis holding less than this replica believes means the hold was lost (it expired,
       // or Redis restarted): what is in use beyond it becomes a debt the next step pays.
       if (answer.held !== undefined && answer.held < this.held) this.held = answer.held;
+      this.answered(answer);
       if (unit > 0) this.leasing = answer.granted > ask;
+      this.#answerReaders(null);
       this.#answerQueue(answer.ok && answer.granted >= ask);
     }, (err: unknown) => {
       // Whether Redis took back `give` is unknown: this replica counts it as gone (the safe
@@ -208,11 +243,29 @@ abstract class Lease {
         this.#queue.push(w);
       }
     }
+    this.#next();
+  }
+
+  /** Answers the reads the step just answered covers (they were asked before it was sent). */
+  #answerReaders(err: unknown): void {
+    if (this.#readers.length === 0) return;
+    const readers = this.#readers.splice(0);
+    for (const r of readers) {
+      if (!r.asked) this.#readers.push(r);
+      else if (err === null) r.resolve();
+      else r.reject(err);
+    }
+  }
+
+  /** The next step, when calls or reads are waiting. */
+  #next(): void {
     if (this.#queue.length > 0) this.#step(0, this.#queue[0]!.units);
+    else if (this.#readers.length > 0) this.#step(0, 0);
   }
 
   #failQueue(err: unknown): void {
     this.stepping = false;
+    this.giving = 0;
     // The lease keeps serving what it holds; background steps pause (and are logged once).
     this.quietUntil = Date.now() + FAILED_PAUSE_MS;
     const waiting = this.#queue.splice(0);
@@ -220,8 +273,10 @@ abstract class Lease {
     for (const w of waiting) {
       if (w.asked) { w.reject(err); failed++; } else this.#queue.push(w);
     }
+    if (this.#readers.some((r) => r.asked)) failed++;
+    this.#answerReaders(err);
     if (failed === 0) this.#onError(err); // a background step: nobody to tell
-    if (this.#queue.length > 0) this.#step(0, this.#queue[0]!.units);
+    this.#next();
   }
 
   /** Sizes the next step's extra from the traffic since the last one. */
@@ -234,7 +289,7 @@ abstract class Lease {
   }
 }
 
-class CounterLease extends Lease {
+class CounterLease extends Lease<CounterLeaseStep> {
   /** The window's count at the last step (every replica's leases included). */
   count = 0;
 
@@ -245,17 +300,23 @@ class CounterLease extends Lease {
 
   get ended(): number { return this.windowStart + this.windowMs; }
 
-  /** What this replica knows was used of the window: the count at the last step, less its unused lease (plus its debt). */
-  get estimate(): number { return Math.max(0, this.count - this.avail); }
+  /**
+   * What this replica knows was used of the window: the count at the last step, less the
+   * part of it that is this replica's lease and unused (what it holds and what it is handing
+   * back; a debt adds).
+   */
+  get estimate(): number { return Math.max(0, this.count - this.avail - this.giving); }
 
-  protected async send(ask: LeaseAsk): Promise<StepAnswer> {
-    const step = await this.inner.leaseCounter(this.key, this.windowMs, this.windowStart, this.limit, ask);
-    this.count = step.count;
-    return step;
+  protected send(ask: LeaseAsk): Promise<CounterLeaseStep> {
+    return this.inner.leaseCounter(this.key, this.windowMs, this.windowStart, this.limit, ask);
+  }
+
+  protected answered(answer: CounterLeaseStep): void {
+    this.count = answer.count;
   }
 }
 
-class BudgetLease extends Lease {
+class BudgetLease extends Lease<BudgetLeaseStep> {
   /** Spent at the last step, plus what this replica settled since. */
   spent = 0;
   /** What other holds (other replicas, calls reserved one by one) held at the last step. */
@@ -268,13 +329,14 @@ class BudgetLease extends Lease {
     readonly bucket: string, private readonly leaseId: string, private readonly ttlMs: number,
   ) { super(stats, onError); }
 
-  protected async send(ask: LeaseAsk): Promise<StepAnswer> {
-    const now = Date.now();
-    const step = await this.inner.leaseBudget(this.bucket, this.leaseId, this.limit, ask, now + this.ttlMs);
-    this.spent = step.spent;
-    this.others = step.reserved - step.held;
-    this.lastRenew = now;
-    return step;
+  protected send(ask: LeaseAsk): Promise<BudgetLeaseStep> {
+    return this.inner.leaseBudget(this.bucket, this.leaseId, this.limit, ask, Date.now() + this.ttlMs);
+  }
+
+  protected answered(answer: BudgetLeaseStep): void {
+    this.spent = answer.spent;
+    this.others = answer.reserved - answer.held;
+    this.lastRenew = Date.now();
   }
 
   /**
@@ -352,11 +414,13 @@ export class LeasedStore implements StateStore {
     return lease;
   }
 
+  /**
+   * A hit of 0 units reads the window's count from Redis. It goes through the lease's steps:
+   * a separate round trip could see a step that Redis has applied and this replica has not
+   * booked yet (a refill counted as used), or miss a hand-back the replica already made.
+   */
   async #readCounter(lease: CounterLease, resetAt: number): Promise<WindowHit> {
-    this.stats.waited++;
-    const step = await this.#inner.leaseCounter(lease.key, lease.windowMs, lease.windowStart, lease.limit,
-      { give: 0, need: 0, ask: 0, want: 0, unit: 1 });
-    lease.count = step.count;
+    await lease.read();
     return { allowed: true, count: lease.estimate, resetAt };
   }
 
@@ -459,7 +523,7 @@ export class LeasedStore implements StateStore {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#sweeper);
-    const leases: Lease[] = [...this.#counters.values()].filter((l) => l.ended > Date.now());
+    const leases: (CounterLease | BudgetLease)[] = [...this.#counters.values()].filter((l) => l.ended > Date.now());
     leases.push(...this.#budgets.values());
     await Promise.all(leases.map(async (lease) => {
       await lease.idle();

@@ -33,13 +33,24 @@ async function spentInPostgres(bucket: string): Promise<number> {
 
 const W = 60_000;
 
+/**
+ * The `now` a test's hits carry: one fixed time, so that all of them fall in one window
+ * however slow the machine is, and in the next window rather than this one. A test that
+ * held the current time used to depend on its pace: past the end of the window (a test
+ * running across a minute boundary) the store forgets the window's lease and a read starts
+ * from a fresh one; and a lease whose last hit is over a second old is handed back as idle
+ * although the test is still hitting it.
+ */
+const steadyNow = (): number => Date.now() + W;
+const DAY = 86_400_000;
+
 test('leases: 2,000 hits on a large limit wait for Redis a handful of times, and the window counts them all', async (t) => {
   if (!servicesOk(t, env)) return;
   const s = await open();
   const raw = await openRaw();
   try {
     const key = 'rl|many';
-    const now = Date.now();
+    const now = steadyNow();
     for (let i = 0; i < 2000; i++) {
       const hit = await s.hit(key, W, 1_000_000, 1, now);
       assert.equal(hit.allowed, true);
@@ -58,7 +69,7 @@ test('leases: two replicas, 3,000 concurrent hits against a limit of 1,000 admit
   const [a, b] = [await open(), await open()];
   try {
     const key = 'rl|race';
-    const now = Date.now();
+    const now = steadyNow();
     const hits = await Promise.all(Array.from({ length: 3000 }, async (_, i) => (i % 2 ? a : b).hit(key, W, 1000, 1, now)));
     assert.equal(hits.filter((h) => h.allowed).length, 1000);
     assert.ok(a.stats.waited + b.stats.waited < 3000, 'leases served some calls without a round trip each');
@@ -72,14 +83,16 @@ test('leases: what a replica leased and did not use is handed back when idle, so
   const raw = await openRaw();
   try {
     const key = 'rl|idle';
+    // This test wants the lease to look idle: a past `now`, in a day-long window (W would end
+    // under a test running across a minute boundary).
     const now = Date.now();
     // Replica a takes a lease far beyond the 10 calls it makes.
-    for (let i = 0; i < 10; i++) assert.equal((await a.hit(key, W, 10_000, 1, now)).allowed, true);
-    assert.ok((await raw.hit(key, W, 10_000, 0, now)).count > 10, 'a holds a lease');
-    await waitFor(async () => (await raw.hit(key, W, 10_000, 0, now)).count === 10, 'a hands its unused lease back');
+    for (let i = 0; i < 10; i++) assert.equal((await a.hit(key, DAY, 10_000, 1, now)).allowed, true);
+    assert.ok((await raw.hit(key, DAY, 10_000, 0, now)).count > 10, 'a holds a lease');
+    await waitFor(async () => (await raw.hit(key, DAY, 10_000, 0, now)).count === 10, 'a hands its unused lease back');
     // All of the rest is b's to use.
     let admitted = 0;
-    for (let i = 0; i < 10_000; i++) if ((await b.hit(key, W, 10_000, 1, now)).allowed) admitted++;
+    for (let i = 0; i < 10_000; i++) if ((await b.hit(key, DAY, 10_000, 1, now)).allowed) admitted++;
     assert.equal(admitted, 9_990);
   } finally { await a.close(); await b.close(); await raw.close(); }
 });
@@ -89,7 +102,7 @@ test('leases: a token true-up of a leased call stays in the lease (a refund is u
   const s = await open();
   try {
     const key = 'rl|tokens';
-    const now = Date.now();
+    const now = steadyNow();
     const start = now - (now % W);
     assert.equal((await s.hit(key, W, 1_000_000, 500, now)).count, 500);
     const before = s.stats.waited + s.stats.background;
@@ -210,7 +223,7 @@ test('leases: with Redis unreachable a replica admits what its lease covers, ref
   }, { onError: (err) => { errors.push(err); } });
   try {
     const key = 'rl|outage';
-    const now = Date.now();
+    const now = steadyNow();
     // A lease far beyond one call: the steady state of a busy replica.
     for (let i = 0; i < 200; i++) assert.equal((await s.hit(key, W, 1_000_000, 1, now)).allowed, true);
     relay.close();
@@ -237,7 +250,7 @@ test('leases: a limit or budget lowered by a reload applies at once: the unused 
   const s = await open();
   try {
     const key = 'rl|lowered';
-    const now = Date.now();
+    const now = steadyNow();
     for (let i = 0; i < 200; i++) assert.equal((await s.hit(key, W, 1_000_000, 1, now)).allowed, true);
     const hit = await s.hit(key, W, 100, 1, now);
     assert.equal(hit.allowed, false, 'the window already counts 200 of the new 100');

@@ -8,6 +8,7 @@
 import type { LlmModelSpec } from '../../config/index.js';
 import { GatewayError, parseJson, SseEventReader, sseData, UNTRUSTED_JSON } from '../../core/index.js';
 import { bad, textsOf, toolArguments, unsupportedBy } from './request-parts.js';
+import { CLIENT_TEXT_JSON } from '../body.js';
 import { isObject, scrubUpstreamText, upstreamErrorBody } from '../openai-errors.js';
 import type { Usage } from '../usage.js';
 import type { ChatProvider, ChatTranslation, StreamTranslator, TranslatedJson } from './provider.js';
@@ -138,16 +139,13 @@ function translateMessages(list: unknown[]): { system: Json[]; contents: Json[] 
 /** A tool result as a functionResponse.response (a JSON object): a JSON object as is, anything else as {output}. */
 function functionResponse(text: string): Json {
   try {
-    const v: unknown = parseJson(text, TOOL_RESULT_JSON);
+    const v: unknown = parseJson(text, CLIENT_TEXT_JSON);
     if (isObject(v)) return v;
   } catch {
     // Plain text (or JSON the gateway will not turn into a value: too deep, a "__proto__" key): sent as text.
   }
   return { output: text };
 }
-
-/** A tool result is a client's text: parsed with a body's rules (bounded depth, no "__proto__"). */
-const TOOL_RESULT_JSON = Object.freeze({ maxDepth: UNTRUSTED_JSON.maxDepth, refuseProtoKey: true });
 
 /** Content that may only hold text (system, assistant, tool). */
 function textParts(content: unknown, at: string): Json[] {
