@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRenderer } from './render.js';
 import { renderJsonError } from './render.js';
 import type { ErrorCode } from './errors.js';
+import { NO_OBSERVER, type RequestObserver } from './observer.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -113,8 +114,17 @@ export class RequestContext {
   errorCode: ErrorCode | null = null;
   bytesIn = 0;
   bytesOut = 0;
+  /**
+   * When the request's FIRST upstream attempt was sent, and when that attempt's answer
+   * (status and headers) came; 0 until then. Later attempts (retries, failovers) are
+   * reported as observer events (attemptStart/attemptEnd), never written over these.
+   */
   upstreamStartedAt = 0;
   upstreamHeadersAt = 0;
+  /** performance.now() when the response closed (set by the pipeline before the `end` event); 0 before. */
+  endedAt = 0;
+  /** Where this request's events go (observer.ts); set by the pipeline from the gateway's subscribers. */
+  observer: RequestObserver = NO_OBSERVER;
   /** The client went away before the response completed. */
   clientAborted = false;
   /**
@@ -159,5 +169,15 @@ export class RequestContext {
 
   elapsedMs(): number {
     return performance.now() - this.startedAt;
+  }
+
+  /** From accept to the response's close; the same number for every `end` subscriber. */
+  durationMs(): number {
+    return (this.endedAt === 0 ? performance.now() : this.endedAt) - this.startedAt;
+  }
+
+  /** The status the request ended with: a client that left before the response finished is 499 (nginx's convention). */
+  finalStatus(): number {
+    return this.clientAborted && !this.res.writableFinished ? 499 : this.res.statusCode;
   }
 }

@@ -11,7 +11,8 @@
 //
 // Hot path: per request one handler object (with its close listener), the two header
 // objects and the promise the pipeline awaits; other closures only on backpressure,
-// errors and upgrades.
+// errors and upgrades. The request's one upstream attempt is reported to its observer
+// (attemptStart/attemptEnd, then firstByte); its record is made only when subscribed.
 import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
@@ -23,7 +24,7 @@ import { GatewayError } from './errors.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { replyError } from './render.js';
 import { classifyUpstreamError, createUpstream, type Upstream, type UpstreamHeaders } from './upstream.js';
-import type { OverloadReason } from './concurrency-limit.js';
+import { beginAttempt, endAttempt, type RequestObserver, type UpstreamAttempt } from './observer.js';
 import { SseFramer, writeSseError } from './sse.js';
 
 /** Bodies up to this size with a Content-Length are buffered before dispatch. */
@@ -37,32 +38,14 @@ const SSE_HOLD_LIMIT = 256 * 1024;
 
 const NOTHING_WITHHELD: readonly string[] = Object.freeze([]);
 
-export interface ProxyObserver {
-  upstreamError(backend: string, code: string): void;
-  upstreamRetry(backend: string): void;
-  /**
-   * A request was refused by a concurrency cap (concurrency-limit.ts) without reaching the
-   * upstream. `target` is what the cap is on: the backend itself, or an llm model.
-   */
-  upstreamOverloaded?(backend: string, target: string, reason: OverloadReason): void;
-  /** A request joined (+1) or left (-1) the wait queue of a concurrency cap. */
-  upstreamQueue?(backend: string, target: string, delta: number): void;
-  /**
-   * The backend could not obtain its own upstream credentials (an OAuth token endpoint
-   * refused the grant). The client only gets the code; the error's detail (never a secret)
-   * is for the operator's log.
-   */
-  credentialsFailed?(requestId: string, backend: string, err: GatewayError): void;
-}
-
-
 export class HttpBackend {
   readonly kind = 'http';
   readonly spec: HttpBackendSpec;
   readonly #upstream: Upstream;
-  readonly #observer: ProxyObserver;
+  /** For process-level events (retries, caps, errors); per-request events go to ctx.observer. */
+  readonly #observer: RequestObserver;
 
-  constructor(spec: HttpBackendSpec, observer: ProxyObserver) {
+  constructor(spec: HttpBackendSpec, observer: RequestObserver) {
     this.spec = spec;
     this.#observer = observer;
     this.#upstream = createUpstream({
@@ -72,7 +55,7 @@ export class HttpBackend {
       responseTimeoutMs: spec.responseTimeoutMs,
       idleTimeoutMs: spec.idleTimeoutMs,
       retries: spec.retries,
-      onRetry: () => observer.upstreamRetry(spec.name),
+      onRetry: () => observer.upstreamRetry?.(spec.name),
       limit: {
         max: spec.connections,
         queueSize: spec.queueSize,
@@ -137,9 +120,8 @@ export class HttpBackend {
   /** Dispatches upstream; the ResponseWriter takes it from here. */
   send(ctx: RequestContext, opts: Dispatcher.DispatchOptions, body: LimitedBody | null): void {
     if (ctx.clientAborted) return;
-    const writer = new ResponseWriter(ctx, this.spec.name, this.#observer);
+    const writer = new ResponseWriter(ctx, this.spec, this.#observer);
     body?.attach(writer);
-    ctx.upstreamStartedAt = performance.now();
     this.#upstream.dispatch(opts, writer);
   }
 
@@ -150,7 +132,7 @@ export class HttpBackend {
    */
   upgrade(ctx: RequestContext, route: RouteSpec, socket: Duplex, head: Buffer): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const relay = new UpgradeRelay(ctx, socket, head, this.spec.name, this.#observer, resolve, reject);
+      const relay = new UpgradeRelay(ctx, socket, head, this.spec, this.#observer, resolve, reject);
       this.#upstream.upgrade({
         path: this.upstreamPath(ctx, route),
         method: ctx.method,
@@ -173,14 +155,17 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
   #onDrain: (() => void) | null = null;
   readonly #ctx: RequestContext;
   readonly #backend: string;
-  readonly #observer: ProxyObserver;
+  readonly #observer: RequestObserver;
+  /** The attempt until its outcome is reported; null once it was, or when nobody listens. */
+  #attempt: UpstreamAttempt | null;
 
-  constructor(ctx: RequestContext, backend: string, observer: ProxyObserver) {
+  constructor(ctx: RequestContext, spec: HttpBackendSpec, observer: RequestObserver) {
     this.#ctx = ctx;
-    this.#backend = backend;
+    this.#backend = spec.name;
     this.#observer = observer;
     // Called when the response closes (pipeline's one 'close' listener); a no-op once done.
     ctx.onEnd(this.#onClose);
+    this.#attempt = beginAttempt(ctx, spec.name, spec.origin, 1);
   }
 
   // The client went away, or someone else answered it (the listener refusing a malformed
@@ -210,13 +195,14 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: UpstreamHeaders): void {
     if (statusCode < 200) return;
     const ctx = this.#ctx;
-    ctx.upstreamHeadersAt = performance.now();
+    this.#attempt = endAttempt(ctx, this.#attempt, statusCode, null);
     const out = downstreamResponseHeaders(headers);
     out['x-request-id'] = ctx.id;
     if (ctx.responseHeaders !== null) addFilterHeaders(out, ctx.responseHeaders);
     const ct = headers['content-type'];
     if (typeof ct === 'string' && ct.startsWith('text/event-stream')) this.#sse = new SseFramer(SSE_HOLD_LIMIT, { release: true });
     ctx.res.writeHead(statusCode, out);
+    ctx.observer.firstByte?.(ctx);
     // Event streams start now, not with the first event (clients wait on the headers).
     if (this.#sse !== null) ctx.res.flushHeaders();
   }
@@ -259,6 +245,7 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     const res = ctx.res;
     if (ctx.clientAborted || res.destroyed || res.writableEnded) {
       if (!res.writableFinished) ctx.clientAborted = true;
+      this.#attempt = endAttempt(ctx, this.#attempt, 0, 'aborted');
       return;
     }
     let e = classifyUpstreamError(err);
@@ -268,7 +255,8 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
       e = new GatewayError(res.headersSent ? 'AE_UPSTREAM_STREAM_ABORTED' : 'AE_UPSTREAM_PROTOCOL', { cause: err, detail: e.message });
     }
     ctx.errorCode = e.code;
-    if (!(err instanceof GatewayError)) this.#observer.upstreamError(this.#backend, e.code);
+    this.#attempt = endAttempt(ctx, this.#attempt, 0, e.code);
+    if (!(err instanceof GatewayError)) this.#observer.upstreamError?.(this.#backend, e.code);
     if (!res.headersSent) {
       if (e.code === 'AE_BODY_TOO_LARGE' || e.code === 'AE_REQUEST_TIMEOUT') res.setHeader('connection', 'close');
       replyError(ctx, e);
@@ -297,19 +285,29 @@ class UpgradeRelay implements Dispatcher.DispatchHandler {
   readonly #socket: Duplex;
   readonly #head: Buffer;
   readonly #backend: string;
-  readonly #observer: ProxyObserver;
+  readonly #observer: RequestObserver;
   readonly #resolve: () => void;
   readonly #reject: (err: GatewayError) => void;
+  #attempt: UpstreamAttempt | null;
 
-  constructor(ctx: RequestContext, socket: Duplex, head: Buffer, backend: string, observer: ProxyObserver, resolve: () => void, reject: (err: GatewayError) => void) {
+  constructor(ctx: RequestContext, socket: Duplex, head: Buffer, spec: HttpBackendSpec, observer: RequestObserver, resolve: () => void, reject: (err: GatewayError) => void) {
     this.#ctx = ctx;
     this.#socket = socket;
     this.#head = head;
-    this.#backend = backend;
+    this.#backend = spec.name;
     this.#observer = observer;
     this.#resolve = resolve;
     this.#reject = reject;
     socket.once('close', this.#onClientClose);
+    this.#attempt = beginAttempt(ctx, spec.name, spec.origin, 1);
+  }
+
+  /** The upstream answered: its outcome, then (once our status line is written) the first byte. */
+  #answer(statusCode: number): void {
+    const ctx = this.#ctx;
+    this.#attempt = endAttempt(ctx, this.#attempt, statusCode, null);
+    this.#answered = true;
+    ctx.res.statusCode = statusCode;
   }
 
   readonly #onClientClose = (): void => {
@@ -328,8 +326,7 @@ class UpgradeRelay implements Dispatcher.DispatchHandler {
   onRequestUpgrade(_c: Dispatcher.DispatchController, statusCode: number, headers: UpstreamHeaders, upstream: Duplex): void {
     const socket = this.#socket;
     socket.off('close', this.#onClientClose);
-    this.#answered = true;
-    this.#ctx.res.statusCode = statusCode;
+    this.#answer(statusCode);
     if (socket.destroyed) {
       upstream.destroy();
       this.#settle(null);
@@ -337,6 +334,7 @@ class UpgradeRelay implements Dispatcher.DispatchHandler {
     }
     const upgrade = typeof headers.upgrade === 'string' ? headers.upgrade : String(this.#ctx.req.headers.upgrade);
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: ${upgrade}\r\n${headerLines(downstreamResponseHeaders(headers))}x-request-id: ${this.#ctx.id}\r\n\r\n`);
+    this.#ctx.observer.firstByte?.(this.#ctx);
     if (this.#head.length > 0) upstream.write(this.#head);
     joinSockets(socket, upstream, () => this.#settle(null));
   }
@@ -346,9 +344,9 @@ class UpgradeRelay implements Dispatcher.DispatchHandler {
     // Refused (401, 404, …): relay the answer, close-delimited, then close.
     const out = downstreamResponseHeaders(headers);
     delete out['content-length'];
-    this.#answered = true;
-    this.#ctx.res.statusCode = statusCode;
+    this.#answer(statusCode);
     this.#socket.write(`HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Unknown'}\r\n${headerLines(out)}x-request-id: ${this.#ctx.id}\r\nconnection: close\r\n\r\n`);
+    this.#ctx.observer.firstByte?.(this.#ctx);
   }
 
   onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -362,10 +360,15 @@ class UpgradeRelay implements Dispatcher.DispatchHandler {
 
   onResponseError(_c: Dispatcher.DispatchController | undefined, err: Error): void {
     if (this.#settled) return;
-    if (this.#ctx.clientAborted) return this.#settle(null);
+    const ctx = this.#ctx;
+    if (ctx.clientAborted) {
+      this.#attempt = endAttempt(ctx, this.#attempt, 0, 'aborted');
+      return this.#settle(null);
+    }
     const e = classifyUpstreamError(err);
-    this.#ctx.errorCode = e.code;
-    if (!(err instanceof GatewayError)) this.#observer.upstreamError(this.#backend, e.code);
+    ctx.errorCode = e.code;
+    this.#attempt = endAttempt(ctx, this.#attempt, 0, e.code);
+    if (!(err instanceof GatewayError)) this.#observer.upstreamError?.(this.#backend, e.code);
     if (this.#answered) {
       this.#socket.destroy();
       return this.#settle(null);

@@ -3,7 +3,8 @@ export { ERRORS, GatewayError, isGatewayError, toGatewayError, type ErrorCode, t
 export { renderJsonError, writeError, rawHttpError, type ErrorRenderer, type RenderedError } from './render.js';
 export { PHASES, CONTINUE, orderFilters, reject, runFilters, type Decision, type Filter, type FilterPhase, type PhaseSpec } from './lifecycle.js';
 export { corsFilter } from './cors.js';
-export { HttpBackend, type ProxyObserver } from './http-proxy.js';
+export { HttpBackend } from './http-proxy.js';
+export { beginAttempt, composeObservers, endAttempt, NO_OBSERVER, type AttemptOutcome, type PhaseDecision, type RequestObserver, type UpstreamAttempt } from './observer.js';
 export { handleRequest, handleUpgrade, failInFlight, type BackendHandler, type BodyLimits, type ListenerRuntime, type PipelineHooks, type RouteRuntime } from './pipeline.js';
 export { upstreamRequestHeaders, strippedRequestHeaders, requestDropSet, downstreamResponseHeaders, unsafeHeaderValue } from './headers.js';
 export { classifyUpstreamError, createUpstream, type Upstream, type UpstreamHeaders } from './upstream.js';

@@ -52,12 +52,29 @@ export function reject(code: ErrorCode, options?: ConstructorParameters<typeof G
   return { kind: 'error', error: new GatewayError(code, options) };
 }
 
-/** Runs filters in order until one does not continue. Stays synchronous when they are. */
+/**
+ * Runs filters in order until one does not continue. Stays synchronous when they are.
+ * Each decision is reported to the request's observer (`decision`, when subscribed).
+ */
 export function runFilters(filters: readonly Filter[], ctx: RequestContext): Decision | Promise<Decision> {
   for (let i = 0; i < filters.length; i++) {
-    const d = filters[i]!.run(ctx);
-    if (d instanceof Promise) return d.then((r) => (r.kind === 'continue' ? runFilters(filters.slice(i + 1), ctx) : r));
+    const f = filters[i]!;
+    const d = f.run(ctx);
+    if (d instanceof Promise) {
+      return d.then((r) => {
+        report(ctx, f, r);
+        return r.kind === 'continue' ? runFilters(filters.slice(i + 1), ctx) : r;
+      });
+    }
+    report(ctx, f, d);
     if (d.kind !== 'continue') return d;
   }
   return CONTINUE;
+}
+
+function report(ctx: RequestContext, f: Filter, d: Decision): void {
+  const obs = ctx.observer;
+  if (obs.decision === undefined) return;
+  if (d.kind === 'error') obs.decision(ctx, { phase: f.phase, name: f.name, outcome: 'refused', code: d.error.code });
+  else obs.decision(ctx, { phase: f.phase, name: f.name, outcome: d.kind === 'continue' ? 'passed' : 'answered' });
 }

@@ -12,6 +12,7 @@ import { GatewayError, toGatewayError, type ErrorCode } from './errors.js';
 import { runFilters, type Decision, type Filter } from './lifecycle.js';
 import { replyError, rawHttpError, type ErrorRenderer } from './render.js';
 import { unsafeHeaderValue } from './headers.js';
+import type { RequestObserver } from './observer.js';
 
 export interface BackendHandler {
   readonly kind: string;
@@ -49,13 +50,15 @@ export interface ListenerRuntime {
 }
 
 export interface PipelineHooks {
-  /** Called once per request when the response is done or abandoned (the `log` phase). */
-  done(ctx: RequestContext): void;
-  /** Logs a failure that the client only sees as a generic error. */
-  internalError(ctx: RequestContext, err: unknown): void;
+  /**
+   * Where every request's events go (observer.ts); each request carries it as `ctx.observer`,
+   * so handlers emit without being handed it. Its `end` is the lifecycle's `log` phase.
+   */
+  readonly observer: RequestObserver;
+  /** True while the gateway shuts down: responses then ask the client to close the connection. */
   draining(): boolean;
-  /** A listener limit refused the request; feeds agentedge_downstream_rejected_total. */
-  readonly rejected?: (listener: string, reason: string) => void;
+  /** The response closed: the listener's own bookkeeping (its drain count), before `end` is emitted. */
+  readonly closed?: (ctx: RequestContext) => void;
 }
 
 // The listener learns of a body that fails to parse only from the socket, holding the
@@ -67,40 +70,58 @@ type ResponseWithContext = ServerResponse & { [CONTEXT]?: RequestContext | null 
 /** Runs the accept → route → filters → handler phases for one request. */
 export function handleRequest(lr: ListenerRuntime, req: IncomingMessage, res: ServerResponse, hooks: PipelineHooks, secure: boolean): void {
   const ctx = new RequestContext(req, res, lr.spec.name, secure);
+  const obs = hooks.observer;
+  ctx.observer = obs;
   (res as ResponseWithContext)[CONTEXT] = ctx;
   // The one 'close' listener per request: resources first, then the log phase.
   res.once('close', () => {
     if (!res.writableFinished) ctx.clientAborted = true;
     ctx.ended();
-    if (ctx.inHandler && ctx.errorCode !== null && hooks.rejected) countBodyRejection(ctx, hooks.rejected);
-    hooks.done(ctx);
+    if (ctx.inHandler && ctx.errorCode !== null && obs.downstreamRejected !== undefined) countBodyRejection(ctx, obs.downstreamRejected);
+    hooks.closed?.(ctx);
+    ctx.endedAt = performance.now();
+    obs.end?.(ctx);
   });
+  obs.start?.(ctx);
   if (hooks.draining()) res.setHeader('connection', 'close');
 
   // accept: what llhttp let through but a proxy must not forward (listeners/accept.ts).
   const refused = acceptRequest(req, lr.spec.limits.maxHeaderCount);
-  if (refused !== null) return refuseHead(ctx, refused, hooks);
+  if (refused !== null) return refuseHead(ctx, refused);
 
   const route = routeRequest(lr, ctx);
   if (route instanceof GatewayError) {
-    const reason = routeRejection(route.code);
-    if (reason !== null) hooks.rejected?.(ctx.listener, reason);
+    routeRefused(ctx, route);
     // After a refused body size the connection closes: the body may still be on its way.
     return fail(ctx, route, route.code === 'AE_BODY_TOO_LARGE');
   }
 
   const decision = route.filters.length === 0 ? null : runFilters(route.filters, ctx);
   if (decision instanceof Promise) {
-    decision.then((d) => afterFilters(ctx, route, d, hooks), (err: unknown) => crash(ctx, err, hooks));
+    decision.then((d) => afterFilters(ctx, route, d), (err: unknown) => crash(ctx, err));
   } else {
-    afterFilters(ctx, route, decision, hooks);
+    afterFilters(ctx, route, decision);
   }
 }
 
 /** Refuses a request head in the accept phase; the connection closes after the answer. */
-function refuseHead(ctx: RequestContext, r: AcceptRejection, hooks: PipelineHooks): void {
-  hooks.rejected?.(ctx.listener, r.reason);
+function refuseHead(ctx: RequestContext, r: AcceptRejection): void {
+  reportAcceptRefusal(ctx, r);
   fail(ctx, new GatewayError(r.code), true);
+}
+
+function reportAcceptRefusal(ctx: RequestContext, r: AcceptRejection): void {
+  const obs = ctx.observer;
+  obs.downstreamRejected?.(ctx.listener, r.reason);
+  obs.decision?.(ctx, { phase: 'accept', name: r.reason, outcome: 'refused', code: r.code });
+}
+
+/** Reports a refusal of the route phase: a listener limit (counted), or no route at all. */
+function routeRefused(ctx: RequestContext, err: GatewayError): void {
+  const obs = ctx.observer;
+  const reason = routeRejection(err.code);
+  if (reason !== null) obs.downstreamRejected?.(ctx.listener, reason);
+  obs.decision?.(ctx, { phase: 'route', name: reason ?? 'route', outcome: 'refused', code: err.code });
 }
 
 /** Route-phase refusals that count as a listener limit (a missing route does not). */
@@ -131,7 +152,7 @@ function routeRequest(lr: ListenerRuntime, ctx: RequestContext): RouteRuntime | 
   return route;
 }
 
-function afterFilters(ctx: RequestContext, route: RouteRuntime, d: Decision | null, hooks: PipelineHooks): void {
+function afterFilters(ctx: RequestContext, route: RouteRuntime, d: Decision | null): void {
   if (d !== null && d.kind !== 'continue') {
     if (d.kind === 'error') return fail(ctx, d.error, false);
     for (const v of Object.values(d.headers)) if (unsafeHeaderValue(v)) return fail(ctx, new GatewayError('AE_BAD_HEADER'), false);
@@ -139,6 +160,7 @@ function afterFilters(ctx: RequestContext, route: RouteRuntime, d: Decision | nu
     // RFC 9110 §8.6: no Content-Length on a 204 or 304.
     if (d.status !== 204 && d.status !== 304) headers['content-length'] = '0';
     ctx.res.writeHead(d.status, headers);
+    ctx.observer.firstByte?.(ctx);
     ctx.res.end();
     return;
   }
@@ -147,9 +169,9 @@ function afterFilters(ctx: RequestContext, route: RouteRuntime, d: Decision | nu
   try {
     pending = route.backend.handle(ctx, route.spec, route.limits);
   } catch (err) {
-    return crash(ctx, err, hooks);
+    return crash(ctx, err);
   }
-  if (pending !== undefined) pending.catch((err: unknown) => crash(ctx, err, hooks));
+  if (pending !== undefined) pending.catch((err: unknown) => crash(ctx, err));
 }
 
 /** The handler enforces body size and body idle time while streaming; those are listener limits too. */
@@ -176,9 +198,9 @@ export function failInFlight(res: ServerResponse, err: GatewayError): boolean {
   return true;
 }
 
-function crash(ctx: RequestContext, err: unknown, hooks: PipelineHooks): void {
+function crash(ctx: RequestContext, err: unknown): void {
   const e = toGatewayError(err);
-  if (e.code === 'AE_INTERNAL') hooks.internalError(ctx, err);
+  if (e.code === 'AE_INTERNAL') ctx.observer.internalError?.(ctx, err);
   if (!replyError(ctx, e)) ctx.res.destroy();
 }
 
@@ -186,28 +208,40 @@ function crash(ctx: RequestContext, err: unknown, hooks: PipelineHooks): void {
 export function handleUpgrade(lr: ListenerRuntime, req: IncomingMessage, socket: Duplex, head: Buffer, hooks: PipelineHooks, secure: boolean): void {
   // The context wants a response object; an upgrade never writes one, so it gets a detached one.
   const ctx = new RequestContext(req, new ServerResponse(req), lr.spec.name, secure);
+  const obs = hooks.observer;
+  ctx.observer = obs;
+  // An upgrade has no response to close: its end is when the joined sockets close.
+  const done = () => {
+    hooks.closed?.(ctx);
+    ctx.endedAt = performance.now();
+    obs.end?.(ctx);
+  };
   const refuse = (e: GatewayError) => {
     ctx.errorCode = e.code;
-    if (socket.writable) socket.end(rawHttpError(e, ctx.id));
-    else socket.destroy();
-    hooks.done(ctx);
+    if (socket.writable) {
+      socket.end(rawHttpError(e, ctx.id));
+      obs.firstByte?.(ctx);
+    } else {
+      socket.destroy();
+    }
+    done();
   };
+  obs.start?.(ctx);
   const refused = acceptRequest(req, lr.spec.limits.maxHeaderCount);
   if (refused !== null) {
-    hooks.rejected?.(ctx.listener, refused.reason);
+    reportAcceptRefusal(ctx, refused);
     return refuse(new GatewayError(refused.code));
   }
   const route = routeRequest(lr, ctx);
   if (route instanceof GatewayError) {
-    const reason = routeRejection(route.code);
-    if (reason !== null) hooks.rejected?.(ctx.listener, reason);
+    routeRefused(ctx, route);
     return refuse(route);
   }
   if (!route.backend.upgrade) return refuse(new GatewayError('AE_BAD_REQUEST', { detail: 'backend does not accept upgrades' }));
   const proceed = (d: Decision | null) => {
     if (d !== null && d.kind !== 'continue') return refuse(d.kind === 'error' ? d.error : new GatewayError('AE_BAD_REQUEST'));
     route.backend.upgrade!(ctx, route.spec, socket, head).then(
-      () => hooks.done(ctx),
+      done,
       (err: unknown) => refuse(toGatewayError(err)),
     );
   };

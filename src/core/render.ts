@@ -48,7 +48,9 @@ export function replyError(ctx: RequestContext, err: GatewayError): boolean {
   const res = ctx.res;
   if (res.headersSent || res.destroyed) return false;
   if (ctx.responseHeaders !== null) for (const name in ctx.responseHeaders) res.setHeader(name, ctx.responseHeaders[name]!);
-  return writeError(res, err, ctx.id, ctx.render);
+  writeError(res, err, ctx.id, ctx.render);
+  ctx.observer.firstByte?.(ctx);
+  return true;
 }
 
 /** Raw HTTP/1.1 error for a socket that never became a request (parse errors, timeouts). */

@@ -7,15 +7,17 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, formatIssue, readRuntimeConfig, scrubSecrets, type RuntimeConfig } from '../config/index.js';
-import type { GatewayError, RequestContext, PipelineHooks } from '../core/index.js';
+import { composeObservers, type PipelineHooks, type RequestObserver } from '../core/index.js';
 import { DownstreamListener } from '../listeners/index.js';
-import { accessRecord, writeAccessLog } from '../telemetry/access-log.js';
+import { accessLogObserver } from '../telemetry/access-log.js';
 import { createLogger, type LogOutput } from '../telemetry/logger.js';
-import { GatewayMetrics } from '../telemetry/metrics.js';
+import { GatewayMetrics, metricsObserver } from '../telemetry/metrics.js';
+import { operatorLogObserver } from '../telemetry/operator-log.js';
+import { usageLedgerObserver } from '../telemetry/usage-ledger.js';
 import { AdminServer } from '../admin/server.js';
 import { buildRuntime, retiredBackends, type BuiltRuntime, type LiveBackend } from './runtime.js';
 import { configWarnings } from './config-checks.js';
-import { openState, type StateStore, type UsageEntry } from '../state/index.js';
+import { openState, type StateStore } from '../state/index.js';
 import type { StateSpec } from '../config/index.js';
 
 export interface GatewayOptions {
@@ -28,6 +30,12 @@ export interface GatewayOptions {
   watch?: boolean;
   /** Collect process metrics (CPU, memory, event loop) in /metrics (default true). */
   processMetrics?: boolean;
+  /**
+   * More subscribers to every request's events (core/observer.ts), after the built-in ones
+   * (metrics, usage ledger, access log, operator log). The seam a tracer or an audit log
+   * plugs into; tests use it to watch a request's events.
+   */
+  observers?: readonly RequestObserver[];
 }
 
 export interface ReloadResult { ok: boolean; error?: string; changed: boolean }
@@ -38,7 +46,6 @@ const WATCH_DEBOUNCE_MS = 150;
 export class Gateway {
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
-  readonly #log: LogOutput;
   readonly #options: GatewayOptions;
   #runtime: BuiltRuntime;
   readonly #listeners = new Map<string, DownstreamListener>();
@@ -55,26 +62,31 @@ export class Gateway {
   #draining = false;
   #closing: Promise<void> | null = null;
   readonly #hooks: PipelineHooks;
+  /** Every request's events and the process-level ones, to all subscribers (core/observer.ts). */
+  readonly #observer: RequestObserver;
 
   /** Keys, limits, budgets and the usage ledger (src/state); opened at start, closed last. */
   readonly state: StateStore;
 
-  private constructor(options: GatewayOptions, config: RuntimeConfig, state: StateStore, log: LogOutput) {
+  private constructor(options: GatewayOptions, config: RuntimeConfig, state: StateStore, log: LogOutput, operatorLog: RequestObserver) {
     this.#options = options;
     this.state = state;
     this.metrics = new GatewayMetrics(options.processMetrics ?? true, () => this.#inFlight());
-    this.#log = log;
     this.logger = log.logger;
-    this.#hooks = {
-      done: (ctx) => this.#requestDone(ctx),
-      internalError: (ctx, err) => this.logger.error({ requestId: ctx.id, err: describe(err) }, 'internal error'),
-      draining: () => this.#draining,
-    };
+    // The order of today's log phase: metrics, then the ledger, then the access log line.
+    this.#observer = composeObservers(
+      metricsObserver(this.metrics),
+      usageLedgerObserver(state),
+      accessLogObserver(log, () => this.config.gateway.accessLog),
+      operatorLog,
+      ...(options.observers ?? []),
+    );
+    this.#hooks = { observer: this.#observer, draining: () => this.#draining };
     this.#runtime = buildRuntime(config, null, this.#observer, this.#policyDeps(), this.#secrets);
   }
 
-  #policyDeps(): { state: StateStore; logger: Logger } {
-    return { state: this.state, logger: this.logger };
+  #policyDeps(): { state: StateStore; logger: Logger; observer: RequestObserver } {
+    return { state: this.state, logger: this.logger, observer: this.#observer };
   }
 
   /** Validates the config, binds every port, and starts serving. Throws ConfigError on a bad file. */
@@ -89,17 +101,21 @@ export class Gateway {
       secrets: () => (gw === null ? config.secrets : gw.#runtime.config.secrets),
     });
     let state: StateStore;
+    // The store reports to the operator log until the gateway's observer exists, then to it.
+    const operatorLog = operatorLogObserver(log.logger);
+    let storeEvents: RequestObserver = operatorLog;
     try {
       state = await openState(stateSpec(config.gateway.state), {
-        onError: (err) => log.logger.error({ err: describe(err) }, 'state store error'),
+        onError: (err) => storeEvents.stateStoreError?.(err),
       });
     } catch (err) {
       throw new Error(`the state store could not be opened: ${scrubSecrets(describe(err), config.secrets)}`, { cause: err });
     }
-    gw = new Gateway(options, config, state, log);
+    gw = new Gateway(options, config, state, log, operatorLog);
+    storeEvents = gw.#observer;
     try {
       for (const [name, lr] of gw.#runtime.listeners) {
-        const l = new DownstreamListener(lr, gw.#hooks, gw.#listenerEvents);
+        const l = new DownstreamListener(lr, gw.#hooks);
         await l.listen();
         gw.#listeners.set(name, l);
       }
@@ -196,7 +212,7 @@ export class Gateway {
       for (const [name, lr] of built.listeners) {
         const cur = this.#listeners.get(name);
         if (cur && cur.spec.bindKey === lr.spec.bindKey) continue;
-        const l = new DownstreamListener(lr, this.#hooks, this.#listenerEvents);
+        const l = new DownstreamListener(lr, this.#hooks);
         fresh.set(name, l);
         // Same fixed port, new socket options: the old socket must let go of it first (phase 2).
         if (cur && cur.spec.host === lr.spec.host && cur.spec.port === lr.spec.port && lr.spec.port !== 0) samePort.add(name);
@@ -313,20 +329,6 @@ export class Gateway {
   /** The serving config's secrets, for backends to scrub upstream text of (a reload changes them). */
   readonly #secrets = (): readonly string[] => this.#runtime.config.secrets;
 
-  readonly #observer = {
-    upstreamError: (backend: string, code: string) => this.metrics.upstreamErrors.labels(backend, code).inc(),
-    upstreamRetry: (backend: string) => this.metrics.upstreamRetries.labels(backend).inc(),
-    upstreamOverloaded: (backend: string, target: string, reason: string) => this.metrics.upstreamOverloaded.labels(backend, target, reason).inc(),
-    upstreamQueue: (backend: string, target: string, delta: number) => this.metrics.upstreamQueued.labels(backend, target).inc(delta),
-    credentialsFailed: (requestId: string, backend: string, err: GatewayError) => {
-      this.logger.warn({ requestId, backend, code: err.code, detail: err.message }, 'upstream credentials could not be obtained');
-    },
-  };
-
-  readonly #listenerEvents = {
-    rejected: (listener: string, reason: string) => this.metrics.downstreamRejected.labels(listener, reason).inc(),
-  };
-
   *#inFlight(): Iterable<[string, number]> {
     for (const l of this.#listeners.values()) yield [l.spec.name, l.inFlight];
     for (const l of this.#drainingListeners) yield [l.spec.name, l.inFlight];
@@ -335,44 +337,6 @@ export class Gateway {
   #describeListeners(): { name: string; host: string; port: number }[] {
     return [...this.#listeners.values()].map((l) => ({ name: l.spec.name, host: l.spec.host, port: l.port }));
   }
-
-  #requestDone(ctx: RequestContext): void {
-    const ms = ctx.elapsedMs();
-    // A client that left before the response finished is logged as 499 (nginx's convention).
-    const status = ctx.clientAborted && !ctx.res.writableFinished ? 499 : ctx.res.statusCode;
-    const route = ctx.route ?? '-';
-    this.metrics.observeRequest(ctx.listener, route, status, ms / 1000);
-    if (ctx.clientAborted) this.metrics.clientAborts.labels(ctx.listener, route).inc();
-    if (ctx.llm !== null && ctx.backend !== null) {
-      this.metrics.observeLlm(ctx.backend, ctx.llm);
-      this.state.recordUsage(usageEntry(ctx, status, ms));
-    }
-    const format = this.config.gateway.accessLog;
-    if (format !== 'off') writeAccessLog(this.#log, format, accessRecord(ctx, status, ms));
-  }
-}
-
-/** The ledger's record of an LLM call. */
-function usageEntry(ctx: RequestContext, status: number, ms: number): UsageEntry {
-  const llm = ctx.llm!;
-  const id = ctx.identity;
-  return {
-    time: Date.now() - Math.round(ms),
-    requestId: ctx.id,
-    identityKind: id?.kind ?? '',
-    identity: id?.name ?? '',
-    metadata: id?.metadata ?? {},
-    route: ctx.route ?? '',
-    model: llm.model,
-    target: llm.target,
-    provider: llm.provider,
-    inputTokens: llm.inputTokens,
-    outputTokens: llm.outputTokens,
-    costUsd: llm.costUsd,
-    status,
-    latencyMs: Math.round(ms * 1000) / 1000,
-    estimated: llm.estimated,
-  };
 }
 
 /** The config's state spec as the state layer takes it (secrets revealed here only). */

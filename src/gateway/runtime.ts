@@ -6,7 +6,7 @@
 import type { Duplex } from 'node:stream';
 import type { BackendSpec, RouteSpec, RuntimeConfig } from '../config/index.js';
 import { LlmBackend } from '../llm/index.js';
-import { HttpBackend, orderFilters, type BackendHandler, type BodyLimits, type ListenerRuntime, type ProxyObserver, type RequestContext } from '../core/index.js';
+import { HttpBackend, orderFilters, type BackendHandler, type BodyLimits, type ListenerRuntime, type RequestObserver, type RequestContext } from '../core/index.js';
 import { PolicySet, type PolicyDeps } from '../policy/runtime.js';
 
 export interface BuiltRuntime {
@@ -74,7 +74,7 @@ export class LiveBackend {
  * when asked (backends kept across reloads must see the new ones).
  */
 export function buildRuntime(
-  config: RuntimeConfig, previous: BuiltRuntime | null, observer: ProxyObserver, deps: PolicyDeps,
+  config: RuntimeConfig, previous: BuiltRuntime | null, observer: RequestObserver, deps: PolicyDeps,
   secrets: () => readonly string[] = () => config.secrets,
 ): BuiltRuntime {
   const policies = new PolicySet(config, deps);
@@ -109,7 +109,7 @@ export function retiredBackends(previous: BuiltRuntime, next: BuiltRuntime): Liv
 }
 
 /** `secrets`: the serving config's secret values (a live view: a backend outlives the config it was built for). */
-function createBackend(spec: BackendSpec, observer: ProxyObserver, secrets: () => readonly string[]): PooledHandler {
+function createBackend(spec: BackendSpec, observer: RequestObserver, secrets: () => readonly string[]): PooledHandler {
   switch (spec.kind) {
     case 'http': return new HttpBackend(spec, observer);
     case 'llm': return new LlmBackend(spec, observer, secrets);

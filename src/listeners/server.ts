@@ -10,11 +10,6 @@ import type { Duplex } from 'node:stream';
 import type { ListenerSpec } from '../config/index.js';
 import { GatewayError, rawHttpError, failInFlight, handleRequest, handleUpgrade, type ListenerRuntime, type PipelineHooks, type ErrorCode } from '../core/index.js';
 
-export interface ListenerEvents {
-  /** A listener limit refused a connection or request (agentedge_downstream_rejected_total). */
-  readonly rejected: (listener: string, reason: string) => void;
-}
-
 export class DownstreamListener {
   readonly spec: ListenerSpec;
   readonly server: http.Server;
@@ -25,17 +20,20 @@ export class DownstreamListener {
   readonly #inFlight = new Set<http.ServerResponse>();
   #idleWaiters: (() => void)[] = [];
 
-  constructor(runtime: ListenerRuntime, hooks: PipelineHooks, events: ListenerEvents) {
+  /**
+   * `hooks.observer` hears this listener's refusals (downstreamRejected) as the pipeline
+   * reports its own (header count, framing, body size), and every request's events.
+   */
+  constructor(runtime: ListenerRuntime, hooks: PipelineHooks) {
     this.spec = runtime.spec;
     this.#runtime = runtime;
-    // The pipeline reports its own refusals (header count, framing, body size) the same
-    // way. Delegating (not spreading) keeps working when hooks is a class instance.
+    const observer = hooks.observer;
+    // Delegating (not spreading) keeps working when hooks is a class instance.
     this.#hooks = {
+      observer,
       // The pipeline's one 'close' listener per request ends here: no second one for the drain count.
-      done: (ctx) => { this.#requestDone(ctx.res); hooks.done(ctx); },
-      internalError: (ctx, err) => hooks.internalError(ctx, err),
+      closed: (ctx) => { this.#requestDone(ctx.res); hooks.closed?.(ctx); },
       draining: () => hooks.draining(),
-      rejected: events.rejected,
     };
     const l = runtime.spec.limits;
     const headersTimeout = Math.min(l.headersTimeoutMs, l.requestTimeoutMs || l.headersTimeoutMs);
@@ -75,13 +73,13 @@ export class DownstreamListener {
           (socket as Socket).destroySoon();
           return;
         }
-        events.rejected(this.spec.name, refusal.reason);
+        observer.downstreamRejected?.(this.spec.name, refusal.reason);
         // The response closes the connection once written; the handler then sees its
         // client gone and aborts the upstream request.
         if (!failInFlight(inFlight, new GatewayError(refusal.code))) socket.destroy();
         return;
       }
-      events.rejected(this.spec.name, refusal.reason);
+      observer.downstreamRejected?.(this.spec.name, refusal.reason);
       socket.end(rawHttpError(new GatewayError(refusal.code), '-'));
       // A client that keeps sending instead of reading gets a bounded grace period.
       const linger = setTimeout(() => socket.destroy(), LINGER_MS).unref();

@@ -13,8 +13,8 @@ import type { Dispatcher } from 'undici';
 import type { LlmBackendSpec, LlmModelSpec, RouteSpec } from '../config/index.js';
 import { HTTP_BACKEND_DEFAULTS } from '../config/index.js';
 import {
-  classifyUpstreamError, createUpstream, GatewayError, requestDropSet, strippedRequestHeaders,
-  type BackendHandler, type BodyLimits, type ErrorRenderer, type ModelCall, type ProxyObserver, type RequestContext, type Upstream, type UpstreamHeaders,
+  beginAttempt, classifyUpstreamError, createUpstream, endAttempt, GatewayError, requestDropSet, strippedRequestHeaders,
+  type BackendHandler, type BodyLimits, type ErrorRenderer, type ModelCall, type RequestObserver, type RequestContext, type Upstream, type UpstreamHeaders,
 } from '../core/index.js';
 import { newLlmCall } from './account.js';
 import { Answer } from './answer.js';
@@ -89,13 +89,13 @@ export class LlmBackend implements BackendHandler, LlmIo {
   readonly #pools = new Map<string, Upstream>();
   /** Each model's way to its pool: behind its own cap when it has `connections`. */
   readonly #dispatch = new Map<string, Dispatcher.Dispatch>();
-  readonly #observer: ProxyObserver;
+  readonly #observer: RequestObserver;
 
   /**
    * `secrets`: the serving config's secret values, read at each use (a reload that keeps
    * this backend changes them); what the upstreams' error text is scrubbed of.
    */
-  constructor(spec: LlmBackendSpec, observer: ProxyObserver, secrets: () => readonly string[] = NO_SECRETS) {
+  constructor(spec: LlmBackendSpec, observer: RequestObserver, secrets: () => readonly string[] = NO_SECRETS) {
     this.spec = spec;
     this.#observer = observer;
     bindConfiguredSecrets(spec.models, secrets);
@@ -249,7 +249,7 @@ export class LlmBackend implements BackendHandler, LlmIo {
         const retry = n < model.retries && (ra === null || ra <= model.maxRetryWaitMs) && this.router.mayRetry(model);
         // The last chance: the client gets this answer (its 429 and retry-after included).
         if (!retry && !more) return this.#deliver(ctx, model, attempt, up, errorText);
-        this.#observer.upstreamError(this.spec.name, 'AE_UPSTREAM_ERROR');
+        this.#observer.upstreamError?.(this.spec.name, 'AE_UPSTREAM_ERROR');
         lastFailure = new GatewayError('AE_UPSTREAM_ERROR', { detail: `upstream answered ${status} for model ${model.name}` });
         // Read off (small error bodies), so the connection can serve the retry.
         if (errorText === null) await up.discard(MAX_ERROR_BODY);
@@ -276,12 +276,13 @@ export class LlmBackend implements BackendHandler, LlmIo {
     if (walk.gone) return null;
     const call = attempt.call;
     const headers = this.#requestHeaders(ctx, model, call);
-    ctx.upstreamStartedAt = performance.now();
+    // Each try is its own attempt for the observer (ctx.upstream*At keep the first).
+    const a = beginAttempt(ctx, this.spec.name, model.name, ctx.llm!.attempts);
     const up = new Answer();
     try {
       if (attempt.auth) {
         Object.assign(headers, await this.#authorize(ctx, model, attempt.auth, walk));
-        if (walk.gone) return null;
+        if (walk.gone) return endAttempt(ctx, a, 0, 'aborted');
       }
       walk.answer = up;
       this.#dispatch.get(model.name)!({
@@ -294,10 +295,12 @@ export class LlmBackend implements BackendHandler, LlmIo {
       }, up);
       await up.started;
     } catch (err) {
-      if (walk.gone) return null;
-      throw this.failure(err, false);
+      if (walk.gone) return endAttempt(ctx, a, 0, 'aborted');
+      const e = this.failure(err, false);
+      endAttempt(ctx, a, 0, e.code);
+      throw e;
     }
-    ctx.upstreamHeadersAt = performance.now();
+    endAttempt(ctx, a, up.statusCode, null);
     return up;
   }
 
@@ -338,7 +341,7 @@ export class LlmBackend implements BackendHandler, LlmIo {
     const text = errorText ?? await readErrorText(up);
     if (ctx.clientAborted) return;
     if (!PASSED_STATUSES.has(status)) {
-      this.#observer.upstreamError(this.spec.name, 'AE_UPSTREAM_ERROR');
+      this.#observer.upstreamError?.(this.spec.name, 'AE_UPSTREAM_ERROR');
       throw new GatewayError('AE_UPSTREAM_ERROR', { detail: `upstream answered ${status} for model ${model.name}` });
     }
     let body: string;
@@ -346,10 +349,11 @@ export class LlmBackend implements BackendHandler, LlmIo {
       body = attempt.errorBody(status, text, up.headers);
     } catch (err) {
       // The provider found the answer is not the caller's (gemini's API_KEY_INVALID): a gateway error.
-      if (err instanceof GatewayError) this.#observer.upstreamError(this.spec.name, err.code);
+      if (err instanceof GatewayError) this.#observer.upstreamError?.(this.spec.name, err.code);
       throw err;
     }
     ctx.res.writeHead(status, jsonHeaders(responseHeaders(ctx, model, up.headers), body));
+    ctx.observer.firstByte?.(ctx);
     ctx.res.end(body);
   }
 
@@ -357,12 +361,12 @@ export class LlmBackend implements BackendHandler, LlmIo {
     let e = classifyUpstreamError(err);
     // A socket that fails once the response started means the body was cut short.
     if (started && e.code === 'AE_UPSTREAM_UNAVAILABLE') e = new GatewayError('AE_UPSTREAM_STREAM_ABORTED', { cause: err, detail: e.message });
-    if (!(err instanceof GatewayError)) this.#observer.upstreamError(this.spec.name, e.code);
+    if (!(err instanceof GatewayError)) this.#observer.upstreamError?.(this.spec.name, e.code);
     return e;
   }
 
   upstreamError(code: string): void {
-    this.#observer.upstreamError(this.spec.name, code);
+    this.#observer.upstreamError?.(this.spec.name, code);
   }
 }
 

@@ -94,6 +94,7 @@ export async function relayChatStream(
 ): Promise<void> {
   const res = ctx.res;
   res.writeHead(200, sseHeaders(responseHeaders(ctx, model, up.headers)));
+  ctx.observer.firstByte?.(ctx);
   res.flushHeaders();
   const usage = (): Usage | null => inner.usage ?? outer?.usage ?? null;
   const finished = (): boolean => (outer === null ? inner.finished : outer.finished);

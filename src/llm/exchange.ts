@@ -73,6 +73,7 @@ export function sendJson(ctx: RequestContext, status: number, value: unknown): v
   const out: OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'x-request-id': ctx.id };
   if (ctx.responseHeaders !== null) Object.assign(out, ctx.responseHeaders);
   ctx.res.writeHead(status, out);
+  ctx.observer.firstByte?.(ctx);
   ctx.res.end(body);
   ctx.bytesOut += Buffer.byteLength(body);
 }
@@ -85,6 +86,7 @@ export function endJson(ctx: RequestContext, model: LlmModelSpec, up: Answer, st
   const mask = answerMask(model);
   const bytes = mask === null ? body : mask.apply(Buffer.from(body));
   ctx.res.writeHead(status, jsonHeaders(responseHeaders(ctx, model, up.headers), bytes));
+  ctx.observer.firstByte?.(ctx);
   ctx.bytesOut += Buffer.byteLength(bytes);
   ctx.res.end(bytes);
 }

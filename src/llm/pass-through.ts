@@ -113,6 +113,7 @@ class PassThrough implements AnswerReader {
     if (sse !== null) delete out['content-length'];
     const res = ctx.res;
     res.writeHead(up.statusCode, out);
+    ctx.observer.firstByte?.(ctx);
     // A client that leaves mid-stream is logged when it leaves (the access log is written
     // then): settle the usage, or its estimate, at that moment too.
     if (sse !== null) ctx.onEnd(() => { this.#settleStream(); });

@@ -9,7 +9,7 @@
 // by every route that names them.
 import type { Logger } from 'pino';
 import type { PolicySpec, RuntimeConfig } from '../config/index.js';
-import { CONTINUE, corsFilter, GatewayError, reject, type Decision, type Filter, type ModelCall, type ModelPhase, type RequestContext } from '../core/index.js';
+import { CONTINUE, corsFilter, GatewayError, reject, type Decision, type Filter, type ModelCall, type ModelPhase, type RequestContext, type RequestObserver } from '../core/index.js';
 import type { StateStore } from '../state/types.js';
 import { createApiKeyAuthenticator, KEY_STORE_UNAVAILABLE } from './apikey.js';
 import { AuthorizeChain, compileAuthorize, type AuthorizeDenial, type AuthorizeRules } from './authorize.js';
@@ -22,6 +22,8 @@ import type { Authenticator, AuthResult } from './types.js';
 export interface PolicyDeps {
   readonly state: StateStore;
   readonly logger: Logger;
+  /** Hears what budgets cannot tell a request: a failed settle, a model with no price (observer.ts). */
+  readonly observer: RequestObserver;
 }
 
 /** The compiled policies of one runtime. */
@@ -32,15 +34,18 @@ export class PolicySet {
   readonly #authorize = new Map<string, AuthorizeRules>();
   readonly #rateLimits = new Map<string, RateLimit>();
   readonly #budgets = new Map<string, Budget>();
+  /** Reported once per policy and model while this runtime serves (every call would flood the log). */
+  readonly #unpriced: (policy: string, model: string) => void;
 
   constructor(config: RuntimeConfig, deps: PolicyDeps) {
     this.#config = config;
     this.#deps = deps;
+    this.#unpriced = oncePerPair((policy, model) => deps.observer.budgetUnpriced?.(policy, model));
     for (const [name, p] of config.policies) this.#compile(name, p);
   }
 
   #compile(name: string, p: PolicySpec): void {
-    const { state, logger } = this.#deps;
+    const { state, logger, observer } = this.#deps;
     switch (p.kind) {
       case 'apiKey':
         this.#authenticators.set(name, createApiKeyAuthenticator(
@@ -59,8 +64,8 @@ export class PolicySet {
         break;
       case 'budget':
         this.#budgets.set(name, new Budget(name, p.budget, keyFn(p.budget.key, logger, name), state, {
-          failed: (policy, err) => logger.warn({ policy, err: err instanceof Error ? err.message : String(err) }, 'budget settle failed; the reservation expires by itself'),
-          unpriced: warnOnce(logger),
+          failed: (policy, err) => observer.budgetSettleFailed?.(policy, err),
+          unpriced: this.#unpriced,
         }));
         break;
       case 'cors':
@@ -258,13 +263,13 @@ function asDecision(err: unknown): Decision {
   throw err;
 }
 
-function warnOnce(logger: Logger): (policy: string, model: string) => void {
+function oncePerPair(fn: (policy: string, model: string) => void): (policy: string, model: string) => void {
   const seen = new Set<string>();
   return (policy, model) => {
     const k = `${policy}|${model}`;
     if (seen.has(k)) return;
     seen.add(k);
-    logger.warn({ policy, model }, 'a budget applies to a model without a known price: its calls are not charged; set the model\'s price');
+    fn(policy, model);
   };
 }
 

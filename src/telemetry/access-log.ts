@@ -1,7 +1,8 @@
-// The access log: one line per request when its response ends or is abandoned. JSON
-// fields are stable (dashboards parse them); the text format is one plain line for people
-// (no JSON envelope). Both go through the logger's secret scrubbing.
-import type { RequestContext } from '../core/index.js';
+// The access log: one line per request when its response ends or is abandoned (a
+// subscriber to the request observer's `end`). JSON fields are stable (dashboards parse
+// them); the text format is one plain line for people (no JSON envelope). Both go
+// through the logger's secret scrubbing.
+import type { RequestContext, RequestObserver } from '../core/index.js';
 import type { LogFormat, LogOutput } from './logger.js';
 
 export interface AccessRecord {
@@ -41,6 +42,16 @@ export interface AccessLlm {
   cacheWriteTokens: number | null;
   costUsd: number | null;
   estimated?: true;
+}
+
+/** The access log as an observer subscriber; `format` is read per request (a reload changes it). */
+export function accessLogObserver(out: LogOutput, format: () => LogFormat): RequestObserver {
+  return {
+    end(ctx) {
+      const f = format();
+      if (f !== 'off') writeAccessLog(out, f, accessRecord(ctx, ctx.finalStatus(), ctx.durationMs()));
+    },
+  };
 }
 
 export function accessRecord(ctx: RequestContext, status: number, durationMs: number): AccessRecord {

@@ -7,7 +7,7 @@
 // re-validates its labels every time. They are counted only through observeRequest and
 // observeLlm (their collect() replaces whatever else was put in them).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { LlmCall } from '../core/index.js';
+import type { LlmCall, RequestObserver } from '../core/index.js';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -88,6 +88,26 @@ export class GatewayMetrics {
     if (llm.costUsd === null) c.unpriced.inc();
     else if (llm.costUsd > 0) c.cost.inc(llm.costUsd);
   }
+}
+
+/**
+ * The metrics as an observer subscriber: each request counted when it ends, and the
+ * process-level events (upstream errors, retries, caps, listener refusals).
+ */
+export function metricsObserver(m: GatewayMetrics): RequestObserver {
+  return {
+    end(ctx) {
+      const route = ctx.route ?? '-';
+      m.observeRequest(ctx.listener, route, ctx.finalStatus(), ctx.durationMs() / 1000);
+      if (ctx.clientAborted) m.clientAborts.labels(ctx.listener, route).inc();
+      if (ctx.llm !== null && ctx.backend !== null) m.observeLlm(ctx.backend, ctx.llm);
+    },
+    upstreamError: (backend, code) => m.upstreamErrors.labels(backend, code).inc(),
+    upstreamRetry: (backend) => m.upstreamRetries.labels(backend).inc(),
+    upstreamOverloaded: (backend, target, reason) => m.upstreamOverloaded.labels(backend, target, reason).inc(),
+    upstreamQueue: (backend, target, delta) => m.upstreamQueued.labels(backend, target).inc(delta),
+    downstreamRejected: (listener, reason) => m.downstreamRejected.labels(listener, reason).inc(),
+  };
 }
 
 interface LlmChildren {
