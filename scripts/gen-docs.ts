@@ -164,9 +164,16 @@ connects the two sockets, and an error before that is written as a raw HTTP resp
 the socket.
 
 The \`log\` phase runs exactly once per request, when the response has been sent or the
-client has gone away: one access log line (\`gateway.accessLog.format\`: json, text or off)
-and the request metrics on the admin listener's \`/metrics\`. A client that left before
-the response finished is counted and logged with status 499.
+client has gone away: one access log line (\`gateway.accessLog.format\`: json, text or off),
+the request metrics on the admin listener's \`/metrics\`, and for an LLM call its record
+in the usage ledger. A client that left before the response finished is counted and
+logged with status 499.
+
+Every phase reports to the request observer (\`src/core/observer.ts\`): \`start\` at
+accept, a \`decision\` for each filter (and each accept or route refusal), an
+\`attemptStart\`/\`attemptEnd\` pair for each upstream call (retries and failovers
+included), \`firstByte\` when the response headers go out, and \`end\`, which is the
+\`log\` phase: the access log, the metrics and the usage ledger are its subscribers.
 `;
 }
 

@@ -22,7 +22,7 @@ export const PHASES = [
   { name: 'rateLimit', description: 'Request rate limits (rateLimit.requests), per key, in fixed windows; x-ratelimit-* headers on every answer, retry-after when refused.', errors: ['AE_RATE_LIMITED', 'AE_STATE_UNAVAILABLE'] },
   { name: 'authorize', description: 'CEL authorization rules that read only the request and the caller; rules that read llm.* wait for the model (handler). An evaluation error refuses.', errors: ['AE_FORBIDDEN'] },
   { name: 'handler', description: 'The backend\'s protocol handler forwards the request upstream and streams the answer back, with body limits, upstream timeouts and concurrency caps (over a cap and its queue: 503 with retry-after). An llm handler first runs the model phase once it knows the model: llm.* authorize rules, token rate limits (estimate, trued up after), budget reservations (settled when the request ends).', errors: ['AE_FORBIDDEN', 'AE_RATE_LIMITED', 'AE_BUDGET_EXCEEDED', 'AE_STATE_UNAVAILABLE', 'AE_BAD_REQUEST', 'AE_MODEL_NOT_FOUND', 'AE_BODY_TOO_LARGE', 'AE_REQUEST_TIMEOUT', 'AE_UPSTREAM_UNAVAILABLE', 'AE_UPSTREAM_ERROR', 'AE_UPSTREAM_TIMEOUT', 'AE_UPSTREAM_PROTOCOL', 'AE_UPSTREAM_STREAM_ABORTED', 'AE_UPSTREAM_OVERLOADED', 'AE_INTERNAL'] },
-  { name: 'log', description: 'When the response ends (or the client leaves): access log line, metrics.', errors: [] },
+  { name: 'log', description: 'When the response ends (or the client leaves): the request observer\'s end event, whose subscribers write the access log line, the metrics and the usage ledger.', errors: [] },
 ] as const satisfies readonly PhaseSpec[];
 
 export type PhaseName = (typeof PHASES)[number]['name'];
