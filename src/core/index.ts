@@ -1,4 +1,5 @@
-export { RequestContext, type Identity, type LlmCall, type ModelCall, type ModelPhase } from './context.js';
+export { RequestContext, type Identity, type LlmCall } from './context.js';
+export type { CallGate, DeferredDecision, GatedCall, UsageMeter } from './call-gate.js';
 export { ERRORS, GatewayError, isGatewayError, toGatewayError, type ErrorCode, type ErrorSpec } from './errors.js';
 export { renderJsonError, writeError, rawHttpError, type ErrorRenderer, type RenderedError } from './render.js';
 export { PHASES, CONTINUE, orderFilters, reject, runFilters, type Decision, type Filter, type FilterPhase, type PhaseSpec } from './lifecycle.js';

@@ -49,6 +49,7 @@ export class LiveBackend {
       return inner.upgrade!(ctx, route, socket, head).finally(release);
     };
     const handler: BackendHandler = inner.upgrade ? { kind: inner.kind, handle, upgrade } : { kind: inner.kind, handle };
+    if (inner.protocol !== undefined) (handler as { protocol?: string }).protocol = inner.protocol;
     if (inner.renderer !== undefined) handler.renderer = inner.renderer.bind(inner);
     this.handler = handler;
   }
@@ -88,13 +89,14 @@ export function buildRuntime(
     listeners.set(l.name, Object.freeze({
       spec: l,
       routes: l.routes.map((r) => {
-        const { filters, modelPhase } = policies.forRoute(r.policies, config.backends.get(r.backend)!.kind === 'llm' ? 'llm' : null);
+        const backend = backends.get(r.backend)!.handler;
+        const { filters, gate } = policies.forRoute(r.policies, backend.protocol ?? null);
         return Object.freeze({
           spec: r,
           limits: Object.freeze({ maxBodyBytes: r.maxBodyBytes, bodyIdleTimeoutMs: l.limits.bodyIdleTimeoutMs, maxJsonDepth: r.maxJsonDepth }),
           filters: orderFilters(filters),
-          modelPhase,
-          backend: backends.get(r.backend)!.handler,
+          gate,
+          backend,
         });
       }),
     }));
