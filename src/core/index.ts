@@ -7,7 +7,7 @@ export { corsFilter } from './cors.js';
 export { HttpBackend, type ProxyObserver } from './http-proxy.js';
 export { handleRequest, handleUpgrade, failInFlight, type BackendHandler, type BodyLimits, type ListenerRuntime, type PipelineHooks, type RouteRuntime } from './pipeline.js';
 export { upstreamRequestHeaders, strippedRequestHeaders, requestDropSet, downstreamResponseHeaders, unsafeHeaderValue } from './headers.js';
-export { classifyUpstreamError, createUpstream, type Upstream, type UpstreamHeaders } from './upstream.js';
+export { BARE_STACK, classifyUpstreamError, createUpstream, UpstreamStack, type Upstream, type UpstreamHeaders, type UpstreamInterceptor } from './upstream.js';
 export { type ConcurrencyLimitOptions, type OverloadReason } from './concurrency-limit.js';
 export { sseData, sseEventEnd, sseEvents, sseOverflowError, SseEventReader, SseEventTooLarge, SseFramer } from './sse.js';
 export { replyError } from './render.js';

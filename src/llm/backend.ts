@@ -13,8 +13,8 @@ import type { Dispatcher } from 'undici';
 import type { LlmBackendSpec, LlmModelSpec, RouteSpec } from '../config/index.js';
 import { HTTP_BACKEND_DEFAULTS } from '../config/index.js';
 import {
-  classifyUpstreamError, createUpstream, GatewayError, requestDropSet, strippedRequestHeaders,
-  type BackendHandler, type BodyLimits, type ErrorRenderer, type GatedCall, type UsageMeter, type ProxyObserver, type RequestContext, type Upstream, type UpstreamHeaders,
+  BARE_STACK, classifyUpstreamError, GatewayError, requestDropSet, strippedRequestHeaders,
+  type BackendHandler, type BodyLimits, type ErrorRenderer, type GatedCall, type UsageMeter, type ProxyObserver, type RequestContext, type Upstream, type UpstreamHeaders, type UpstreamStack,
 } from '../core/index.js';
 import { newLlmCall } from './account.js';
 import { Answer } from './answer.js';
@@ -95,9 +95,10 @@ export class LlmBackend implements BackendHandler, LlmIo {
 
   /**
    * `secrets`: the serving config's secret values, read at each use (a reload that keeps
-   * this backend changes them); what the upstreams' error text is scrubbed of.
+   * this backend changes them); what the upstreams' error text is scrubbed of. `stack`: the
+   * upstream stack each attempt is dispatched through (core/upstream.ts).
    */
-  constructor(spec: LlmBackendSpec, observer: ProxyObserver, secrets: () => readonly string[] = NO_SECRETS) {
+  constructor(spec: LlmBackendSpec, observer: ProxyObserver, secrets: () => readonly string[] = NO_SECRETS, stack: UpstreamStack = BARE_STACK) {
     this.spec = spec;
     this.#observer = observer;
     bindConfiguredSecrets(spec.models, secrets);
@@ -107,7 +108,7 @@ export class LlmBackend implements BackendHandler, LlmIo {
     for (const m of spec.models) {
       let pool = this.#pools.get(m.origin);
       if (pool === undefined) {
-        pool = createUpstream({
+        pool = stack.create({
           origin: m.origin,
           // No connection cap: a stream holds its connection for minutes and providers take
           // thousands at once; a model that needs one says so (`connections`, below).
