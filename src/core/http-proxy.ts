@@ -23,7 +23,7 @@ import type { RequestContext } from './context.js';
 import { GatewayError } from './errors.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { replyError } from './render.js';
-import { classifyUpstreamError, createUpstream, type Upstream, type UpstreamHeaders } from './upstream.js';
+import { BARE_STACK, classifyUpstreamError, type Upstream, type UpstreamHeaders, type UpstreamStack } from './upstream.js';
 import { beginAttempt, endAttempt, type RequestObserver, type UpstreamAttempt } from './observer.js';
 import { SseFramer, writeSseError } from './sse.js';
 
@@ -45,10 +45,10 @@ export class HttpBackend {
   /** For process-level events (retries, caps, errors); per-request events go to ctx.observer. */
   readonly #observer: RequestObserver;
 
-  constructor(spec: HttpBackendSpec, observer: RequestObserver) {
+  constructor(spec: HttpBackendSpec, observer: RequestObserver, stack: UpstreamStack = BARE_STACK) {
     this.spec = spec;
     this.#observer = observer;
-    this.#upstream = createUpstream({
+    this.#upstream = stack.create({
       origin: spec.origin,
       connections: spec.connections,
       connectTimeoutMs: spec.connectTimeoutMs,

@@ -7,7 +7,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, formatIssue, readRuntimeConfig, scrubSecrets, type RuntimeConfig } from '../config/index.js';
-import { composeObservers, type PipelineHooks, type RequestObserver } from '../core/index.js';
+import { composeObservers, UpstreamStack, type PipelineHooks, type RequestObserver, type UpstreamInterceptor } from '../core/index.js';
 import { DownstreamListener } from '../listeners/index.js';
 import { accessLogObserver } from '../telemetry/access-log.js';
 import { createLogger, type LogOutput } from '../telemetry/logger.js';
@@ -36,6 +36,11 @@ export interface GatewayOptions {
    * plugs into; tests use it to watch a request's events.
    */
   observers?: readonly RequestObserver[];
+  /**
+   * Interceptors every upstream call passes (core/upstream.ts UpstreamStack: each attempt,
+   * every backend kind, upgrades included): the seam tracing and the egress check use.
+   */
+  upstreamInterceptors?: readonly UpstreamInterceptor[];
 }
 
 export interface ReloadResult { ok: boolean; error?: string; changed: boolean }
@@ -82,7 +87,8 @@ export class Gateway {
       ...(options.observers ?? []),
     );
     this.#hooks = { observer: this.#observer, draining: () => this.#draining };
-    this.#runtime = buildRuntime(config, null, this.#observer, this.#policyDeps(), this.#secrets);
+    this.#upstreams = new UpstreamStack(options.upstreamInterceptors ?? []);
+    this.#runtime = buildRuntime(config, null, this.#observer, this.#policyDeps(), this.#secrets, this.#upstreams);
   }
 
   #policyDeps(): { state: StateStore; logger: Logger; observer: RequestObserver } {
@@ -193,7 +199,7 @@ export class Gateway {
     }
     let built: BuiltRuntime;
     try {
-      built = buildRuntime(next, previous, this.#observer, this.#policyDeps(), this.#secrets);
+      built = buildRuntime(next, previous, this.#observer, this.#policyDeps(), this.#secrets, this.#upstreams);
     } catch (err) {
       return this.#reloadFailed(err);
     }
@@ -325,6 +331,9 @@ export class Gateway {
     await this.state.close().catch((err: unknown) => this.logger.error({ err: describe(err) }, 'closing the state store failed'));
     this.logger.flush();
   }
+
+  /** What every backend's upstreams are built with (the same stack across reloads). */
+  readonly #upstreams: UpstreamStack;
 
   /** The serving config's secrets, for backends to scrub upstream text of (a reload changes them). */
   readonly #secrets = (): readonly string[] => this.#runtime.config.secrets;
