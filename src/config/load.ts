@@ -109,9 +109,9 @@ export function loadConfigText(text: string, file: string, env: Env = process.en
 // After parsing, the placeholders in scalars are swapped back for their original text,
 // and interpolation then runs on the parsed values exactly as it would have without the
 // shield. A span is shielded only when its text means the same in every scalar style:
-// no quote or backslash (escapes), no line break (folding) and no ` #` (a comment starts
-// there in plain style). Those, and files that already hold private-use characters,
-// parse as they did before. Comments are never substituted: they are not values.
+// no quote or backslash (escapes), no line break (folding), no ` #` (a comment starts
+// there in plain style), and not part of an anchor, alias or tag. Those, and files that
+// already hold private-use characters, parse as they did before. Comments are never substituted: they are not values.
 const SHIELDABLE = /\$\{[^}\n\r"'\\]*\}/g;
 const SHIELD_START = 0xe000;
 const SHIELD_END = 0xe001;
@@ -120,6 +120,8 @@ const SHIELD_DIGIT = 0xe002;
 const SHIELD_BASE = 0xf8ff - SHIELD_DIGIT + 1;
 const PRIVATE_USE = /[\ue000-\uf8ff]/;
 const PLACEHOLDER = /\ue000[\ue002-\uf8ff]*\ue001/g;
+/** The text before a span ends inside an anchor, alias or tag (`&a${X}`, `*${X}`, `!${X}`): names, not values. */
+const IN_NODE_PROPERTY = /(?:^|[\s[{,])[&*!][^\s[\]{},]*$/;
 
 /** The text with references shielded and the original text of each placeholder; null when there is nothing to shield. */
 function shieldReferences(text: string): { text: string; spans: Map<string, string> } | null {
@@ -127,8 +129,8 @@ function shieldReferences(text: string): { text: string; spans: Map<string, stri
   // The same text gets the same placeholder, so duplicate keys are still caught.
   const placeholders = new Map<string, string>();
   const spans = new Map<string, string>();
-  const out = text.replace(SHIELDABLE, (m: string) => {
-    if (/\s#/.test(m)) return m;
+  const out = text.replace(SHIELDABLE, (m: string, offset: number) => {
+    if (/\s#/.test(m) || IN_NODE_PROPERTY.test(text.slice(text.lastIndexOf('\n', offset - 1) + 1, offset))) return m;
     const known = placeholders.get(m);
     if (known !== undefined) return known;
     const p = placeholder(spans.size, m.length);
@@ -151,9 +153,10 @@ function placeholder(index: number, length: number): string | null {
   return String.fromCharCode(SHIELD_START) + digits.join('') + String.fromCharCode(SHIELD_END);
 }
 
-/** Puts each shielded span's text back into the scalars (keys too) that hold it. */
+/** Puts each shielded span's text back into the scalars (keys too) that hold it, and into YAML's messages. */
 function restoreReferences(doc: Document, spans: ReadonlyMap<string, string>): void {
   const restore = (v: string) => v.replace(PLACEHOLDER, (p) => spans.get(p) ?? p);
+  for (const e of [...doc.errors, ...doc.warnings]) if (e.message.includes('\ue000')) e.message = restore(e.message);
   visit(doc, {
     Scalar(_key, node) {
       if (typeof node.value === 'string' && node.value.includes('\ue000')) node.value = restore(node.value);
