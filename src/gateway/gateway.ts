@@ -12,7 +12,7 @@ import { DownstreamListener } from '../listeners/index.js';
 import { accessRecord, writeAccessLog } from '../telemetry/access-log.js';
 import { createLogger, type LogOutput } from '../telemetry/logger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
-import { AdminServer } from '../admin/server.js';
+import { AdminServer, type AdminHost } from '../admin/server.js';
 import { buildRuntime, retiredBackends, type BuiltRuntime, type LiveBackend } from './runtime.js';
 import { configWarnings } from './config-checks.js';
 import { openState, type StateStore, type UsageEntry } from '../state/index.js';
@@ -40,7 +40,7 @@ export interface ReloadResult { ok: boolean; error?: string; changed: boolean }
 /** Editors write a file in several steps; one reload after the burst settles. */
 const WATCH_DEBOUNCE_MS = 150;
 
-export class Gateway {
+export class Gateway implements AdminHost {
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   readonly #log: LogOutput;
