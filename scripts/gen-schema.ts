@@ -179,7 +179,9 @@ agentedge reads one YAML file. It defines **listeners** (where traffic comes in)
 - **Environment variables**: \`\${VAR}\` is replaced by the variable's value, \`\${VAR:-default}\`
   uses \`default\` when \`VAR\` is unset or empty, and \`$$\` is a literal \`$\`. A missing variable
   is an error that names the variable. An unquoted reference that is the whole value is
-  typed as if written there (\`port: \${PORT}\` is a number). Keys are never substituted.
+  typed as if written there (\`port: \${PORT}\` is a number). References work unquoted in
+  flow style too (\`http: { url: \${UPSTREAM} }\`, \`[\${A}, \${B}]\`). Keys and comments are never
+  substituted.
 - **Secrets**: every value read from the environment, and \`gateway.admin.token\`, is
   treated as secret: it is redacted (also base64- and URL-encoded) from errors, logs and
   the admin API's \`/config\`.

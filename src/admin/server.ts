@@ -10,9 +10,29 @@ import http from 'node:http';
 import { GatewayError, renderJsonError } from '../core/index.js';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { redactedConfig } from '../config/index.js';
-import type { Gateway } from '../gateway/gateway.js';
-import { stateApi } from './state-api.js';
+import type { Logger } from 'pino';
+import { redactedConfig, type RuntimeConfig } from '../config/index.js';
+import { stateApi, type StateApiHost } from './state-api.js';
+
+/**
+ * What the admin API needs of the process it serves. Declared here and implemented by
+ * the Gateway, so admin depends on this contract and never on src/gateway (which
+ * creates the admin server): the dependency points one way.
+ */
+export interface AdminHost extends StateApiHost {
+  /** Config loaded and every listener bound, and not draining (/readyz). */
+  readonly ready: boolean;
+  readonly draining: boolean;
+  readonly logger: Logger;
+  /** Prometheus text of /metrics. */
+  readonly metrics: { readonly registry: { metrics(): Promise<string>; readonly contentType: string } };
+  /** The config being served; /config answers it redacted. */
+  readonly config: RuntimeConfig;
+  /** The bearer token, read on each request so that a reload changes it; null when none is set. */
+  adminToken(): string | null;
+  /** POST /reload: the whole outcome is the answer's body. */
+  reload(): Promise<{ readonly ok: boolean }>;
+}
 
 export class AdminServer {
   readonly server: http.Server;
@@ -20,7 +40,7 @@ export class AdminServer {
   readonly #port: number;
 
   /** The token is read from the gateway's current config on each request, so a reload changes it. */
-  constructor(gateway: Gateway, opts: { host: string; port: number }) {
+  constructor(gateway: AdminHost, opts: { host: string; port: number }) {
     this.#host = opts.host;
     this.#port = opts.port;
     this.server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
@@ -57,7 +77,7 @@ export class AdminServer {
   }
 }
 
-async function route(gw: Gateway, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function route(gw: AdminHost, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const target = req.url ?? '/';
   const q = target.indexOf('?');
   const path = q === -1 ? target : target.slice(0, q);

@@ -1,4 +1,5 @@
-// Loading a config file: YAML with source positions → ${VAR} interpolation → schema
+// Loading a config file: YAML with source positions (references shielded from the
+// parser, see shieldReferences) → ${VAR} interpolation → schema
 // validation (closed objects, precise paths, nearest-key suggestions) → semantic checks.
 // The output is a validated plain object plus the source map needed to point at lines;
 // compile.ts turns it into the frozen runtime model.
@@ -56,7 +57,9 @@ export function loadConfigFile(file: string, env: Env = process.env): LoadedConf
 
 export function loadConfigText(text: string, file: string, env: Env = process.env): LoadedConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  const shielded = shieldReferences(text);
+  const doc = parseDocument(shielded?.text ?? text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  if (shielded !== null) restoreReferences(doc, shielded.spans);
   const pos = (offset: number) => {
     const p = lineCounter.linePos(offset);
     return { line: p.line, column: p.col };
@@ -96,6 +99,70 @@ export function loadConfigText(text: string, file: string, env: Env = process.en
   if (semantic.length > 0) throw new ConfigError(file, byPosition(semantic), envValues);
 
   return { config, file, baseDir: resolve(file, '..'), text, positionOf: (p) => positionOf(p), envValues, secretEnvValues, env };
+}
+
+// `${VAR}` must work inside `{ }` and `[ ]` too, where YAML reads `{`, `}` and `,` as
+// structure: `http: { url: ${UPSTREAM} }` would not parse. So before parsing, each
+// single-line `${...}` in the text is swapped for a placeholder of the same length made of
+// private-use characters (plain-scalar-safe in flow and block style alike, and
+// same-length so every line and column YAML or a later error reports is the file's own).
+// After parsing, the placeholders in scalars are swapped back for their original text,
+// and interpolation then runs on the parsed values exactly as it would have without the
+// shield. A span is shielded only when its text means the same in every scalar style:
+// no quote or backslash (escapes), no line break (folding), no ` #` (a comment starts
+// there in plain style), and not part of an anchor, alias or tag. Those, and files that
+// already hold private-use characters, parse as they did before. Comments are never substituted: they are not values.
+const SHIELDABLE = /\$\{[^}\n\r"'\\]*\}/g;
+const SHIELD_START = 0xe000;
+const SHIELD_END = 0xe001;
+/** Digits of a span's index: the rest of the private-use area. */
+const SHIELD_DIGIT = 0xe002;
+const SHIELD_BASE = 0xf8ff - SHIELD_DIGIT + 1;
+const PRIVATE_USE = /[\ue000-\uf8ff]/;
+const PLACEHOLDER = /\ue000[\ue002-\uf8ff]*\ue001/g;
+/** The text before a span ends inside an anchor, alias or tag (`&a${X}`, `*${X}`, `!${X}`): names, not values. */
+const IN_NODE_PROPERTY = /(?:^|[\s[{,])[&*!][^\s[\]{},]*$/;
+
+/** The text with references shielded and the original text of each placeholder; null when there is nothing to shield. */
+function shieldReferences(text: string): { text: string; spans: Map<string, string> } | null {
+  if (!text.includes('${') || PRIVATE_USE.test(text)) return null;
+  // The same text gets the same placeholder, so duplicate keys are still caught.
+  const placeholders = new Map<string, string>();
+  const spans = new Map<string, string>();
+  const out = text.replace(SHIELDABLE, (m: string, offset: number) => {
+    if (/\s#/.test(m) || IN_NODE_PROPERTY.test(text.slice(text.lastIndexOf('\n', offset - 1) + 1, offset))) return m;
+    const known = placeholders.get(m);
+    if (known !== undefined) return known;
+    const p = placeholder(spans.size, m.length);
+    if (p === null) return m;
+    placeholders.set(m, p);
+    spans.set(p, m);
+    return p;
+  });
+  return spans.size === 0 ? null : { text: out, spans };
+}
+
+/** `length` characters: start, the index in base SHIELD_BASE, end; null when the index does not fit. */
+function placeholder(index: number, length: number): string | null {
+  const digits: string[] = [];
+  for (let i = 0; i < length - 2; i++) {
+    digits.push(String.fromCharCode(SHIELD_DIGIT + (index % SHIELD_BASE)));
+    index = Math.floor(index / SHIELD_BASE);
+  }
+  if (index > 0) return null;
+  return String.fromCharCode(SHIELD_START) + digits.join('') + String.fromCharCode(SHIELD_END);
+}
+
+/** Puts each shielded span's text back into the scalars (keys too) that hold it, and into YAML's messages. */
+function restoreReferences(doc: Document, spans: ReadonlyMap<string, string>): void {
+  const restore = (v: string) => v.replace(PLACEHOLDER, (p) => spans.get(p) ?? p);
+  for (const e of [...doc.errors, ...doc.warnings]) if (e.message.includes('\ue000')) e.message = restore(e.message);
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && node.value.includes('\ue000')) node.value = restore(node.value);
+      if (typeof node.source === 'string' && node.source.includes('\ue000')) node.source = restore(node.source);
+    },
+  });
 }
 
 // `$$` is a literal `$`; `${NAME}` and `${NAME:-default}` are references; any other `${`
@@ -221,7 +288,8 @@ function syntaxIssues(errors: readonly YAMLError[], text: string, doc: Document,
     const at = pos(e.pos[0]);
     if (byLine.has(at.line)) continue;
     let message = yamlMessage(e.message);
-    // `{ port: ${PORT} }`: inside { } or [ ] YAML reads `{` as a nested mapping.
+    // A reference the shield above leaves alone (a quote, a backslash or ` #` inside it)
+    // still reads as a nested mapping inside { } or [ ].
     if (/\$\{/.test(lines[at.line - 1] ?? '') && /flow|Unexpected/.test(message)) message += ' (inside { } or [ ], quote values that contain ${...})';
     byLine.set(at.line, { path: pathAtOffset(doc, e.pos[0]), ...at, message });
   }

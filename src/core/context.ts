@@ -67,7 +67,7 @@ export class RequestContext {
   readonly clientAddress: string;
   readonly secure: boolean;
   method: string;
-  /** Normalised path (listeners/path.ts); what routing, policy and the upstream see. */
+  /** Normalised path (core/path.ts); what routing, policy and the upstream see. */
   path = '/';
   query = '';
   host = '';

@@ -1,12 +1,17 @@
 // The request pipeline: the phases of lifecycle.ts, run in order for each downstream
 // request. This is the only place that sequences phases; handlers and filters never
 // call each other. Errors become bytes through the route's renderer, once.
+// Accept checks, path normalisation and route matching live in core beside it
+// (accept.ts, path.ts, router.ts): they are protocol-neutral decisions over a parsed
+// request head, and the accept → route → filters order is one sequence that must not be
+// split between two folders. Listeners own what is about sockets (servers, TLS,
+// timeouts, parse errors, drain) and hand each request here; core imports no listener.
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ListenerSpec, RouteSpec } from '../config/index.js';
-import { acceptRequest, type AcceptRejection } from '../listeners/accept.js';
-import { findRoute, hostOf } from '../listeners/router.js';
-import { normalizeTarget } from '../listeners/path.js';
+import { acceptRequest, type AcceptRejection } from './accept.js';
+import { findRoute, hostOf } from './router.js';
+import { normalizeTarget } from './path.js';
 import { RequestContext } from './context.js';
 import type { CallGate } from './call-gate.js';
 import { GatewayError, toGatewayError, type ErrorCode } from './errors.js';
@@ -92,7 +97,7 @@ export function handleRequest(lr: ListenerRuntime, req: IncomingMessage, res: Se
   obs.start?.(ctx);
   if (hooks.draining()) res.setHeader('connection', 'close');
 
-  // accept: what llhttp let through but a proxy must not forward (listeners/accept.ts).
+  // accept: what llhttp let through but a proxy must not forward (accept.ts).
   const refused = acceptRequest(req, lr.spec.limits.maxHeaderCount);
   if (refused !== null) return refuseHead(ctx, refused);
 

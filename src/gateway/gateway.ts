@@ -14,7 +14,7 @@ import { createLogger, type LogOutput } from '../telemetry/logger.js';
 import { GatewayMetrics, metricsObserver } from '../telemetry/metrics.js';
 import { operatorLogObserver } from '../telemetry/operator-log.js';
 import { usageLedgerObserver } from '../telemetry/usage-ledger.js';
-import { AdminServer } from '../admin/server.js';
+import { AdminServer, type AdminHost } from '../admin/server.js';
 import { buildRuntime, retiredBackends, type BuiltRuntime, type LiveBackend } from './runtime.js';
 import { configWarnings } from './config-checks.js';
 import { openState, type StateStore } from '../state/index.js';
@@ -48,7 +48,7 @@ export interface ReloadResult { ok: boolean; error?: string; changed: boolean }
 /** Editors write a file in several steps; one reload after the burst settles. */
 const WATCH_DEBOUNCE_MS = 150;
 
-export class Gateway {
+export class Gateway implements AdminHost {
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   readonly #options: GatewayOptions;

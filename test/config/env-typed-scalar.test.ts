@@ -24,9 +24,3 @@ test('port: "${PORT}" stays a string and is rejected', () => {
 test('a value that is not a number or boolean stays a string', () => {
   assert.equal(load(config('0', '${HOST}'), { HOST: 'null' }).listeners[0]!.host, 'null');
 });
-
-test('inside a flow mapping an unquoted reference is a syntax error with a hint', () => {
-  const err = configError('listeners:\n  - { name: edge, port: ${PORT}, routes: [] }\n', { PORT: '1' });
-  assert.equal(err.issues.length, 1, err.message);
-  assert.match(err.issues[0]!.message, /quote values that contain \$\{\.\.\.\}/);
-});

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
-import { acceptRequest } from '../../src/listeners/accept.js';
+import { acceptRequest } from '../../src/core/accept.js';
 
 function head(rawHeaders: string[], version = '1.1'): IncomingMessage {
   const headers: Record<string, string> = {};

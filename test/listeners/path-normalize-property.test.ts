@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { normalizeTarget } from '../../src/listeners/path.js';
+import { normalizeTarget } from '../../src/core/path.js';
 
 const piece = fc.constantFrom('/', '//', '.', '..', '%2e', '%2E', '%2F', '%2f', '%25', '%41', '%7e', '%00', '%', 'a', 'b', '~', '-', '.a', 'a.', '?', '?q=/../', ';', '%zz');
 const target = fc.array(piece, { maxLength: 24 }).map((parts) => '/' + parts.join(''));

@@ -1,7 +1,7 @@
 // normalizeTarget: the one place a request path is decoded and resolved (RELIABILITY 9).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeTarget } from '../../src/listeners/path.js';
+import { normalizeTarget } from '../../src/core/path.js';
 
 const path = (url: string) => normalizeTarget(url)?.path ?? null;
 

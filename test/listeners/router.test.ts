@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RouteSpec } from '../../src/config/index.js';
-import { findRoute, hostOf, matchPathPrefix, routeMatches, type RouteRequest } from '../../src/listeners/router.js';
+import { findRoute, hostOf, matchPathPrefix, routeMatches, type RouteRequest } from '../../src/core/router.js';
 
 function spec(over: Partial<RouteSpec>): RouteSpec {
   return { name: 'r', listener: 'l', pathPrefix: null, hosts: null, methods: null, headers: null, backend: 'b', policies: [], stripPrefix: false, maxBodyBytes: 1024, maxJsonDepth: 128, ...over };

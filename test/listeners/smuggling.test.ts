@@ -5,7 +5,7 @@
 // bare LF, bare CR, NUL. It lets through transfer codings before `chunked`
 // (`identity, chunked`), emits the request before failing on an unknown coding
 // (`xchunked`), and accepts chunked on HTTP/1.0, HTTP/0.9 and a second Host; the
-// accept phase refuses those (src/listeners/accept.ts).
+// accept phase refuses those (src/core/accept.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, proxyConfig } from '../helpers/gateway.js';

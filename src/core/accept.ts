@@ -8,7 +8,7 @@
 // maxHeaderSize only bounds bytes).
 // Rejections are preallocated: this runs on every request and must not allocate.
 import type { IncomingMessage } from 'node:http';
-import type { ErrorCode } from '../core/errors.js';
+import type { ErrorCode } from './errors.js';
 
 export interface AcceptRejection {
   readonly code: ErrorCode;
