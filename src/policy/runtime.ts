@@ -160,6 +160,27 @@ class RouteCallGate implements CallGate {
   }
 
   admit(ctx: RequestContext, call: GatedCall): void | Promise<void> {
+    // The decision goes to the observer only when someone subscribed to decisions.
+    if (ctx.observer.decision === undefined) return this.#admit(ctx, call);
+    let r: void | Promise<void>;
+    try {
+      r = this.#admit(ctx, call);
+    } catch (err) {
+      this.#decided(ctx, err);
+      throw err;
+    }
+    if (r === undefined) { this.#decided(ctx, null); return; }
+    return r.then(() => { this.#decided(ctx, null); }, (err: unknown) => { this.#decided(ctx, err); throw err; });
+  }
+
+  #decided(ctx: RequestContext, err: unknown): void {
+    const code = err instanceof GatewayError ? err.code : err === null ? null : 'AE_INTERNAL';
+    ctx.observer.decision?.(ctx, code === null
+      ? { phase: this.#phase, name: 'gate', outcome: 'passed' }
+      : { phase: this.#phase, name: 'gate', outcome: 'refused', code });
+  }
+
+  #admit(ctx: RequestContext, call: GatedCall): void | Promise<void> {
     if (this.#rules !== null) {
       const act = withSubject(activationOf(ctx), this.#phase, call.subject);
       const r = this.#rules.check(this.#phase, act, authorizeState(ctx));
