@@ -1,4 +1,5 @@
-// Generates the committed artefacts that come from src/config/schema.ts:
+// Generates the committed artefacts that come from src/config/schema.ts and the schema
+// fragments of the registered backend kinds (src/gateway/kinds.ts):
 //   schema/agentedge.schema.json  the JSON Schema (editors, other tools)
 //   docs/config.md                the key reference, from the schema's descriptions
 // Run `npm run schema` after changing schema.ts; test/config/schema-drift.test.ts fails
@@ -7,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ConfigSchema } from '../src/config/schema.js';
+import { CONFIG_SCHEMA as ConfigSchema } from '../src/gateway/config.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SCHEMA_FILE = 'schema/agentedge.schema.json';

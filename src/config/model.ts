@@ -1,6 +1,7 @@
 // The runtime model: what the gateway serves from. Everything here is normalised
 // (durations in ms, sizes in bytes, paths absolute, regexes compiled) and frozen, so a
 // request only reads it and a reload swaps it whole.
+import type { TSchema } from '@sinclair/typebox';
 import type { Secret } from './secret.js';
 import type { Config } from './schema.js';
 
@@ -12,10 +13,35 @@ export interface RuntimeConfig {
   readonly source: Config;
   readonly gateway: GatewaySpec;
   readonly listeners: readonly ListenerSpec[];
-  readonly backends: ReadonlyMap<string, BackendSpec>;
+  readonly backends: ReadonlyMap<string, RegisteredBackendSpec>;
   readonly policies: ReadonlyMap<string, PolicySpec>;
   /** Every secret value in the file, for redaction of logs and admin output. */
   readonly secrets: readonly string[];
+  /** The schema the file was validated against (it depends on the backend kinds): redact.ts reads its `x-secret` marks. */
+  readonly schema: TSchema;
+}
+
+/**
+ * The spec types of the registered kinds, by key. A kind adds its own by augmenting this
+ * interface (`declare module '../config/model.js' { interface BackendSpecs { llm: LlmBackendSpec } }`),
+ * so a spec narrows on `kind` without config naming any kind.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface BackendSpecs {}
+
+/** A compiled backend of any registered kind (just BackendSpec while none is registered). */
+export type RegisteredBackendSpec = [keyof BackendSpecs] extends [never] ? BackendSpec : BackendSpecs[keyof BackendSpecs];
+
+/**
+ * What every backend kind's compiled spec has. A kind's own spec (HttpBackendSpec,
+ * LlmBackendSpec) adds its fields; code that needs them gets the spec from its kind.
+ */
+export interface BackendSpec {
+  /** The key the kind is registered under (kind.ts). */
+  readonly kind: string;
+  readonly name: string;
+  /** Equal keys mean the live handler can be reused across a reload. */
+  readonly key: string;
 }
 
 export interface GatewaySpec {
@@ -72,7 +98,7 @@ export interface RouteSpec {
   readonly maxJsonDepth: number;
 }
 
-export interface HttpBackendSpec {
+export interface HttpBackendSpec extends BackendSpec {
   readonly kind: 'http';
   readonly name: string;
   readonly origin: string;
@@ -184,7 +210,7 @@ export interface AwsModelSpec {
   readonly sessionToken: Secret | null;
 }
 
-export interface LlmBackendSpec {
+export interface LlmBackendSpec extends BackendSpec {
   readonly kind: 'llm';
   readonly name: string;
   /** The concrete models. */
@@ -196,8 +222,6 @@ export interface LlmBackendSpec {
   /** Equal keys mean the live handler can be reused across a reload (keys are hashed in). */
   readonly key: string;
 }
-
-export type BackendSpec = HttpBackendSpec | LlmBackendSpec;
 
 export interface CorsSpec {
   readonly origins: readonly { readonly exact?: string; readonly any?: true; readonly suffix?: string; readonly scheme?: string }[];
