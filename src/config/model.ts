@@ -250,7 +250,7 @@ export interface JwtSpec {
   readonly timeoutMs: number;
 }
 
-/** CEL sources; they were compiled once at load (so errors name their path), and are compiled again where they run. */
+/** CEL sources, compiled at load (so errors name their path); policy/cel.ts keeps the programs for the runtime. */
 export interface AuthorizeSpec {
   readonly allow: readonly string[];
   readonly deny: readonly string[];
