@@ -36,12 +36,6 @@ export const HTTP_BACKEND_DEFAULTS = Object.freeze({
   retries: DEFAULTS.retries,
 });
 
-/** The llm backend's limits on upstream answers when the config sets none. */
-export const LLM_LIMIT_DEFAULTS = Object.freeze({
-  maxEventBytes: byteSize(DEFAULTS.llmMaxEventBytes, 0),
-  maxResponseBytes: byteSize(DEFAULTS.llmMaxResponseBytes, 0),
-});
-
 /** A certificate chain or key is a few KiB; anything this big is the wrong file. */
 const MAX_PEM_BYTES = 1024 * 1024;
 

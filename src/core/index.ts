@@ -5,6 +5,7 @@ export { PHASES, CONTINUE, orderFilters, reject, runFilters, type Decision, type
 export { corsFilter } from './cors.js';
 export { HttpBackend, type ProxyObserver } from './http-proxy.js';
 export type { BackendDeps, BackendKind, PooledHandler } from './backend-kind.js';
+export type { HttpBackendSpec } from './http-spec.js';
 export { handleRequest, handleUpgrade, failInFlight, type BackendHandler, type BodyLimits, type ListenerRuntime, type PipelineHooks, type RouteRuntime } from './pipeline.js';
 export { upstreamRequestHeaders, strippedRequestHeaders, requestDropSet, downstreamResponseHeaders, unsafeHeaderValue } from './headers.js';
 export { classifyUpstreamError, createUpstream, type Upstream, type UpstreamHeaders } from './upstream.js';

@@ -2,8 +2,8 @@
 // fragment, its compiler and its handler factory (core/http-proxy.ts's HttpBackend, the
 // proxy every kind's upstream side shares); gateway/kinds.ts registers it.
 import { Type, type Static } from '@sinclair/typebox';
-import { Closed, DEFAULTS, HTTP_BACKEND_DEFAULTS, UpstreamQueue, durationSchema as duration, type CompileHelpers, type HttpBackendSpec } from '../config/index.js';
-import { HttpBackend as HttpProxy, type BackendKind } from '../core/index.js';
+import { Closed, DEFAULTS, HTTP_BACKEND_DEFAULTS, UpstreamQueue, durationSchema as duration, type CompileHelpers } from '../config/index.js';
+import { HttpBackend as HttpProxy, type BackendKind, type HttpBackendSpec } from '../core/index.js';
 
 export const HttpBackend = Closed({
   url: Type.String({ pattern: '^https?://', 'x-expected': 'an http:// or https:// URL', description: 'Upstream base URL, without query, fragment or credentials; its path is prepended to the request path.' }),

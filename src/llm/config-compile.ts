@@ -4,10 +4,8 @@
 // is a config error with a position rather than a failed call.
 import { createHash, createPrivateKey } from 'node:crypto';
 import { resolve } from 'node:path';
-import {
-  DEFAULTS, HTTP_BACKEND_DEFAULTS, LLM_LIMIT_DEFAULTS, Secret, byteSize, durationMs,
-  type AwsModelSpec, type CompileHelpers, type GoogleCredentials, type LlmBackendSpec, type LlmModelSpec, type Segment, type VertexModelSpec, type VirtualModelSpec,
-} from '../config/index.js';
+import { HTTP_BACKEND_DEFAULTS, Secret, byteSize, durationMs, type CompileHelpers, type Segment } from '../config/index.js';
+import { LLM_DEFAULTS, LLM_LIMIT_DEFAULTS, type AwsModelSpec, type GoogleCredentials, type LlmBackendSpec, type LlmModelSpec, type VertexModelSpec, type VirtualModelSpec } from './spec.js';
 import { awsConfigFromEnv } from './providers/aws-sigv4.js';
 import type { LlmBackendConfig, LlmModelConfig } from './config-schema.js';
 
@@ -39,7 +37,7 @@ export function compileLlmBackend(b: LlmBackendConfig, name: string, h: CompileH
     if (m.provider === undefined) {
       // semantic.ts reported a model with neither provider nor targets.
       const targets = m.failover?.map((t) => ({ model: t, weight: 1 }))
-        ?? m.loadBalance?.map((t) => ({ model: t.model, weight: t.weight ?? DEFAULTS.loadBalanceWeight })) ?? [];
+        ?? m.loadBalance?.map((t) => ({ model: t.model, weight: t.weight ?? LLM_DEFAULTS.loadBalanceWeight })) ?? [];
       virtualModels.push({ name: m.name, strategy: m.failover !== undefined ? 'failover' : 'loadBalance', targets });
       return;
     }
@@ -82,11 +80,11 @@ export function compileLlmBackend(b: LlmBackendConfig, name: string, h: CompileH
       host: u?.host ?? 'invalid',
       apiKey: m.apiKey === undefined ? null : new Secret(m.apiKey),
       headers: { ...m.headers },
-      timeoutMs: ms([...path, 'timeout'], m.timeout, durationMs(DEFAULTS.llmTimeout, 0)),
+      timeoutMs: ms([...path, 'timeout'], m.timeout, durationMs(LLM_DEFAULTS.llmTimeout, 0)),
       passthrough: m.passthrough ?? false,
-      retries: m.retries ?? DEFAULTS.llmRetries,
-      retryBackoffMs: ms([...path, 'retryBackoff'], m.retryBackoff, durationMs(DEFAULTS.llmRetryBackoff, 0)),
-      maxRetryWaitMs: ms([...path, 'maxRetryWait'], m.maxRetryWait, durationMs(DEFAULTS.llmMaxRetryWait, 0)),
+      retries: m.retries ?? LLM_DEFAULTS.llmRetries,
+      retryBackoffMs: ms([...path, 'retryBackoff'], m.retryBackoff, durationMs(LLM_DEFAULTS.llmRetryBackoff, 0)),
+      maxRetryWaitMs: ms([...path, 'maxRetryWait'], m.maxRetryWait, durationMs(LLM_DEFAULTS.llmMaxRetryWait, 0)),
       price: m.price === undefined ? null : {
         input: m.price.input, output: m.price.output, cacheRead: m.price.cacheRead ?? m.price.input, cacheWrite: m.price.cacheWrite ?? m.price.input,
       },
@@ -96,15 +94,15 @@ export function compileLlmBackend(b: LlmBackendConfig, name: string, h: CompileH
         queueSize: m.queue?.size ?? HTTP_BACKEND_DEFAULTS.queueSize,
         queueTimeoutMs: ms([...path, 'queue', 'timeout'], m.queue?.timeout, HTTP_BACKEND_DEFAULTS.queueTimeoutMs),
       } } : {}),
-      ...(provider === 'azure' ? { azure: { deployment: m.deployment ?? upstreamModel, apiVersion: m.apiVersion ?? DEFAULTS.azureApiVersion } } : {}),
+      ...(provider === 'azure' ? { azure: { deployment: m.deployment ?? upstreamModel, apiVersion: m.apiVersion ?? LLM_DEFAULTS.azureApiVersion } } : {}),
       ...(vertex !== undefined ? { vertex } : {}),
       ...(aws !== undefined ? { aws } : {}),
     });
   });
   const cd = b.cooldown ?? {};
   const cooldown = {
-    failures: cd.failures ?? DEFAULTS.cooldownFailures,
-    durationMs: ms(['backends', name, 'llm', 'cooldown', 'duration'], cd.duration, durationMs(DEFAULTS.cooldownDuration, 0)),
+    failures: cd.failures ?? LLM_DEFAULTS.cooldownFailures,
+    durationMs: ms(['backends', name, 'llm', 'cooldown', 'duration'], cd.duration, durationMs(LLM_DEFAULTS.cooldownDuration, 0)),
   };
   // Secret serialises as [redacted]: the key hash makes a changed apiKey a changed backend.
   const key = JSON.stringify({ kind: 'llm', name, models, virtualModels, cooldown, limits, keys: keyHash.digest('hex') });

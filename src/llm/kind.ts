@@ -2,7 +2,7 @@
 // checks and compiler (config-schema.ts, config-check.ts, config-compile.ts), its load
 // warning, and the handler factory; gateway/kinds.ts registers it.
 import type { BackendKind } from '../core/index.js';
-import type { LlmBackendSpec } from '../config/index.js';
+import type { LlmBackendSpec } from './spec.js';
 import { LlmBackend } from './backend.js';
 import { llmBackendIssues } from './config-check.js';
 import { compileLlmBackend } from './config-compile.js';
