@@ -94,7 +94,7 @@ export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
 }
 
 /** Reads a small regular file; null (after `fail`) when it cannot be read or is too large. */
-export function readSmallFile(abs: string, max: number, fail: (why: string) => void): Buffer | null {
+function readSmallFile(abs: string, max: number, fail: (why: string) => void): Buffer | null {
   let fd: number | undefined;
   try {
     fd = openSync(abs, 'r');

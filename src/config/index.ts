@@ -3,7 +3,7 @@
 // functions take the kinds and policy checks (ConfigExtensions) as a parameter;
 // gateway/config.ts binds the registered ones.
 export { loadConfigFile, loadConfigText, type LoadedConfig } from './load.js';
-export { compileConfig, readSmallFile, LIMIT_DEFAULTS, HTTP_BACKEND_DEFAULTS } from './compile.js';
+export { compileConfig, LIMIT_DEFAULTS, HTTP_BACKEND_DEFAULTS } from './compile.js';
 export { ConfigError, formatIssue, type ConfigIssue } from './errors.js';
 export { redactedConfig } from './redact.js';
 export { Secret, REDACTED, scrubSecrets, secretForms } from './secret.js';

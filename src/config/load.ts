@@ -11,16 +11,16 @@ import { ConfigError, fileErrorText, formatPath, nearest, type ConfigIssue } fro
 import { semanticIssues } from './semantic.js';
 import type { ConfigExtensions, Env, Segment } from './kind.js';
 
-// verbose: errors carry their schema, which the messages below read (allowed keys for a
-// suggestion, a union's branches, `x-expected`). Loading is not a hot path.
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-for (const keyword of ['x-secret', 'x-expected', 'x-key']) ajv.addKeyword({ keyword });
-
 /** The validator of the schema with these kinds, compiled once per list. */
 const validators = new WeakMap<ConfigExtensions['backendKinds'], ValidateFunction>();
 function validatorFor(kinds: ConfigExtensions['backendKinds']): ValidateFunction {
   let v = validators.get(kinds);
   if (v === undefined) {
+    // verbose: errors carry their schema, which the messages below read (allowed keys for a
+    // suggestion, a union's branches, `x-expected`). Loading is not a hot path. One Ajv per
+    // list: every schema has the same $id, which one Ajv holds only once.
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+    for (const keyword of ['x-secret', 'x-expected', 'x-key']) ajv.addKeyword({ keyword });
     v = ajv.compile(configSchema(kinds));
     validators.set(kinds, v);
   }

@@ -14,7 +14,7 @@ import { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_LIMIT } from './json-depth.js';
 const Closed = <T extends TProperties>(props: T, opts: ObjectOptions = {}) =>
   Type.Object(props, { additionalProperties: false, ...opts });
 
-/** Defaults, as written in a config file. compile.ts converts and applies them. */
+/** Defaults, as written in a config file. compile.ts converts and applies them (a backend kind keeps its own, e.g. llm/spec.ts). */
 export const DEFAULTS = Object.freeze({
   adminHost: '127.0.0.1',
   adminPort: 15000,
