@@ -5,12 +5,15 @@
 import type { BackendKindConfig, BackendSpec } from '../config/index.js';
 import type { ProxyObserver } from './http-proxy.js';
 import type { BackendHandler } from './pipeline.js';
+import type { UpstreamStack } from './upstream.js';
 
 /** What a handler is built with. */
 export interface BackendDeps {
   readonly observer: ProxyObserver;
   /** The serving config's secret values: a live view, since a handler outlives the config it was built for. */
   readonly secrets: () => readonly string[];
+  /** The one upstream stack every upstream call goes through (upstream.ts). */
+  readonly upstreams: UpstreamStack;
 }
 
 /** A backend handler that owns upstream resources (pools, sessions) and releases them. */

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRenderer } from './render.js';
 import { renderJsonError } from './render.js';
 import type { ErrorCode } from './errors.js';
+import type { CallGate, DeferredDecision } from './call-gate.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -54,35 +55,6 @@ export interface LlmCall {
   estimated: boolean;
 }
 
-/** What the llm handler tells the route's policies once the model of a call is known. */
-export interface ModelCall {
-  /** The model as the client named it. */
-  readonly model: string;
-  /** The concrete model the call goes to first, and its provider. */
-  readonly target: string;
-  readonly provider: string;
-  readonly stream: boolean;
-  /** False for calls that cost nothing (count_tokens): token limits and budgets leave them alone. */
-  readonly billable: boolean;
-  /** Input tokens of the request, estimated (computed on first use). */
-  inputTokens(): number;
-  /** The most output tokens the request allows (max_tokens and kin), or null when it sets none. */
-  readonly maxOutputTokens: number | null;
-  /** The cost of a call of this size on the target, in USD; null when the model has no known price. */
-  costUsd(inputTokens: number, outputTokens: number): number | null;
-}
-
-/**
- * The route's policies of the model phase (llm authorize rules, token rate limits,
- * budgets). `admit` throws a GatewayError to refuse; what it reserved is settled when the
- * request ends.
- */
-export interface ModelPhase {
-  admit(ctx: RequestContext, call: ModelCall): void | Promise<void>;
-  /** Whether the caller may use the model at all (P/models lists only those); no side effects. */
-  permits(ctx: RequestContext, model: string, provider: string): boolean;
-}
-
 const NO_HEADERS: readonly string[] = Object.freeze([]);
 
 export class RequestContext {
@@ -103,8 +75,10 @@ export class RequestContext {
   identity: Identity | null = null;
   /** Set by the llm handler once the model is known. */
   llm: LlmCall | null = null;
-  /** The route's model-phase policies, if it has any (set by the pipeline). */
-  modelPhase: ModelPhase | null = null;
+  /** The route's call gate (call-gate.ts), when its backend's protocol has policies (set by the pipeline). */
+  gate: CallGate | null = null;
+  /** Request-phase decisions the call gate waits for (see DeferredDecision); null when none. */
+  deferred: DeferredDecision[] | null = null;
   /** Turns errors into the route's protocol shape. */
   render: ErrorRenderer = renderJsonError;
   /** Headers filters add to whatever response goes out (CORS, rate-limit info). */

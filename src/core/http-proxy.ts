@@ -23,7 +23,7 @@ import type { RequestContext } from './context.js';
 import { GatewayError } from './errors.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { replyError } from './render.js';
-import { classifyUpstreamError, createUpstream, type Upstream, type UpstreamHeaders } from './upstream.js';
+import { BARE_STACK, classifyUpstreamError, type Upstream, type UpstreamHeaders, type UpstreamStack } from './upstream.js';
 import type { OverloadReason } from './concurrency-limit.js';
 import { SseFramer, writeSseError } from './sse.js';
 
@@ -63,10 +63,10 @@ export class HttpBackend {
   readonly #upstream: Upstream;
   readonly #observer: ProxyObserver;
 
-  constructor(spec: HttpBackendSpec, observer: ProxyObserver) {
+  constructor(spec: HttpBackendSpec, observer: ProxyObserver, stack: UpstreamStack = BARE_STACK) {
     this.spec = spec;
     this.#observer = observer;
-    this.#upstream = createUpstream({
+    this.#upstream = stack.create({
       origin: spec.origin,
       connections: spec.connections,
       connectTimeoutMs: spec.connectTimeoutMs,

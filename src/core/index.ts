@@ -1,4 +1,5 @@
-export { RequestContext, type Identity, type LlmCall, type ModelCall, type ModelPhase } from './context.js';
+export { RequestContext, type Identity, type LlmCall } from './context.js';
+export type { CallGate, DeferredDecision, GatedCall, UsageMeter } from './call-gate.js';
 export { ERRORS, GatewayError, isGatewayError, toGatewayError, type ErrorCode, type ErrorSpec } from './errors.js';
 export { renderJsonError, writeError, rawHttpError, type ErrorRenderer, type RenderedError } from './render.js';
 export { PHASES, CONTINUE, orderFilters, reject, runFilters, type Decision, type Filter, type FilterPhase, type PhaseSpec } from './lifecycle.js';
@@ -8,7 +9,7 @@ export type { BackendDeps, BackendKind, PooledHandler } from './backend-kind.js'
 export type { HttpBackendSpec } from './http-spec.js';
 export { handleRequest, handleUpgrade, failInFlight, type BackendHandler, type BodyLimits, type ListenerRuntime, type PipelineHooks, type RouteRuntime } from './pipeline.js';
 export { upstreamRequestHeaders, strippedRequestHeaders, requestDropSet, downstreamResponseHeaders, unsafeHeaderValue } from './headers.js';
-export { classifyUpstreamError, createUpstream, type Upstream, type UpstreamHeaders } from './upstream.js';
+export { BARE_STACK, classifyUpstreamError, createUpstream, UpstreamStack, type Upstream, type UpstreamHeaders, type UpstreamInterceptor } from './upstream.js';
 export { type ConcurrencyLimitOptions, type OverloadReason } from './concurrency-limit.js';
 export { sseData, sseEventEnd, sseEvents, sseOverflowError, SseEventReader, SseEventTooLarge, SseFramer } from './sse.js';
 export { replyError } from './render.js';

@@ -7,7 +7,8 @@ import type { ListenerSpec, RouteSpec } from '../config/index.js';
 import { acceptRequest, type AcceptRejection } from '../listeners/accept.js';
 import { findRoute, hostOf } from '../listeners/router.js';
 import { normalizeTarget } from '../listeners/path.js';
-import { RequestContext, type ModelPhase } from './context.js';
+import { RequestContext } from './context.js';
+import type { CallGate } from './call-gate.js';
 import { GatewayError, toGatewayError, type ErrorCode } from './errors.js';
 import { runFilters, type Decision, type Filter } from './lifecycle.js';
 import { replyError, rawHttpError, type ErrorRenderer } from './render.js';
@@ -15,6 +16,12 @@ import { unsafeHeaderValue } from './headers.js';
 
 export interface BackendHandler {
   readonly kind: string;
+  /**
+   * The protocol of the calls it makes, when it has a call phase: the name of the CEL
+   * variable its calls fill (`llm`, `mcp`, `a2a`). The route's policies build a call gate
+   * for it (call-gate.ts). Absent for a backend that only forwards requests (http).
+   */
+  readonly protocol?: string;
   /**
    * Handles one request. A handler that finishes its work through callbacks returns
    * nothing (no promise per request on the hot path); an async one returns its promise,
@@ -38,8 +45,8 @@ export interface RouteRuntime {
   /** The body limits of this route on its listener, computed once. */
   readonly limits: BodyLimits;
   readonly filters: readonly Filter[];
-  /** Policies that run once the llm handler knows the model; null when there are none. */
-  readonly modelPhase: ModelPhase | null;
+  /** The policies of the backend's protocol phase, run once the handler knows what is called; null when there are none. */
+  readonly gate: CallGate | null;
   readonly backend: BackendHandler;
 }
 
@@ -123,7 +130,7 @@ function routeRequest(lr: ListenerRuntime, ctx: RequestContext): RouteRuntime | 
   if (route === null) return new GatewayError('AE_ROUTE_NOT_FOUND');
   ctx.route = route.spec.name;
   ctx.backend = route.spec.backend;
-  ctx.modelPhase = route.modelPhase;
+  ctx.gate = route.gate;
   // Filters answer in the route's protocol too (an OpenAI client gets an OpenAI-shaped 401).
   if (route.backend.renderer !== undefined) ctx.render = route.backend.renderer(ctx, route.spec);
   const declared = ctx.req.headers['content-length'];

@@ -1,7 +1,10 @@
-// The upstream client: one undici Pool per backend or origin (keep-alive, pipelining 1),
-// wrapped in small interceptors composed in one documented order:
+// The upstream stack: every upstream call of every protocol (an http backend's requests and
+// upgrades, each attempt of an LLM call, and the MCP / A2A / guardrail calls to come) goes
+// through one dispatch built here: an undici Pool per backend or origin (keep-alive,
+// pipelining 1), wrapped in small interceptors composed in one documented order:
 //
-//   concurrencyLimit  →  retryUnsent  →  pool        (upgrades: concurrencyLimit → pool)
+//   concurrencyLimit → retryUnsent → [stack interceptors] → pool   (requests)
+//   concurrencyLimit →               [stack interceptors] → pool   (upgrades: never retried)
 //
 // concurrencyLimit (concurrency-limit.ts) caps the requests in flight, with a bounded wait
 // queue and a wait timeout, and refuses the rest with a fast 503 and retry-after. It comes
@@ -11,12 +14,20 @@
 //
 // retryUnsent re-dispatches a request that provably never reached the upstream (the
 // connection was refused or never opened) when its body can be replayed, within a retry
-// budget. Timeouts are the pool's own: connect; headersTimeout (our `response`: request
-// sent → response headers); bodyTimeout (our `idle`: between body chunks, and undici does
-// not count it while we have paused the response for a slow client). undici runs these
-// on coarse timers (~0.5 s ticks), so they fire up to a second late: cheap per request,
-// fine for timeouts of seconds. Egress guard and tracing join this list in later
-// issues. classifyUpstreamError maps what undici throws onto our codes.
+// budget. Retries that depend on what the upstream answered (a 429 or 5xx, with backoff and
+// retry-after) belong to the protocol that knows what may be replayed where: the LLM walk
+// (llm/backend.ts) retries and fails over across models, and each of its attempts is one
+// dispatch of this stack.
+//
+// Stack interceptors (UpstreamStack) are the slots the gateway fills for every upstream at
+// once: tracing (a span per attempt) and the egress/SSRF check. They sit inside the retry,
+// so each attempt passes them; with none, nothing is added to a request.
+//
+// Timeouts are the pool's own: connect; headersTimeout (our `response`: request sent →
+// response headers); bodyTimeout (our `idle`: between body chunks, and undici does not
+// count it while we have paused the response for a slow client). undici runs these on
+// coarse timers (~0.5 s ticks), so they fire up to a second late: cheap per request, fine
+// for timeouts of seconds. classifyUpstreamError maps what undici throws onto our codes.
 import type { Duplex } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { ConcurrencyLimit, type ConcurrencyLimitOptions } from './concurrency-limit.js';
@@ -39,11 +50,48 @@ export interface UpstreamOptions {
   limit?: ConcurrencyLimitOptions;
 }
 
+/** One interceptor of the stack, named so that stack traces and the docs say what it is. */
+export interface UpstreamInterceptor {
+  readonly name: string;
+  readonly intercept: Dispatcher.DispatcherComposeInterceptor;
+}
+
+/**
+ * The interceptors the gateway puts on every upstream it creates (tracing, egress check),
+ * innermost last. Backends get it when they are built; a backend kept across a reload keeps
+ * the stack it was built with.
+ */
+export class UpstreamStack {
+  readonly interceptors: readonly UpstreamInterceptor[];
+  constructor(interceptors: readonly UpstreamInterceptor[] = []) {
+    this.interceptors = Object.freeze([...interceptors]);
+  }
+
+  /** `dispatch` wrapped in the stack's interceptors (the first one outermost). */
+  wrap(dispatch: Dispatcher.Dispatch): Dispatcher.Dispatch {
+    let d = dispatch;
+    for (let i = this.interceptors.length - 1; i >= 0; i--) d = this.interceptors[i]!.intercept(d);
+    return d;
+  }
+
+  /** Creates an upstream whose every dispatch passes this stack. */
+  create(o: UpstreamOptions): Upstream {
+    return createUpstream(o, this);
+  }
+}
+
+/** The stack with no interceptors of its own: the built-in ones only. */
+export const BARE_STACK = new UpstreamStack();
+
 export interface Upstream {
   /** The interceptor chain over the pool, as a plain function: the hot path calls it directly. */
   readonly dispatch: Dispatcher.Dispatch;
-  /** For upgrades (WebSocket): the same cap, no retry; the upgraded socket holds its slot until it closes. */
+  /** For upgrades (WebSocket): the same cap and stack, no retry; the upgraded socket holds its slot until it closes. */
   readonly upgrade: Dispatcher.Dispatch;
+  /**
+   * The pool with the same chain as `dispatch`, as a Dispatcher: what clients that take one
+   * (undici's request and fetch, SDK transports given a fetch) use, so they pass the stack too.
+   */
   readonly dispatcher: Dispatcher;
   /** The chain behind a cap of its own, for one of several callers sharing this pool. */
   limited(limit: ConcurrencyLimitOptions): Dispatcher.Dispatch;
@@ -51,7 +99,7 @@ export interface Upstream {
   destroy(): Promise<void>;
 }
 
-export function createUpstream(o: UpstreamOptions): Upstream {
+export function createUpstream(o: UpstreamOptions, stack: UpstreamStack = BARE_STACK): Upstream {
   const pool = new Pool(o.origin, {
     connections: o.connections,
     pipelining: 1,
@@ -61,13 +109,14 @@ export function createUpstream(o: UpstreamOptions): Upstream {
     keepAliveTimeout: 4_000,
     keepAliveMaxTimeout: 60_000,
   });
-  const poolDispatch: Dispatcher.Dispatch = pool.dispatch.bind(pool);
-  const chain = o.retries > 0 ? retryUnsent(o.retries, new RetryBudget(), o.onRetry)(poolDispatch) : poolDispatch;
+  const attempt = stack.wrap(pool.dispatch.bind(pool));
+  const chain = o.retries > 0 ? retryUnsent(o.retries, new RetryBudget(), o.onRetry)(attempt) : attempt;
   const limit = o.limit === undefined ? null : new ConcurrencyLimit(o.limit).interceptor();
+  const dispatch = limit === null ? chain : limit(chain);
   return {
-    dispatch: limit === null ? chain : limit(chain),
-    upgrade: limit === null ? poolDispatch : limit(poolDispatch),
-    dispatcher: pool,
+    dispatch,
+    upgrade: limit === null ? attempt : limit(attempt),
+    dispatcher: pool.compose(function upstreamStack() { return dispatch; }),
     limited: (l) => new ConcurrencyLimit(l).interceptor()(chain),
     close: () => pool.close(),
     destroy: () => pool.destroy(),

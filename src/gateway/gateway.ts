@@ -8,7 +8,7 @@ import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, formatIssue, scrubSecrets, type RuntimeConfig } from '../config/index.js';
 import { readRuntimeConfig } from './config.js';
-import type { GatewayError, RequestContext, PipelineHooks } from '../core/index.js';
+import { UpstreamStack, type GatewayError, type RequestContext, type PipelineHooks, type UpstreamInterceptor } from '../core/index.js';
 import { DownstreamListener } from '../listeners/index.js';
 import { accessRecord, writeAccessLog } from '../telemetry/access-log.js';
 import { createLogger, type LogOutput } from '../telemetry/logger.js';
@@ -29,6 +29,11 @@ export interface GatewayOptions {
   watch?: boolean;
   /** Collect process metrics (CPU, memory, event loop) in /metrics (default true). */
   processMetrics?: boolean;
+  /**
+   * Interceptors every upstream call passes (core/upstream.ts UpstreamStack: each attempt,
+   * every backend kind, upgrades included): the seam tracing and the egress check use.
+   */
+  upstreamInterceptors?: readonly UpstreamInterceptor[];
 }
 
 export interface ReloadResult { ok: boolean; error?: string; changed: boolean }
@@ -71,7 +76,8 @@ export class Gateway {
       internalError: (ctx, err) => this.logger.error({ requestId: ctx.id, err: describe(err) }, 'internal error'),
       draining: () => this.#draining,
     };
-    this.#runtime = buildRuntime(config, null, this.#observer, this.#policyDeps(), this.#secrets);
+    this.#upstreams = new UpstreamStack(options.upstreamInterceptors ?? []);
+    this.#runtime = buildRuntime(config, null, this.#observer, this.#policyDeps(), this.#secrets, this.#upstreams);
   }
 
   #policyDeps(): { state: StateStore; logger: Logger } {
@@ -178,7 +184,7 @@ export class Gateway {
     }
     let built: BuiltRuntime;
     try {
-      built = buildRuntime(next, previous, this.#observer, this.#policyDeps(), this.#secrets);
+      built = buildRuntime(next, previous, this.#observer, this.#policyDeps(), this.#secrets, this.#upstreams);
     } catch (err) {
       return this.#reloadFailed(err);
     }
@@ -310,6 +316,9 @@ export class Gateway {
     await this.state.close().catch((err: unknown) => this.logger.error({ err: describe(err) }, 'closing the state store failed'));
     this.logger.flush();
   }
+
+  /** What every backend's upstreams are built with (the same stack across reloads). */
+  readonly #upstreams: UpstreamStack;
 
   /** The serving config's secrets, for backends to scrub upstream text of (a reload changes them). */
   readonly #secrets = (): readonly string[] => this.#runtime.config.secrets;

@@ -5,7 +5,7 @@
 // routed just before a reload never meets a closed pool.
 import type { Duplex } from 'node:stream';
 import type { BackendSpec, RouteSpec, RuntimeConfig } from '../config/index.js';
-import { orderFilters, type BackendHandler, type BodyLimits, type ListenerRuntime, type PooledHandler, type ProxyObserver, type RequestContext } from '../core/index.js';
+import { BARE_STACK, orderFilters, type UpstreamStack, type BackendHandler, type BodyLimits, type ListenerRuntime, type PooledHandler, type ProxyObserver, type RequestContext } from '../core/index.js';
 import { PolicySet, type PolicyDeps } from '../policy/runtime.js';
 import { kindOf } from './kinds.js';
 
@@ -47,6 +47,7 @@ export class LiveBackend {
       return inner.upgrade!(ctx, route, socket, head).finally(release);
     };
     const handler: BackendHandler = inner.upgrade ? { kind: inner.kind, handle, upgrade } : { kind: inner.kind, handle };
+    if (inner.protocol !== undefined) (handler as { protocol?: string }).protocol = inner.protocol;
     if (inner.renderer !== undefined) handler.renderer = inner.renderer.bind(inner);
     this.handler = handler;
   }
@@ -69,30 +70,32 @@ export class LiveBackend {
  * Builds the runtime of a config. Throws when a policy cannot be built (a JWKS file gone
  * since validation); the caller then keeps the previous runtime. Backends are created last,
  * so a failure leaves no pool open. `secrets` gives the serving config's secret values
- * when asked (backends kept across reloads must see the new ones).
+ * when asked (backends kept across reloads must see the new ones). `upstreams`: the stack
+ * every new backend's upstream calls pass (core/upstream.ts).
  */
 export function buildRuntime(
   config: RuntimeConfig, previous: BuiltRuntime | null, observer: ProxyObserver, deps: PolicyDeps,
-  secrets: () => readonly string[] = () => config.secrets,
+  secrets: () => readonly string[] = () => config.secrets, upstreams: UpstreamStack = BARE_STACK,
 ): BuiltRuntime {
   const policies = new PolicySet(config, deps);
   const backends = new Map<string, LiveBackend>();
   for (const [name, spec] of config.backends) {
     const old = previous?.backends.get(name);
-    backends.set(name, old && old.key === spec.key ? old : new LiveBackend(spec.key, createBackend(spec, observer, secrets)));
+    backends.set(name, old && old.key === spec.key ? old : new LiveBackend(spec.key, createBackend(spec, observer, secrets, upstreams)));
   }
   const listeners = new Map<string, ListenerRuntime>();
   for (const l of config.listeners) {
     listeners.set(l.name, Object.freeze({
       spec: l,
       routes: l.routes.map((r) => {
-        const { filters, modelPhase } = policies.forRoute(r.policies, config.backends.get(r.backend)!.kind === 'llm' ? 'llm' : null);
+        const backend = backends.get(r.backend)!.handler;
+        const { filters, gate } = policies.forRoute(r.policies, backend.protocol ?? null);
         return Object.freeze({
           spec: r,
           limits: Object.freeze({ maxBodyBytes: r.maxBodyBytes, bodyIdleTimeoutMs: l.limits.bodyIdleTimeoutMs, maxJsonDepth: r.maxJsonDepth }),
           filters: orderFilters(filters),
-          modelPhase,
-          backend: backends.get(r.backend)!.handler,
+          gate,
+          backend,
         });
       }),
     }));
@@ -107,6 +110,6 @@ export function retiredBackends(previous: BuiltRuntime, next: BuiltRuntime): Liv
 }
 
 /** `secrets`: the serving config's secret values (a live view: a backend outlives the config it was built for). */
-function createBackend(spec: BackendSpec, observer: ProxyObserver, secrets: () => readonly string[]): PooledHandler {
-  return kindOf(spec).create(spec, { observer, secrets });
+function createBackend(spec: BackendSpec, observer: ProxyObserver, secrets: () => readonly string[], upstreams: UpstreamStack): PooledHandler {
+  return kindOf(spec).create(spec, { observer, secrets, upstreams });
 }

@@ -63,7 +63,7 @@ export const httpKind: BackendKind<HttpBackendConfig, HttpBackendSpec> = {
   key: 'http',
   schema: HttpBackend,
   compile: compileHttpBackend,
-  create: (spec, deps) => new HttpProxy(spec, deps.observer),
+  create: (spec, deps) => new HttpProxy(spec, deps.observer, deps.upstreams),
 };
 
 // Registers the spec type under the kind's key: a spec narrows on `kind === 'http'`.

@@ -14,8 +14,8 @@ import type { RouteSpec } from '../config/index.js';
 import type { LlmBackendSpec, LlmModelSpec } from './spec.js';
 import { HTTP_BACKEND_DEFAULTS } from '../config/index.js';
 import {
-  classifyUpstreamError, createUpstream, GatewayError, requestDropSet, strippedRequestHeaders,
-  type BackendHandler, type BodyLimits, type ErrorRenderer, type ModelCall, type ProxyObserver, type RequestContext, type Upstream, type UpstreamHeaders,
+  BARE_STACK, classifyUpstreamError, GatewayError, requestDropSet, strippedRequestHeaders,
+  type BackendHandler, type BodyLimits, type ErrorRenderer, type GatedCall, type UsageMeter, type ProxyObserver, type RequestContext, type Upstream, type UpstreamHeaders, type UpstreamStack,
 } from '../core/index.js';
 import { newLlmCall } from './account.js';
 import { Answer } from './answer.js';
@@ -67,7 +67,7 @@ export interface LlmIo extends RelayIo {
   readonly router: ModelRouter;
   /** Walks the plan of `call.model`, trying `build(model)` for each target; see the file comment. */
   serve(ctx: RequestContext, call: CallRequest, build: (model: LlmModelSpec) => Attempt): Promise<void>;
-  /** Runs the route's model-phase policies for a call the gateway answers itself (an estimated count_tokens). */
+  /** Runs the route's call gate for a call the gateway answers itself (an estimated count_tokens). */
   admit(ctx: RequestContext, call: CallRequest): void | Promise<void>;
 }
 
@@ -84,6 +84,8 @@ export interface CallRequest {
 
 export class LlmBackend implements BackendHandler, LlmIo {
   readonly kind = 'llm';
+  /** Its calls fill the `llm` CEL variable: the route's policies give it a call gate for that phase. */
+  readonly protocol = 'llm';
   readonly spec: LlmBackendSpec;
   readonly router: ModelRouter;
   /** One pool per upstream origin, shared by the models that live there. */
@@ -94,9 +96,10 @@ export class LlmBackend implements BackendHandler, LlmIo {
 
   /**
    * `secrets`: the serving config's secret values, read at each use (a reload that keeps
-   * this backend changes them); what the upstreams' error text is scrubbed of.
+   * this backend changes them); what the upstreams' error text is scrubbed of. `stack`: the
+   * upstream stack each attempt is dispatched through (core/upstream.ts).
    */
-  constructor(spec: LlmBackendSpec, observer: ProxyObserver, secrets: () => readonly string[] = NO_SECRETS) {
+  constructor(spec: LlmBackendSpec, observer: ProxyObserver, secrets: () => readonly string[] = NO_SECRETS, stack: UpstreamStack = BARE_STACK) {
     this.spec = spec;
     this.#observer = observer;
     bindConfiguredSecrets(spec.models, secrets);
@@ -106,7 +109,7 @@ export class LlmBackend implements BackendHandler, LlmIo {
     for (const m of spec.models) {
       let pool = this.#pools.get(m.origin);
       if (pool === undefined) {
-        pool = createUpstream({
+        pool = stack.create({
           origin: m.origin,
           // No connection cap: a stream holds its connection for minutes and providers take
           // thousands at once; a model that needs one says so (`connections`, below).
@@ -172,7 +175,7 @@ export class LlmBackend implements BackendHandler, LlmIo {
   admit(ctx: RequestContext, call: CallRequest): void | Promise<void> {
     const plan = this.router.plan(call.model);
     if (plan === undefined) throw modelNotFound(call.model);
-    return ctx.modelPhase?.admit(ctx, new PlannedCall(call, plan[0]!));
+    return ctx.gate?.admit(ctx, new PlannedCall(ctx, call, plan[0]!));
   }
 
   async serve(ctx: RequestContext, call: CallRequest, build: (model: LlmModelSpec) => Attempt): Promise<void> {
@@ -181,9 +184,9 @@ export class LlmBackend implements BackendHandler, LlmIo {
     if (plan === undefined) throw modelNotFound(requested);
     ctx.llm = newLlmCall(requested, call.stream);
     // The route's policies that need the model (llm.* rules, token limits, budgets).
-    const gate = ctx.modelPhase;
+    const gate = ctx.gate;
     if (gate !== null) {
-      const admitted = gate.admit(ctx, new PlannedCall(call, plan[0]!));
+      const admitted = gate.admit(ctx, new PlannedCall(ctx, call, plan[0]!));
       if (admitted !== undefined) await admitted;
     }
     // One watcher for the whole walk: a client that goes away stops the wait and the call in flight.
@@ -431,19 +434,25 @@ class Walk {
   }
 }
 
-/** The call as model-phase policies see it, priced at the first target of its plan. */
-class PlannedCall implements ModelCall {
+/**
+ * The call as the route's call gate sees it, priced at the first target of its plan: its
+ * own subject (the `llm` CEL variable: input tokens estimated only when a rule reads them)
+ * and its usage meter (what the call used is read from ctx.llm when the request ends).
+ */
+class PlannedCall implements GatedCall, UsageMeter {
   readonly model: string;
   readonly target: string;
   readonly provider: string;
   readonly stream: boolean;
   readonly billable: boolean;
   readonly maxOutputTokens: number | null;
+  readonly #ctx: RequestContext;
   readonly #body: Record<string, unknown>;
   readonly #spec: LlmModelSpec;
   #input = -1;
 
-  constructor(call: CallRequest, first: LlmModelSpec) {
+  constructor(ctx: RequestContext, call: CallRequest, first: LlmModelSpec) {
+    this.#ctx = ctx;
     this.model = call.model;
     this.target = first.name;
     this.provider = first.provider;
@@ -454,6 +463,9 @@ class PlannedCall implements ModelCall {
     this.#spec = first;
   }
 
+  get subject(): PlannedLlm { return new PlannedLlm(this); }
+  get usage(): UsageMeter { return this; }
+
   inputTokens(): number {
     if (this.#input < 0) this.#input = estimateRequestTokens(this.#body);
     return this.#input;
@@ -462,4 +474,36 @@ class PlannedCall implements ModelCall {
   costUsd(inputTokens: number, outputTokens: number): number | null {
     return costUsd(this.#spec, { inputTokens, outputTokens, cacheReadTokens: null, cacheWriteTokens: null });
   }
+
+  usedTokens(): number {
+    const llm = this.#ctx.llm;
+    // Nothing reported (the call failed before an answer): what was charged was not used.
+    if (llm === null || (llm.inputTokens === null && llm.outputTokens === null)) return 0;
+    return (llm.inputTokens ?? 0) + (llm.outputTokens ?? 0);
+  }
+
+  usedUsd(): number | null {
+    return this.#ctx.llm?.costUsd ?? null;
+  }
+}
+
+/**
+ * `llm` as rules of the call gate see it before the call: the input tokens are the estimate
+ * (computed only when read); output tokens and cost are not known yet. A class, not an
+ * object literal with a getter: V8 builds such a literal on a slow path, per request.
+ */
+class PlannedLlm {
+  readonly #call: PlannedCall;
+  readonly outputTokens = null;
+  readonly costUsd = null;
+  constructor(call: PlannedCall) { this.#call = call; }
+  get model(): string { return this.#call.model; }
+  get provider(): string { return this.#call.provider; }
+  get stream(): boolean { return this.#call.stream; }
+  get inputTokens(): number { return this.#call.inputTokens(); }
+}
+
+/** `llm` for a listing (P/models): which models the caller may use at all. */
+export function listedModel(model: string, provider: string): object {
+  return { model, provider, stream: false, inputTokens: null, outputTokens: null, costUsd: null };
 }

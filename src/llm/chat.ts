@@ -6,7 +6,7 @@
 // request and the answer (providers/, relayed by chat-leg.ts).
 import { GatewayError, type RequestContext } from '../core/index.js';
 import { account } from './account.js';
-import type { Attempt, LlmIo } from './backend.js';
+import { listedModel, type Attempt, type LlmIo } from './backend.js';
 import { relayChatStream } from './chat-leg.js';
 import { endJson, modelNotFound, readAnswer, sendJson } from './exchange.js';
 import { estimateUsage } from './estimate.js';
@@ -80,11 +80,11 @@ function upstreamBody(body: Record<string, unknown>, raw: Buffer, upstreamModel:
 
 /** The models the caller may use: all of them, less those the route's llm.* rules refuse it. */
 export function listModels(io: LlmIo, ctx: RequestContext): void {
-  const gate = ctx.modelPhase;
+  const gate = ctx.gate;
   const data = [
     ...io.spec.models.map((m) => [m.name, m.provider] as const),
     ...io.spec.virtualModels.map((v) => [v.name, 'agentedge'] as const),
-  ].filter(([name, provider]) => gate === null || gate.permits(ctx, name, provider)).map(([name, owner]) => modelObject(name, owner));
+  ].filter(([name, provider]) => gate === null || gate.permits(ctx, listedModel(name, provider))).map(([name, owner]) => modelObject(name, owner));
   sendJson(ctx, 200, { object: 'list', data });
 }
 
@@ -92,7 +92,7 @@ export function getModel(io: LlmIo, ctx: RequestContext, encoded: string): void 
   let id = encoded;
   try { id = decodeURIComponent(encoded); } catch { /* keep it as sent */ }
   // A model the caller may not use is as unknown to it as one that does not exist.
-  if (!io.router.has(id) || !(ctx.modelPhase?.permits(ctx, id, io.router.concrete(id)?.provider ?? 'agentedge') ?? true)) throw modelNotFound(id);
+  if (!io.router.has(id) || !(ctx.gate?.permits(ctx, listedModel(id, io.router.concrete(id)?.provider ?? 'agentedge')) ?? true)) throw modelNotFound(id);
   sendJson(ctx, 200, modelObject(id, io.router.concrete(id)?.provider ?? 'agentedge'));
 }
 

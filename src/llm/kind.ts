@@ -29,7 +29,7 @@ export const llmKind: BackendKind<LlmBackendConfig, LlmBackendSpec> = {
     return [`route ${route.name}: budget ${budgets.join(', ')} cannot charge model${s} ${unpriced.join(', ')} `
       + `(no price known): give ${them} a price, or ${their} calls pass the budget uncharged`];
   },
-  create: (spec, deps) => new LlmBackend(spec, deps.observer, deps.secrets),
+  create: (spec, deps) => new LlmBackend(spec, deps.observer, deps.secrets, deps.upstreams),
 };
 
 // Registers the spec type under the kind's key: a spec narrows on `kind === 'llm'`.

@@ -248,6 +248,28 @@ export function requestActivation(ctx: RequestContext): CelActivation {
   return new RequestActivation(ctx);
 }
 
+/** Each protocol phase's variable as its registered CEL type: the one table of protocol variables. */
+const SUBJECT_OF: Readonly<Record<Exclude<CelPhase, 'request'>, (subject: object) => object>> = Object.freeze({
+  llm: (s: object) => celLlm(s as CelLlm),
+  mcp: (s: object) => celMcp(s as CelMcp),
+  a2a: (s: object) => celA2a(s as CelA2a),
+});
+
+/** True when `protocol` names a protocol phase with a CEL variable. */
+export function isProtocolPhase(protocol: string): protocol is Exclude<CelPhase, 'request'> {
+  return Object.hasOwn(SUBJECT_OF, protocol);
+}
+
+/**
+ * Sets the protocol phase's variable (`llm`, `mcp`, `a2a`) of a request's activation to a
+ * call's subject (core/call-gate.ts), as its registered type. Returns the activation.
+ */
+export function withSubject(act: CelActivation, phase: CelPhase, subject: object): CelActivation {
+  if (phase === 'request') return act;
+  (act as Record<Exclude<CelPhase, 'request'>, object | undefined>)[phase] = SUBJECT_OF[phase](subject);
+  return act;
+}
+
 // ---------------------------------------------------------------------------------------
 // The environment: one for the process, built once.
 

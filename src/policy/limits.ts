@@ -17,7 +17,7 @@
 // bounded by (calls in flight) × (actual − reserved), which is 0 for calls whose
 // max_tokens is set and whose input estimate is not low.
 import type { BudgetSpec, RateLimitSpec, RateSpec } from '../config/index.js';
-import { GatewayError, type ModelCall, type RequestContext } from '../core/index.js';
+import { GatewayError, type RequestContext, type UsageMeter } from '../core/index.js';
 import { windowStartOf } from '../state/shared.js';
 import type { MaybePromise, StateStore, WindowHit } from '../state/types.js';
 
@@ -115,8 +115,8 @@ export class RateLimit {
     check(hit);
   }
 
-  /** The model phase: charges the call's estimated tokens; trues them up when the request ends. */
-  chargeTokens(ctx: RequestContext, call: ModelCall): void | Promise<void> {
+  /** The call gate: charges the call's estimated tokens; trues them up when the request ends. */
+  chargeTokens(ctx: RequestContext, call: UsageMeter): void | Promise<void> {
     const rate = this.#spec.tokens!;
     const now = Date.now();
     const key = `rl|${this.#policy}|tok|${this.#keyOf(ctx)}`;
@@ -127,7 +127,7 @@ export class RateLimit {
       rateHeaders(ctx, 'tokens', rate, h, now);
       // A call bigger than the whole limit could never pass: it is refused like any other.
       if (!h.allowed) throw limited(this.#policy, 'tokens', h, now);
-      ctx.onEnd(() => { this.#trueUp(ctx, key, rate, start, estimate); });
+      ctx.onEnd(() => { this.#trueUp(call, key, rate, start, estimate); });
     };
     try {
       const r = after(this.#state.hit(key, rate.windowMs, rate.limit, estimate, now), check);
@@ -137,11 +137,9 @@ export class RateLimit {
     }
   }
 
-  #trueUp(ctx: RequestContext, key: string, rate: RateSpec, start: number, estimate: number): void {
-    const llm = ctx.llm;
+  #trueUp(call: UsageMeter, key: string, rate: RateSpec, start: number, estimate: number): void {
     // Nothing reported (the call failed before an answer): what was charged was not used.
-    const actual = llm === null || (llm.inputTokens === null && llm.outputTokens === null) ? 0 : (llm.inputTokens ?? 0) + (llm.outputTokens ?? 0);
-    const delta = actual - estimate;
+    const delta = call.usedTokens() - estimate;
     if (delta === 0) return;
     try {
       const r = this.#state.adjust(key, rate.windowMs, start, delta);
@@ -181,8 +179,8 @@ export class Budget {
     return `${this.#policy}|${this.#keyOf(ctx)}|${periodId(this.#spec.period, now)}`;
   }
 
-  /** The model phase: reserves the call's estimated cost, or refuses it with AE_BUDGET_EXCEEDED. */
-  reserve(ctx: RequestContext, call: ModelCall): void | Promise<void> {
+  /** The call gate: reserves the call's estimated cost, or refuses it with AE_BUDGET_EXCEEDED. */
+  reserve(ctx: RequestContext, call: UsageMeter): void | Promise<void> {
     const output = call.maxOutputTokens ?? this.#spec.reserveOutputTokens;
     const amount = call.costUsd(call.inputTokens(), output);
     if (amount === null) {
@@ -196,7 +194,7 @@ export class Budget {
       if (!r.ok) {
         throw new GatewayError('AE_BUDGET_EXCEEDED', { detail: `budget ${this.#policy}: spent ${r.spentUsd.toFixed(6)} + reserved ${r.reservedUsd.toFixed(6)} + ${amount.toFixed(6)} > ${this.#spec.usd} USD` });
       }
-      ctx.onEnd(() => { this.#settle(ctx, bucket, id); });
+      ctx.onEnd(() => { this.#settle(call, bucket, id); });
     };
     try {
       const r = after(this.#state.reserve(bucket, this.#spec.usd, amount, id, RESERVATION_TTL_MS), check);
@@ -206,8 +204,8 @@ export class Budget {
     }
   }
 
-  #settle(ctx: RequestContext, bucket: string, id: string): void {
-    const cost = ctx.llm?.costUsd ?? null;
+  #settle(call: UsageMeter, bucket: string, id: string): void {
+    const cost = call.usedUsd();
     try {
       // No cost known (the call failed before any usage): nothing was spent.
       const r = cost === null ? this.#state.release(bucket, id) : this.#state.settle(bucket, id, cost);

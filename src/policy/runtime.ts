@@ -3,17 +3,20 @@
 //     that accepts the caller wins; none → 401 with every policy's challenge);
 //   - a `rateLimit` filter per request limit;
 //   - an `authorize` filter with the rules that need only the request;
-//   - a ModelPhase (core/context.ts) the llm handler calls once the model is known: the
-//     rules that read llm.*, token limits and budgets.
+//   - a call gate (core/call-gate.ts) the backend's handler calls once it knows what is
+//     called: the rules of its protocol phase (llm.*, mcp.*, a2a.*), token limits and budgets.
 // Policies are compiled once per runtime (a reload compiles the new config's) and shared
 // by every route that names them.
 import type { Logger } from 'pino';
 import type { PolicySpec, RuntimeConfig } from '../config/index.js';
-import { CONTINUE, corsFilter, GatewayError, reject, type Decision, type Filter, type ModelCall, type ModelPhase, type RequestContext } from '../core/index.js';
+import {
+  CONTINUE, corsFilter, GatewayError, reject,
+  type CallGate, type Decision, type DeferredDecision, type Filter, type GatedCall, type RequestContext, type UsageMeter,
+} from '../core/index.js';
 import type { StateStore } from '../state/types.js';
 import { createApiKeyAuthenticator, KEY_STORE_UNAVAILABLE } from './apikey.js';
 import { AuthorizeChain, compileAuthorize, type AuthorizeDenial, type AuthorizeRules } from './authorize.js';
-import { celLlm, compileCel, requestActivation, type CelActivation, type CelLlm, type CelPhase } from './cel.js';
+import { compileCel, isProtocolPhase, requestActivation, withSubject, type CelActivation, type CelPhase } from './cel.js';
 import { bearerToken, headersCarrying, looksLikeJwt } from './credentials.js';
 import { createJwtAuthenticator, JWKS_UNAVAILABLE } from './jwt.js';
 import { Budget, callerKey, RateLimit, stateFailure, type KeyOf } from './limits.js';
@@ -79,10 +82,12 @@ export class PolicySet {
   }
 
   /**
-   * The filters and model phase of a route with these policies (listener's first, then the
-   * route's). `protocol`: the phase its backend adds ('llm' for an llm backend, else null).
+   * The filters and call gate of a route with these policies (listener's first, then the
+   * route's). `protocol`: the protocol its backend handler declares (the CEL variable its
+   * calls fill), or null for a backend with no call phase (then there is no gate).
    */
-  forRoute(names: readonly string[], protocol: CelPhase | null): { filters: Filter[]; modelPhase: ModelPhase | null } {
+  forRoute(names: readonly string[], protocol: string | null): { filters: Filter[]; gate: CallGate | null } {
+    const phase = protocol === null ? null : protocolPhase(protocol);
     const filters: Filter[] = [];
     const auth: Authenticator[] = [];
     const authorize: AuthorizeRules[] = [];
@@ -102,53 +107,63 @@ export class PolicySet {
     }
     const logger = this.#deps.logger;
     if (auth.length > 0) filters.push(authenticateFilter(auth, logger));
-    // On an llm route a request limit's round trip (a shared store) is not waited for here:
-    // the model phase waits for it together with its own, one round trip before the call.
-    const defer = protocol === 'llm';
+    // On a route with a call phase a request limit's round trip (a shared store) is not
+    // waited for here: the gate waits for it together with its own, one round trip before the call.
+    const defer = phase !== null;
     const requestLimits = rate.filter((r) => r.limitsRequests);
     for (const r of requestLimits) filters.push(requestLimitFilter(r, defer));
     const chain = authorize.length === 0 ? null : new AuthorizeChain(authorize);
-    if (chain !== null && chain.has('request')) filters.push(authorizeFilter(chain, protocol, logger));
-    // Only an llm backend has a model phase; rules of other protocol phases wait for theirs.
-    if (protocol !== 'llm') return { filters, modelPhase: null };
+    if (chain !== null && chain.has('request')) filters.push(authorizeFilter(chain, phase, logger));
+    // Rules of a protocol phase wait for the gate of their protocol; a route with none has no gate.
+    if (phase === null) return { filters, gate: null };
     const tokens = rate.filter((r) => r.limitsTokens);
-    const llmRules = chain !== null && chain.has('llm') ? chain : null;
-    if (tokens.length + budgets.length + requestLimits.length === 0 && llmRules === null) return { filters, modelPhase: null };
-    return { filters, modelPhase: new RouteModelPhase(llmRules, tokens, budgets, logger) };
+    const rules = chain !== null && chain.has(phase) ? chain : null;
+    if (tokens.length + budgets.length + requestLimits.length === 0 && rules === null) return { filters, gate: null };
+    return { filters, gate: new RouteCallGate(phase, rules, tokens, budgets, logger) };
   }
 }
 
-/** The model phase of one route: llm.* rules, then token limits, then budgets. */
-class RouteModelPhase implements ModelPhase {
+/** The CEL phase of a protocol a handler declares; one it does not know is a programming error. */
+function protocolPhase(protocol: string): CelPhase {
+  if (!isProtocolPhase(protocol)) throw new Error(`a backend declares protocol "${protocol}", which has no CEL variable (policy/cel.ts)`);
+  return protocol;
+}
+
+/**
+ * The call gate of one route (core/call-gate.ts): the protocol phase's rules, then token
+ * limits and budgets for a metered call, and the request limits the request phase deferred.
+ */
+class RouteCallGate implements CallGate {
+  readonly #phase: CelPhase;
   readonly #rules: AuthorizeChain | null;
   readonly #tokens: readonly RateLimit[];
   readonly #budgets: readonly Budget[];
   readonly #logger: Logger;
 
-  constructor(rules: AuthorizeChain | null, tokens: readonly RateLimit[], budgets: readonly Budget[], logger: Logger) {
+  constructor(phase: CelPhase, rules: AuthorizeChain | null, tokens: readonly RateLimit[], budgets: readonly Budget[], logger: Logger) {
+    this.#phase = phase;
     this.#rules = rules;
     this.#tokens = tokens;
     this.#budgets = budgets;
     this.#logger = logger;
   }
 
-  permits(ctx: RequestContext, model: string, provider: string): boolean {
+  permits(ctx: RequestContext, subject: object): boolean {
     if (this.#rules === null) return true;
-    const act = activationOf(ctx);
-    act.llm = celLlm({ model, provider, stream: false, inputTokens: null, outputTokens: null, costUsd: null });
-    return typeof this.#rules.check('llm', act, authorizeState(ctx)) === 'number';
+    const act = withSubject(activationOf(ctx), this.#phase, subject);
+    return typeof this.#rules.check(this.#phase, act, authorizeState(ctx)) === 'number';
   }
 
-  admit(ctx: RequestContext, call: ModelCall): void | Promise<void> {
+  admit(ctx: RequestContext, call: GatedCall): void | Promise<void> {
     if (this.#rules !== null) {
-      const act = activationOf(ctx);
-      act.llm = celLlm(new PlannedLlmView(call));
-      const r = this.#rules.check('llm', act, authorizeState(ctx));
+      const act = withSubject(activationOf(ctx), this.#phase, call.subject);
+      const r = this.#rules.check(this.#phase, act, authorizeState(ctx));
       if (typeof r !== 'number') throw denied(ctx, r, this.#logger);
     }
-    const deferred = (ctx as WithDeferred)[DEFERRED];
-    const charged = call.billable ? this.#charge(ctx, call) : undefined;
-    if (deferred === undefined) return charged;
+    const deferred = ctx.deferred;
+    const usage = call.usage;
+    const charged = usage !== null && usage.billable ? this.#charge(ctx, usage) : undefined;
+    if (deferred === null) return charged;
     return Promise.all([deferredLimits(deferred), charged]).then(() => undefined);
   }
 
@@ -158,14 +173,14 @@ class RouteModelPhase implements ModelPhase {
    * through before another refused is given back when the request ends (the true-up of a
    * call with no usage is a refund; a settle of no cost is a release).
    */
-  #charge(ctx: RequestContext, call: ModelCall): void | Promise<void> {
+  #charge(ctx: RequestContext, usage: UsageMeter): void | Promise<void> {
     let pending: Promise<void>[] | null = null;
     for (const t of this.#tokens) {
-      const r = t.chargeTokens(ctx, call);
+      const r = t.chargeTokens(ctx, usage);
       if (r instanceof Promise) (pending ??= []).push(r);
     }
     for (const b of this.#budgets) {
-      const r = b.reserve(ctx, call);
+      const r = b.reserve(ctx, usage);
       if (r instanceof Promise) (pending ??= []).push(r);
     }
     if (pending === null) return;
@@ -173,14 +188,11 @@ class RouteModelPhase implements ModelPhase {
   }
 }
 
-const DEFERRED = Symbol('agentedge.deferredRequestLimits');
-type WithDeferred = RequestContext & { [DEFERRED]?: Promise<GatewayError | null>[] };
-
 /**
  * A request limit. With a synchronous store (SQLite) it decides at once. With a shared one,
- * on an llm route (`defer`) a POST's hit is sent and not waited for: the model phase waits
- * for it with its own round trip (so the two go out together), and refuses then. A request
- * that never gets there (a body that is not JSON) was still counted.
+ * on a route with a call phase (`defer`) a POST's hit is sent and not waited for: the call
+ * gate waits for it with its own round trip (so the two go out together), and refuses then.
+ * A request that never gets there (a body that is not JSON) was still counted.
  */
 function requestLimitFilter(r: RateLimit, defer: boolean): Filter {
   return {
@@ -195,9 +207,8 @@ function requestLimitFilter(r: RateLimit, defer: boolean): Filter {
       }
       if (hit === undefined) return CONTINUE;
       if (defer && ctx.method === 'POST') {
-        // Settled to a value now, so a request that never reaches the model phase leaves no rejection behind.
-        const outcome = hit.then(() => null, (err: unknown) => (err instanceof GatewayError ? err : stateFailure(err, 'rate limit')));
-        ((ctx as WithDeferred)[DEFERRED] ??= []).push(outcome);
+        const outcome: DeferredDecision = hit.then(() => null, (err: unknown) => (err instanceof GatewayError ? err : stateFailure(err, 'rate limit')));
+        (ctx.deferred ??= []).push(outcome);
         return CONTINUE;
       }
       return hit.then(() => CONTINUE, asDecision);
@@ -205,24 +216,8 @@ function requestLimitFilter(r: RateLimit, defer: boolean): Filter {
   };
 }
 
-async function deferredLimits(outcomes: readonly Promise<GatewayError | null>[]): Promise<void> {
+async function deferredLimits(outcomes: readonly DeferredDecision[]): Promise<void> {
   for (const err of await Promise.all(outcomes)) if (err !== null) throw err;
-}
-
-/**
- * `llm` as rules of the model phase see it: the input tokens are the estimate (computed
- * only when read). A class, not an object literal with a getter: V8 builds such a literal
- * on a slow path, per request.
- */
-class PlannedLlmView implements CelLlm {
-  readonly #call: ModelCall;
-  readonly outputTokens = null;
-  readonly costUsd = null;
-  constructor(call: ModelCall) { this.#call = call; }
-  get model(): string { return this.#call.model; }
-  get provider(): string { return this.#call.provider; }
-  get stream(): boolean { return this.#call.stream; }
-  get inputTokens(): number { return this.#call.inputTokens(); }
 }
 
 const AUTHORIZE_STATE = Symbol('agentedge.authorizeState');
@@ -240,12 +235,12 @@ function denied(ctx: RequestContext, d: AuthorizeDenial, logger: Logger): Gatewa
   return new GatewayError('AE_FORBIDDEN', { detail: `${d.reason}${rule === null ? '' : ` (${rule})`}` });
 }
 
-function authorizeFilter(chain: AuthorizeChain, protocol: CelPhase | null, logger: Logger): Filter {
+function authorizeFilter(chain: AuthorizeChain, next: CelPhase | null, logger: Logger): Filter {
   return {
     name: 'authorize',
     phase: 'authorize',
     run(ctx) {
-      const r = chain.check('request', activationOf(ctx), AuthorizeChain.START, protocol);
+      const r = chain.check('request', activationOf(ctx), AuthorizeChain.START, next);
       if (typeof r !== 'number') return { kind: 'error', error: denied(ctx, r, logger) };
       (ctx as WithState)[AUTHORIZE_STATE] = r;
       return CONTINUE;
