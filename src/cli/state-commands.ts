@@ -5,7 +5,8 @@
 // Redis + Postgres store is shared anyway. The price of not going through the gateway: its
 // cache of stored-key lookups may accept a revoked key for up to 5 s.
 import { parseArgs } from 'node:util';
-import { ConfigError, formatIssue, readRuntimeConfig, scrubSecrets, type RuntimeConfig } from '../config/index.js';
+import { ConfigError, formatIssue, scrubSecrets, type RuntimeConfig } from '../config/index.js';
+import { readRuntimeConfig } from '../gateway/config.js';
 import { stateSpec } from '../gateway/gateway.js';
 import { STORED_KEY_CACHE } from '../policy/apikey.js';
 import { openState, StateConflictError, type StateStore, type UsageGroup } from '../state/index.js';

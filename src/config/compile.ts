@@ -1,17 +1,18 @@
 // Turns a validated config into the frozen runtime model (model.ts). Errors found here
 // (an unreadable TLS file, a bad regex) still name their YAML path and position. Defaults
-// come from schema.ts's DEFAULTS, the same values the schema and docs state.
+// come from schema.ts's DEFAULTS, the same values the schema and docs state. Each backend
+// is compiled by its kind (kind.ts), and CEL is checked by the PolicyChecks config is
+// given: the loaded config carries both (load.ts).
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, fileErrorText, formatPath, type ConfigIssue } from './errors.js';
 import type { LoadedConfig } from './load.js';
-import type { AwsModelSpec, BackendSpec, CorsSpec, GoogleCredentials, LlmBackendSpec, LlmModelSpec, VertexModelSpec, VirtualModelSpec, GatewaySpec, HeaderCondition, JwtSpec, RateSpec, StateSpec, HostPattern, ListenerLimits, ListenerSpec, PolicySpec, RouteSpec, RuntimeConfig } from './model.js';
-import { DEFAULTS, type Config, type CorsPolicyConfig, type GatewaySettingsConfig, type PolicyConfig, type DurationValue, type ListenerConfig, type LlmBackendConfig, type LlmModelConfig } from './schema.js';
+import type { RegisteredBackendSpec, CorsSpec, GatewaySpec, HeaderCondition, JwtSpec, RateSpec, StateSpec, HostPattern, ListenerLimits, ListenerSpec, PolicySpec, RouteSpec, RuntimeConfig } from './model.js';
+import { DEFAULTS, configSchema, type Config, type CorsPolicyConfig, type GatewaySettingsConfig, type PolicyConfig, type DurationValue, type ListenerConfig } from './schema.js';
+import type { CompileHelpers, PolicyChecks } from './kind.js';
 import { MIN_SECRET_LENGTH, Secret } from './secret.js';
 import { byteSize, durationMs } from './units.js';
-import { awsConfigFromEnv } from '../llm/providers/aws-sigv4.js';
-import { authorizeProblems, keyExpressionProblem } from '../policy/cel-check.js';
 
 export const LIMIT_DEFAULTS: ListenerLimits = Object.freeze({
   maxHeaderBytes: DEFAULTS.maxHeaderBytes,
@@ -35,12 +36,6 @@ export const HTTP_BACKEND_DEFAULTS = Object.freeze({
   retries: DEFAULTS.retries,
 });
 
-/** The llm backend's limits on upstream answers when the config sets none. */
-export const LLM_LIMIT_DEFAULTS = Object.freeze({
-  maxEventBytes: byteSize(DEFAULTS.llmMaxEventBytes, 0),
-  maxResponseBytes: byteSize(DEFAULTS.llmMaxResponseBytes, 0),
-});
-
 /** A certificate chain or key is a few KiB; anything this big is the wrong file. */
 const MAX_PEM_BYTES = 1024 * 1024;
 
@@ -50,6 +45,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 type At = (path: (string | number)[], message: string) => void;
 
 export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
+  const ext = loaded.extensions;
   const issues: ConfigIssue[] = [];
   const at: At = (path, message) => issues.push({ path: formatPath(path), ...loaded.positionOf(path), message });
   const ms = durationChecker(at);
@@ -57,55 +53,32 @@ export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
 
   const secrets = new Set<string>(loaded.secretEnvValues);
   const gateway = compileGateway(c, secrets, ms, loaded.baseDir);
-  const backends = new Map<string, BackendSpec>();
+  const backends = new Map<string, RegisteredBackendSpec>();
+  const helpers: CompileHelpers = {
+    at: (path, message) => { at([...path], message); },
+    ms: (path, v, fallback) => ms([...path], v, fallback),
+    secret: (value) => { secrets.add(value); },
+    env: loaded.env ?? {},
+    baseDir: loaded.baseDir,
+    readSmallFile,
+  };
   for (const [name, b] of Object.entries(c.backends ?? {})) {
-    if (b.http) {
-      const urlPath = ['backends', name, 'http', 'url'];
-      let u: URL;
-      try {
-        u = new URL(b.http.url);
-      } catch {
-        at(urlPath, 'is not a valid URL');
-        continue;
-      }
-      if (u.username || u.password) at(urlPath, 'credentials in the URL are not allowed; use headers or a policy');
-      if (u.search || u.hash) at(urlPath, 'the URL must not have a query or fragment');
-      const t = b.http.timeouts ?? {};
-      const tp = ['backends', name, 'http', 'timeouts'];
-      const spec = {
-        kind: 'http' as const,
-        name,
-        origin: u.origin,
-        basePath: u.pathname.replace(/\/+$/, ''),
-        host: u.host,
-        preserveHost: b.http.preserveHost ?? DEFAULTS.preserveHost,
-        passthrough: b.http.passthrough ?? DEFAULTS.httpPassthrough,
-        connections: b.http.connections ?? HTTP_BACKEND_DEFAULTS.connections,
-        queueSize: b.http.queue?.size ?? HTTP_BACKEND_DEFAULTS.queueSize,
-        queueTimeoutMs: ms(['backends', name, 'http', 'queue', 'timeout'], b.http.queue?.timeout, HTTP_BACKEND_DEFAULTS.queueTimeoutMs),
-        connectTimeoutMs: ms([...tp, 'connect'], t.connect, HTTP_BACKEND_DEFAULTS.connectTimeoutMs),
-        responseTimeoutMs: ms([...tp, 'response'], t.response, HTTP_BACKEND_DEFAULTS.responseTimeoutMs),
-        idleTimeoutMs: ms([...tp, 'idle'], t.idle, HTTP_BACKEND_DEFAULTS.idleTimeoutMs),
-        retries: b.http.retries ?? HTTP_BACKEND_DEFAULTS.retries,
-        key: '',
-      };
-      spec.key = JSON.stringify(spec);
-      backends.set(name, Object.freeze(spec));
-    } else if (b.llm) {
-      backends.set(name, compileLlm(name, b.llm, secrets, at, ms, loaded.env ?? {}, loaded.baseDir));
-    }
+    // semantic.ts made sure exactly one kind's key is set.
+    const kind = ext.backendKinds.find((k) => b[k.key] !== undefined);
+    // A kind's compile gives the spec type it registered in BackendSpecs under its key.
+    if (kind !== undefined) backends.set(name, Object.freeze(kind.compile(b[kind.key], name, helpers)) as RegisteredBackendSpec);
   }
 
   const policies = new Map<string, PolicySpec>();
   for (const [name, p] of Object.entries(c.policies ?? {})) {
-    const spec = compilePolicy(name, p, secrets, at, ms, loaded.baseDir);
+    const spec = compilePolicy(name, p, secrets, at, ms, loaded.baseDir, ext.policyChecks);
     if (spec !== null) policies.set(name, spec);
   }
 
   const listeners = c.listeners.map((l, li) => compileListener(l, li, loaded.baseDir, at, ms, c.backends ?? {}));
   if (issues.length > 0) throw new ConfigError(loaded.file, issues.sort((a, b) => a.line - b.line || a.column - b.column), new Set([...secrets, ...loaded.envValues]));
 
-  return deepFreeze({
+  const frozen = deepFreeze({
     file: loaded.file,
     baseDir: loaded.baseDir,
     text: loaded.text,
@@ -116,164 +89,8 @@ export function compileConfig(loaded: LoadedConfig): RuntimeConfig {
     policies,
     secrets: [...secrets].filter((s) => s.length >= MIN_SECRET_LENGTH),
   });
-}
-
-/** The base URL the OpenAI SDK uses by default. */
-export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
-/** The base URL the Anthropic SDK uses by default (requests go to ${baseUrl}/v1/messages). */
-export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
-/** The Gemini API's base URL (requests go to ${baseUrl}/v1beta/models/{model}:generateContent). */
-export const GEMINI_BASE_URL = 'https://generativelanguage.googleapis.com';
-
-/** Vertex AI's regional endpoint (the global location has no region prefix). */
-export function vertexBaseUrl(location: string): string {
-  return location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com`;
-}
-
-function compileLlm(name: string, b: LlmBackendConfig, secrets: Set<string>, at: At, ms: Ms, env: Env, baseDir: string): LlmBackendSpec {
-  const keyHash = createHash('sha256');
-  const limits = Object.freeze({
-    maxEventBytes: byteSize(b.limits?.maxEventBytes, LLM_LIMIT_DEFAULTS.maxEventBytes),
-    maxResponseBytes: byteSize(b.limits?.maxResponseBytes, LLM_LIMIT_DEFAULTS.maxResponseBytes),
-  });
-  const models: LlmModelSpec[] = [];
-  const virtualModels: VirtualModelSpec[] = [];
-  b.models.forEach((m, i) => {
-    const path = ['backends', name, 'llm', 'models', i];
-    if (m.provider === undefined) {
-      // semantic.ts reported a model with neither provider nor targets.
-      const targets = m.failover?.map((t) => ({ model: t, weight: 1 }))
-        ?? m.loadBalance?.map((t) => ({ model: t.model, weight: t.weight ?? DEFAULTS.loadBalanceWeight })) ?? [];
-      virtualModels.push({ name: m.name, strategy: m.failover !== undefined ? 'failover' : 'loadBalance', targets });
-      return;
-    }
-    const provider = m.provider;
-    const aws = provider === 'bedrock' ? compileAws(m, path, env, at) : undefined;
-    if (aws !== undefined) {
-      for (const s of [aws.secretAccessKey.reveal(), aws.sessionToken?.reveal()]) if (s !== undefined) secrets.add(s);
-      keyHash.update(m.name).update('\0').update(aws.accessKeyId).update('\0').update(aws.secretAccessKey.reveal()).update('\0').update(aws.sessionToken?.reveal() ?? '').update('\0');
-    }
-    const vertex = provider === 'vertex' ? compileVertex(m, path, env, baseDir, at) : undefined;
-    if (vertex !== undefined) {
-      const c = vertex.credentials;
-      const hidden = c.type === 'service_account' ? [c.privateKey.reveal()] : [c.clientSecret.reveal(), c.refreshToken.reveal()];
-      for (const s of hidden) { secrets.add(s); keyHash.update(s).update('\0'); }
-    }
-    const defaultUrl = aws !== undefined ? `https://bedrock-runtime.${aws.region}.amazonaws.com`
-      : vertex !== undefined ? vertexBaseUrl(vertex.location)
-        : provider === 'anthropic' ? ANTHROPIC_BASE_URL : provider === 'gemini' ? GEMINI_BASE_URL : OPENAI_BASE_URL;
-    const raw = m.baseUrl ?? defaultUrl;
-    let u: URL | null = null;
-    try {
-      u = new URL(raw);
-    } catch {
-      at([...path, 'baseUrl'], 'is not a valid URL');
-    }
-    if (u && (u.username || u.password)) at([...path, 'baseUrl'], 'credentials in the URL are not allowed; use apiKey');
-    if (u && (u.search || u.hash)) at([...path, 'baseUrl'], 'the URL must not have a query or fragment');
-    if (m.apiKey !== undefined) {
-      secrets.add(m.apiKey);
-      keyHash.update(m.name).update('\0').update(m.apiKey).update('\0');
-    }
-    for (const v of Object.values(m.headers ?? {})) secrets.add(v);
-    const upstreamModel = m.model ?? m.name;
-    models.push({
-      name: m.name,
-      provider,
-      upstreamModel,
-      origin: u?.origin ?? 'http://invalid',
-      basePath: (u?.pathname ?? '').replace(/\/+$/, ''),
-      host: u?.host ?? 'invalid',
-      apiKey: m.apiKey === undefined ? null : new Secret(m.apiKey),
-      headers: { ...m.headers },
-      timeoutMs: ms([...path, 'timeout'], m.timeout, durationMs(DEFAULTS.llmTimeout, 0)),
-      passthrough: m.passthrough ?? false,
-      retries: m.retries ?? DEFAULTS.llmRetries,
-      retryBackoffMs: ms([...path, 'retryBackoff'], m.retryBackoff, durationMs(DEFAULTS.llmRetryBackoff, 0)),
-      maxRetryWaitMs: ms([...path, 'maxRetryWait'], m.maxRetryWait, durationMs(DEFAULTS.llmMaxRetryWait, 0)),
-      price: m.price === undefined ? null : {
-        input: m.price.input, output: m.price.output, cacheRead: m.price.cacheRead ?? m.price.input, cacheWrite: m.price.cacheWrite ?? m.price.input,
-      },
-      limits,
-      ...(m.connections !== undefined ? { cap: {
-        connections: m.connections,
-        queueSize: m.queue?.size ?? HTTP_BACKEND_DEFAULTS.queueSize,
-        queueTimeoutMs: ms([...path, 'queue', 'timeout'], m.queue?.timeout, HTTP_BACKEND_DEFAULTS.queueTimeoutMs),
-      } } : {}),
-      ...(provider === 'azure' ? { azure: { deployment: m.deployment ?? upstreamModel, apiVersion: m.apiVersion ?? DEFAULTS.azureApiVersion } } : {}),
-      ...(vertex !== undefined ? { vertex } : {}),
-      ...(aws !== undefined ? { aws } : {}),
-    });
-  });
-  const cd = b.cooldown ?? {};
-  const cooldown = {
-    failures: cd.failures ?? DEFAULTS.cooldownFailures,
-    durationMs: ms(['backends', name, 'llm', 'cooldown', 'duration'], cd.duration, durationMs(DEFAULTS.cooldownDuration, 0)),
-  };
-  // Secret serialises as [redacted]: the key hash makes a changed apiKey a changed backend.
-  const key = JSON.stringify({ kind: 'llm', name, models, virtualModels, cooldown, limits, keys: keyHash.digest('hex') });
-  return Object.freeze({ kind: 'llm' as const, name, models, virtualModels, cooldown, limits, key });
-}
-
-/** Largest Google credentials file read. */
-const MAX_CREDENTIALS_BYTES = 64 * 1024;
-
-/**
- * A vertex model's project, location and credentials: from the model, else from the
- * environment at load (GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_CLOUD_PROJECT,
- * GOOGLE_CLOUD_LOCATION). The credentials file is read and checked here, so a bad one is a
- * config error with a position rather than a failed call.
- */
-function compileVertex(m: LlmModelConfig, path: (string | number)[], env: Env, baseDir: string, at: At): VertexModelSpec {
-  const file = m.credentials ?? env.GOOGLE_APPLICATION_CREDENTIALS;
-  const where = m.credentials !== undefined ? [...path, 'credentials'] : path;
-  let credentials: GoogleCredentials = { type: 'authorized_user', clientId: '', clientSecret: new Secret(''), refreshToken: new Secret(''), tokenUri: '' };
-  let projectFromFile: string | undefined;
-  if (file === undefined || file === '') {
-    at(path, 'a vertex model needs Google credentials: set "credentials" to a service-account key file or GOOGLE_APPLICATION_CREDENTIALS in the environment');
-  } else {
-    const shown = m.credentials !== undefined ? `"${file}"` : 'GOOGLE_APPLICATION_CREDENTIALS';
-    const text = readSmallFile(resolve(baseDir, file), MAX_CREDENTIALS_BYTES, (why) => { at(where, `cannot read the credentials file ${shown}: ${why}`); });
-    if (text !== null) {
-      const parsed = parseGoogleCredentials(text.toString('utf8'));
-      if (typeof parsed === 'string') at(where, `the credentials file ${shown} ${parsed}`);
-      else { credentials = parsed.credentials; projectFromFile = parsed.projectId; }
-    }
-  }
-  const project = m.project ?? projectFromFile ?? env.GOOGLE_CLOUD_PROJECT ?? '';
-  if (project === '') at(path, 'a vertex model needs a project: set "project", or GOOGLE_CLOUD_PROJECT in the environment');
-  const location = m.location ?? env.GOOGLE_CLOUD_LOCATION ?? 'us-central1';
-  if (!/^[a-z0-9-]{1,64}$/.test(location)) at(path, 'GOOGLE_CLOUD_LOCATION in the environment is not a location name (e.g. us-central1)');
-  // Claude models on Vertex are published by Anthropic (claude-sonnet-4-5@20250929); the rest by Google.
-  const publisher = /^claude-/.test(m.model ?? m.name) ? 'anthropic' : 'google';
-  return { project, location, publisher, credentials };
-}
-
-/** Parses a Google credentials JSON file; a string says what is wrong with it. */
-function parseGoogleCredentials(text: string): { credentials: GoogleCredentials; projectId: string | undefined } | string {
-  let j: unknown;
-  try { j = JSON.parse(text); } catch { return 'is not JSON'; }
-  if (j === null || typeof j !== 'object' || Array.isArray(j)) return 'is not a JSON object';
-  const o = j as Record<string, unknown>;
-  const str = (k: string): string | undefined => (typeof o[k] === 'string' && o[k] !== '' ? o[k] : undefined);
-  const tokenUri = str('token_uri') ?? 'https://oauth2.googleapis.com/token';
-  if (!/^https?:\/\//.test(tokenUri)) return 'has a token_uri that is not an http(s) URL';
-  const projectId = str('project_id') ?? str('quota_project_id');
-  if (o.type === 'service_account') {
-    const clientEmail = str('client_email');
-    const privateKey = str('private_key');
-    if (clientEmail === undefined || privateKey === undefined) return 'is a service-account key without client_email or private_key';
-    try { createPrivateKey(privateKey); } catch { return 'has a private_key that is not a PEM private key'; }
-    return { credentials: { type: 'service_account', clientEmail, privateKey: new Secret(privateKey), privateKeyId: str('private_key_id') ?? null, tokenUri }, projectId };
-  }
-  if (o.type === 'authorized_user') {
-    const clientId = str('client_id');
-    const clientSecret = str('client_secret');
-    const refreshToken = str('refresh_token');
-    if (clientId === undefined || clientSecret === undefined || refreshToken === undefined) return 'is an authorized_user file without client_id, client_secret or refresh_token';
-    return { credentials: { type: 'authorized_user', clientId, clientSecret: new Secret(clientSecret), refreshToken: new Secret(refreshToken), tokenUri }, projectId };
-  }
-  return `has type ${JSON.stringify(o.type ?? null)}; expected "service_account" or "authorized_user"`;
+  // The schema is shared by every config of these kinds (and read by redact.ts): not frozen.
+  return Object.freeze({ ...frozen, schema: configSchema(ext.backendKinds) });
 }
 
 /** Reads a small regular file; null (after `fail`) when it cannot be read or is too large. */
@@ -296,28 +113,6 @@ function readSmallFile(abs: string, max: number, fail: (why: string) => void): B
 }
 
 type Ms = (path: (string | number)[], v: DurationValue | undefined, fallback: number) => number;
-type Env = Readonly<Record<string, string | undefined>>;
-
-/**
- * A bedrock model's region and credentials: from the model, else from the standard AWS
- * environment variables at load (awsConfigFromEnv). Either missing is a config error.
- */
-function compileAws(m: LlmModelConfig, path: (string | number)[], env: Env, at: At): AwsModelSpec {
-  const fromEnv = awsConfigFromEnv(env);
-  const region = m.region ?? fromEnv.region ?? '';
-  if (region === '') at(path, 'a bedrock model needs a region: set "region" (e.g. us-east-1) or AWS_REGION / AWS_DEFAULT_REGION in the environment');
-  else if (!/^[a-z0-9-]{1,64}$/.test(region)) at(path, 'AWS_REGION / AWS_DEFAULT_REGION in the environment is not a region name (e.g. us-east-1)');
-  const c = m.aws ?? fromEnv.credentials;
-  if (c === undefined) {
-    at(path, 'a bedrock model needs AWS credentials: set "aws: { accessKeyId, secretAccessKey }" or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment');
-  }
-  return {
-    region: region === '' ? 'invalid' : region,
-    accessKeyId: c?.accessKeyId ?? '',
-    secretAccessKey: new Secret(c?.secretAccessKey ?? ''),
-    sessionToken: c?.sessionToken !== undefined ? new Secret(c.sessionToken) : null,
-  };
-}
 
 /** Converts a duration, reporting one that Node's timers cannot hold. */
 function durationChecker(at: At): Ms {
@@ -370,7 +165,7 @@ function rateSpec(text: string | undefined): RateSpec | null {
 /** Largest JWKS file read at load. */
 const MAX_JWKS_BYTES = 1024 * 1024;
 
-function compilePolicy(name: string, p: PolicyConfig, secrets: Set<string>, at: At, ms: Ms, baseDir: string): PolicySpec | null {
+function compilePolicy(name: string, p: PolicyConfig, secrets: Set<string>, at: At, ms: Ms, baseDir: string, checks: PolicyChecks): PolicySpec | null {
   const base = ['policies', name];
   if (p.cors) return { kind: 'cors', name, cors: compileCors(p.cors, [...base, 'cors'], ms) };
   if (p.apiKey) {
@@ -426,26 +221,26 @@ function compilePolicy(name: string, p: PolicyConfig, secrets: Set<string>, at: 
     const allow = [...(p.authorize.allow ?? [])];
     const deny = [...(p.authorize.deny ?? [])];
     if (allow.length === 0 && deny.length === 0) at([...base, 'authorize'], 'has no rules: give allow or deny rules');
-    for (const problem of authorizeProblems(allow, deny, [...base, 'authorize'])) at([...problem.path], problem.message);
+    for (const problem of checks.authorizeProblems(allow, deny, [...base, 'authorize'])) at([...problem.path], problem.message);
     return { kind: 'authorize', name, authorize: { allow, deny } };
   }
   if (p.rateLimit) {
     const r = p.rateLimit;
     if (r.requests === undefined && r.tokens === undefined) at([...base, 'rateLimit'], 'limits nothing: give requests or tokens');
-    if (r.key !== undefined) checkKey(r.key, [...base, 'rateLimit', 'key'], at, r.requests !== undefined);
+    if (r.key !== undefined) checkKey(checks, r.key, [...base, 'rateLimit', 'key'], at, r.requests !== undefined);
     return { kind: 'rateLimit', name, rateLimit: { key: r.key ?? null, requests: rateSpec(r.requests), tokens: rateSpec(r.tokens) } };
   }
   if (p.budget) {
     const b = p.budget;
-    if (b.key !== undefined) checkKey(b.key, [...base, 'budget', 'key'], at);
+    if (b.key !== undefined) checkKey(checks, b.key, [...base, 'budget', 'key'], at);
     return { kind: 'budget', name, budget: { key: b.key ?? null, usd: b.usd, period: b.period, reserveOutputTokens: b.reserveOutputTokens ?? DEFAULTS.budgetReserveOutputTokens } };
   }
   return null;
 }
 
-/** A key expression is compiled at load so that an error names its path (policy/runtime.ts compiles it again where it runs). */
-function checkKey(source: string, path: (string | number)[], at: At, beforeModel = false): void {
-  const problem = keyExpressionProblem(source, beforeModel);
+/** A key expression is compiled at load so that an error names its path (policy/cel.ts keeps the compiled program for where it runs). */
+function checkKey(checks: PolicyChecks, source: string, path: (string | number)[], at: At, beforeModel = false): void {
+  const problem = checks.keyExpressionProblem(source, beforeModel);
   if (problem !== null) at(path, problem);
 }
 

@@ -5,20 +5,28 @@
 // compile.ts turns it into the frozen runtime model.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type YAMLError, Scalar } from 'yaml';
-import { ConfigSchema, type Config } from './schema.js';
+import { configSchema, type Config } from './schema.js';
 import { ConfigError, fileErrorText, formatPath, nearest, type ConfigIssue } from './errors.js';
 import { semanticIssues } from './semantic.js';
+import type { ConfigExtensions, Env, Segment } from './kind.js';
 
-type Segment = string | number;
-type Env = Readonly<Record<string, string | undefined>>;
-
-// verbose: errors carry their schema, which the messages below read (allowed keys for a
-// suggestion, a union's branches, `x-expected`). Loading is not a hot path.
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-for (const keyword of ['x-secret', 'x-expected', 'x-key']) ajv.addKeyword({ keyword });
-const validateSchema = ajv.compile(ConfigSchema);
+/** The validator of the schema with these kinds, compiled once per list. */
+const validators = new WeakMap<ConfigExtensions['backendKinds'], ValidateFunction>();
+function validatorFor(kinds: ConfigExtensions['backendKinds']): ValidateFunction {
+  let v = validators.get(kinds);
+  if (v === undefined) {
+    // verbose: errors carry their schema, which the messages below read (allowed keys for a
+    // suggestion, a union's branches, `x-expected`). Loading is not a hot path. One Ajv per
+    // list: every schema has the same $id, which one Ajv holds only once.
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+    for (const keyword of ['x-secret', 'x-expected', 'x-key']) ajv.addKeyword({ keyword });
+    v = ajv.compile(configSchema(kinds));
+    validators.set(kinds, v);
+  }
+  return v;
+}
 
 export interface LoadedConfig {
   config: Config;
@@ -38,13 +46,15 @@ export interface LoadedConfig {
    * values (an upstream URL, a port) stay visible in /config so operators can read it.
    */
   secretEnvValues: ReadonlySet<string>;
-  /** The environment the file was loaded with (bedrock reads AWS_* credentials and region from it). */
+  /** The environment the file was loaded with (a kind may read credentials from it at load). */
   env?: Env;
+  /** The backend kinds and policy checks it was validated with; compile.ts uses the same. */
+  extensions: ConfigExtensions;
 }
 
 const SECRET_ENV_NAME = /KEY|TOKEN|SECRET|PASS|CREDENTIAL|AUTH|PRIVATE|SESSION|COOKIE/i;
 
-export function loadConfigFile(file: string, env: Env = process.env): LoadedConfig {
+export function loadConfigFile(ext: ConfigExtensions, file: string, env: Env = process.env): LoadedConfig {
   const abs = resolve(file);
   let text: string;
   try {
@@ -52,10 +62,10 @@ export function loadConfigFile(file: string, env: Env = process.env): LoadedConf
   } catch (err) {
     throw new ConfigError(abs, [{ path: '', line: 1, column: 1, message: `cannot read the config file: ${fileErrorText(err)}` }]);
   }
-  return loadConfigText(text, abs, env);
+  return loadConfigText(ext, text, abs, env);
 }
 
-export function loadConfigText(text: string, file: string, env: Env = process.env): LoadedConfig {
+export function loadConfigText(ext: ConfigExtensions, text: string, file: string, env: Env = process.env): LoadedConfig {
   const lineCounter = new LineCounter();
   const shielded = shieldReferences(text);
   const doc = parseDocument(shielded?.text ?? text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
@@ -91,14 +101,15 @@ export function loadConfigText(text: string, file: string, env: Env = process.en
     return found?.range ? pos(found.range[0]) : { line: 1, column: 1 };
   };
 
+  const validateSchema = validatorFor(ext.backendKinds);
   if (!validateSchema(data)) {
     throw new ConfigError(file, schemaIssues(validateSchema.errors ?? [], data, positionOf), envValues);
   }
   const config = data as Config;
-  const semantic = semanticIssues(config).map((s) => ({ path: formatPath(s.path), ...positionOf(s.path), message: s.message }));
+  const semantic = semanticIssues(config, ext.backendKinds).map((s) => ({ path: formatPath(s.path), ...positionOf(s.path), message: s.message }));
   if (semantic.length > 0) throw new ConfigError(file, byPosition(semantic), envValues);
 
-  return { config, file, baseDir: resolve(file, '..'), text, positionOf: (p) => positionOf(p), envValues, secretEnvValues, env };
+  return { config, file, baseDir: resolve(file, '..'), text, positionOf: (p) => positionOf(p), envValues, secretEnvValues, env, extensions: ext };
 }
 
 // `${VAR}` must work inside `{ }` and `[ ]` too, where YAML reads `{`, `}` and `,` as

@@ -1,9 +1,9 @@
 // The effective config as the admin API shows it: fields the schema marks as secret
 // (`x-secret`) are replaced, and so is any other string that contains a secret value
 // (a key pasted into a URL, an env value reused elsewhere). Walking the schema alongside
-// the value means a new secret field is redacted by marking it in schema.ts, nowhere else.
+// the value means a new secret field is redacted by marking it in the schema (schema.ts, or
+// a backend kind's fragment), nowhere else.
 import { REDACTED, scrubSecrets } from './secret.js';
-import { ConfigSchema } from './schema.js';
 import type { RuntimeConfig } from './model.js';
 
 interface SchemaNode {
@@ -16,7 +16,7 @@ interface SchemaNode {
 }
 
 export function redactedConfig(rt: RuntimeConfig): unknown {
-  return redactValue(rt.source, ConfigSchema as unknown as SchemaNode, rt.secrets);
+  return redactValue(rt.source, rt.schema as unknown as SchemaNode, rt.secrets);
 }
 
 function redactValue(value: unknown, schema: SchemaNode | undefined, secrets: readonly string[]): unknown {

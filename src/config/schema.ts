@@ -1,18 +1,20 @@
-// The one source of the config file's shape. The JSON Schema in schema/agentedge.schema.json
-// and the key reference in docs/config.md are generated from this file (npm run schema), and
-// a test fails when they drift. Every object is closed (additionalProperties: false) so a
+// The one source of the config file's shape; each backend kind adds its part under
+// `backends.<name>` (kind.ts). The JSON Schema in schema/agentedge.schema.json and the key
+// reference in docs/config.md are generated from it (npm run schema), and a test fails
+// when they drift. Every object is closed (additionalProperties: false) so a
 // typo is an error, not a no-op. Descriptions and `default`s here are the documentation;
 // compile.ts applies the same DEFAULTS, so what the docs promise is what runs.
 // Custom annotations: `x-secret` marks values the admin API redacts; `x-expected` is the
 // phrase an error message uses for a value ("must be <x-expected>"), `x-key` the same for
 // the keys of a map.
-import { Type, type Static, type TSchema, type ObjectOptions, type SchemaOptions, type TProperties } from '@sinclair/typebox';
-import { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_LIMIT } from '../core/json.js';
+import { Type, type Static, type TSchema, type TUnsafe, type ObjectOptions, type SchemaOptions, type TProperties } from '@sinclair/typebox';
+import type { BackendKindConfig } from './kind.js';
+import { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_LIMIT } from './json-depth.js';
 
 const Closed = <T extends TProperties>(props: T, opts: ObjectOptions = {}) =>
   Type.Object(props, { additionalProperties: false, ...opts });
 
-/** Defaults, as written in a config file. compile.ts converts and applies them. */
+/** Defaults, as written in a config file. compile.ts converts and applies them (a backend kind keeps its own, e.g. llm/spec.ts). */
 export const DEFAULTS = Object.freeze({
   adminHost: '127.0.0.1',
   adminPort: 15000,
@@ -41,16 +43,6 @@ export const DEFAULTS = Object.freeze({
   retries: 1,
   corsMethods: Object.freeze(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']),
   allowCredentials: false,
-  llmTimeout: '600s',
-  llmRetries: 0,
-  llmRetryBackoff: '500ms',
-  llmMaxRetryWait: '10s',
-  llmMaxEventBytes: '16mb',
-  llmMaxResponseBytes: '32mb',
-  cooldownFailures: 3,
-  cooldownDuration: '30s',
-  loadBalanceWeight: 1,
-  azureApiVersion: '2024-10-21',
   apiKeyStored: true,
   jwtAlgorithms: Object.freeze(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']),
   jwtClockSkew: '30s',
@@ -77,7 +69,7 @@ const byteSize = (description: string, opts: SchemaOptions = {}) => Type.Union([
   Type.String({ pattern: SIZE_PATTERN }),
 ], { title: 'size', 'x-expected': 'a size: bytes as a number, or a string like "64kb", "16mb", "1gb" (units of 1024)', description, ...opts });
 
-/** A JSON nesting bound: high enough for any real schema, low enough that nothing recursing over it overflows (core/json.ts). */
+/** A JSON nesting bound: high enough for any real schema, low enough that nothing recursing over it overflows (core/json.ts enforces it). */
 const maxJsonDepth = (description: string, opts: SchemaOptions = {}) =>
   Type.Integer({ minimum: 1, maximum: MAX_JSON_DEPTH_LIMIT, description, ...opts });
 
@@ -160,86 +152,14 @@ const UpstreamQueue = Closed({
   timeout: Type.Optional(duration('Longest wait in the queue for a free connection; then → 503 AE_UPSTREAM_OVERLOADED with retry-after. 0 waits as long as it takes (the queue size still bounds how many wait). A waiting client that leaves frees its place at once.', { default: DEFAULTS.queueTimeout })),
 }, { description: 'Requests over the `connections` cap wait here, first come first served, within a size and a time limit; past either they get a fast 503 with retry-after (metric agentedge_upstream_overloaded_total). Other backends and models are unaffected.' });
 
-export const HttpBackend = Closed({
-  url: Type.String({ pattern: '^https?://', 'x-expected': 'an http:// or https:// URL', description: 'Upstream base URL, without query, fragment or credentials; its path is prepended to the request path.' }),
-  preserveHost: Type.Optional(Type.Boolean({ default: DEFAULTS.preserveHost, description: 'Send the client\'s Host header upstream instead of the upstream\'s own.' })),
-  passthrough: Type.Optional(Type.Boolean({ default: DEFAULTS.httpPassthrough, description: 'Forward the credential the caller authenticated with at the gateway (its API key or JWT, in the header it came in) to the upstream, for an upstream that verifies it itself. By default it is withheld; other Authorization, x-api-key and api-key headers pass either way.' })),
-  connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: DEFAULTS.connections, description: 'Most open connections to the upstream, which is the most requests in flight (one request per connection at a time; a WebSocket holds its connection until it closes). Requests over it wait in `queue`.' })),
-  queue: Type.Optional(UpstreamQueue),
-  timeouts: Type.Optional(Closed({
-    connect: Type.Optional(duration('Time allowed to connect. Slower → 504.', { default: DEFAULTS.connectTimeout })),
-    response: Type.Optional(duration('Time allowed until the response headers arrive. Slower → 504.', { default: DEFAULTS.responseTimeout })),
-    idle: Type.Optional(duration('Longest pause between two chunks of the response body; then the response ends with an error.', { default: DEFAULTS.upstreamIdleTimeout })),
-  }, { description: 'Upstream timeouts.' })),
-  retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 5, default: DEFAULTS.retries, description: 'Retries of a request that provably never reached the upstream (connection refused), for requests without a streamed body.' })),
-}, { description: 'A plain HTTP reverse proxy.' });
+/** "a, b or c". */
+const orList = (words: readonly string[]) => words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]!}`;
 
-/** Providers the llm backend speaks. */
-export const LLM_PROVIDERS = ['openai', 'openai-compatible', 'azure', 'anthropic', 'gemini', 'vertex', 'bedrock'] as const;
-
-const modelRef = (description: string) => Type.String({ pattern: '^[^\\s]{1,256}$', 'x-expected': 'the name of a model of this backend', description });
-
-export const LlmPrice = Closed({
-  input: Type.Number({ minimum: 0, description: 'USD per million input tokens (not read from or written to the cache).' }),
-  output: Type.Number({ minimum: 0, description: 'USD per million output tokens.' }),
-  cacheRead: Type.Optional(Type.Number({ minimum: 0, description: 'USD per million input tokens read from the prompt cache; defaults to `input`.' })),
-  cacheWrite: Type.Optional(Type.Number({ minimum: 0, description: 'USD per million input tokens written to the prompt cache; defaults to `input`.' })),
-}, { description: 'The price of this model in USD per million tokens, overriding the bundled price table (@pydantic/genai-prices). Without it a model the table does not know has an unknown cost, never $0.' });
-
-export const LlmModel = Closed({
-  name: Type.String({ pattern: '^[^\\s]{1,256}$', 'x-expected': 'a model name of 1 to 256 characters without spaces', description: 'The name clients send in "model"; unique within the backend.' }),
-  provider: Type.Optional(StringEnum(LLM_PROVIDERS, { description: 'Who serves the model: "openai" (api.openai.com), "openai-compatible" (any server with the OpenAI API: vLLM, Ollama, Groq, …), "azure" (Azure OpenAI deployments), "anthropic" (the Anthropic Messages API), "gemini" (the Google AI Gemini API), "vertex" (Gemini and Claude models on Google Vertex AI) or "bedrock" (Amazon Bedrock Converse, SigV4-signed). Formats are translated between the client\'s API and the provider\'s. A virtual model has `failover` or `loadBalance` instead.' })),
-  model: Type.Optional(Type.String({ minLength: 1, description: 'The model name sent upstream, when it differs from `name` (for vertex, e.g. gemini-2.0-flash or claude-sonnet-4-5@20250929).' })),
-  apiKey: Type.Optional(Type.String({ minLength: 1, 'x-secret': true, description: 'The key sent upstream as "Authorization: Bearer …" (as "x-api-key" for anthropic, "x-goog-api-key" for gemini, "api-key" for azure); required for openai, azure, anthropic and gemini, optional for openai-compatible; not allowed for bedrock (AWS signing) and vertex (Google credentials). Best given as ${VAR}. The client\'s own credentials are never forwarded unless `passthrough` is set.' })),
-  passthrough: Type.Optional(Type.Boolean({ default: false, description: 'Forward the client\'s own Authorization / x-api-key / api-key header upstream as it came (the caller brings its provider key). The model\'s apiKey is then used only when the client sent none.' })),
-  baseUrl: Type.Optional(Type.String({ pattern: '^https?://', 'x-expected': 'an http:// or https:// URL', description: 'The base URL the provider\'s own SDK uses, ending in /v1 for OpenAI-style APIs (e.g. http://localhost:11434/v1). Defaults to https://api.openai.com/v1 for openai, https://api.anthropic.com for anthropic, https://generativelanguage.googleapis.com for gemini, https://{location}-aiplatform.googleapis.com for vertex and https://bedrock-runtime.{region}.amazonaws.com for bedrock; required for openai-compatible and azure (https://{resource}.openai.azure.com).' })),
-  headers: Type.Optional(Type.Record(
-    Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }),
-    Type.String({ pattern: '^[^\\r\\n\\u0000]*$', 'x-expected': 'a header value without line breaks', 'x-secret': true, description: 'A header value (redacted by the admin API).' }),
-    { additionalProperties: false, 'x-key': 'a header name', description: 'Extra headers sent upstream with every request for this model.' },
-  )),
-  deployment: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', 'x-expected': 'an Azure deployment name', description: 'azure only: the deployment name in the URL (…/openai/deployments/{deployment}/…); defaults to `model`, then `name`.' })),
-  apiVersion: Type.Optional(Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?$', 'x-expected': 'an Azure api-version such as 2024-10-21', description: 'azure only: the api-version query parameter.', default: DEFAULTS.azureApiVersion })),
-  project: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]{4,62}$', 'x-expected': 'a Google Cloud project id', description: 'vertex only: the Google Cloud project. Defaults to the credentials file\'s project_id, then GOOGLE_CLOUD_PROJECT from the environment at load.' })),
-  location: Type.Optional(Type.String({ pattern: '^[a-z0-9-]{1,64}$', 'x-expected': 'a Google Cloud location such as us-central1 or global', description: 'vertex only: the location (region) serving the model, e.g. us-central1, europe-west4 or global. Defaults to GOOGLE_CLOUD_LOCATION from the environment at load, then us-central1.' })),
-  credentials: Type.Optional(Type.String({ minLength: 1, description: 'vertex only: a Google credentials JSON file (a service-account key, or the authorized_user file `gcloud auth application-default login` writes), relative to the config file. Defaults to GOOGLE_APPLICATION_CREDENTIALS from the environment at load. The access token is fetched from its token_uri and cached until shortly before it expires.' })),
-  region: Type.Optional(Type.String({ pattern: '^[a-z0-9-]{1,64}$', 'x-expected': 'an AWS region such as us-east-1', description: 'bedrock only: the AWS region (e.g. us-east-1), used for the default baseUrl and for signing. Defaults to AWS_REGION, then AWS_DEFAULT_REGION, from the environment at load.' })),
-  aws: Type.Optional(Closed({
-    accessKeyId: Type.String({ minLength: 1, description: 'The AWS access key id (AKIA… or ASIA…).' }),
-    secretAccessKey: Type.String({ minLength: 1, 'x-secret': true, description: 'The AWS secret access key. Best given as ${VAR}.' }),
-    sessionToken: Type.Optional(Type.String({ minLength: 1, 'x-secret': true, description: 'The session token of temporary credentials (STS). Best given as ${VAR}.' })),
-  }, { description: 'bedrock only: the AWS credentials requests are signed with (SigV4). Without it, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN are read from the environment at load.' })),
-  timeout: Type.Optional(duration('Time allowed until the upstream answers with response headers, and the longest pause between two chunks of its body. Slower → 504 (or an error event in a stream).', { default: DEFAULTS.llmTimeout })),
-  retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 5, default: DEFAULTS.llmRetries, description: 'Further attempts at this model after a connection failure, a 5xx or a 429, before anything was sent to the client. Waits `retryBackoff`, doubled each time (with jitter), or the upstream\'s retry-after when longer; a retry-after beyond `maxRetryWait` ends the retries. Then a virtual model fails over to its next target.' })),
-  retryBackoff: Type.Optional(duration('The wait before the first retry; each further retry waits twice as long (with jitter).', { default: DEFAULTS.llmRetryBackoff })),
-  maxRetryWait: Type.Optional(duration('The longest wait before a retry; an upstream asking (retry-after) for longer is not retried but failed over (or its 429 passed on).', { default: DEFAULTS.llmMaxRetryWait })),
-  price: Type.Optional(LlmPrice),
-  connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, description: 'Most calls to this model in flight at once, per gateway process (a stream counts until it ends; each call holds one upstream connection). Calls over it wait in `queue`; one refused there (503 with retry-after) is not retried, and a virtual model moves on to its next target. Unset (the default): no cap, since providers take thousands of concurrent streams and a stream holds its connection for minutes.' })),
-  queue: Type.Optional(UpstreamQueue),
-  failover: Type.Optional(Type.Array(modelRef('A model of this backend.'), { minItems: 1, uniqueItems: true, description: 'A virtual model: tries these models in order, moving on after a connection failure, a 5xx or a 429 (after that model\'s own retries), as long as nothing was sent to the client yet. Models cooling down are tried last.' })),
-  loadBalance: Type.Optional(Type.Array(Closed({
-    model: modelRef('A model of this backend.'),
-    weight: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000, default: DEFAULTS.loadBalanceWeight, description: 'Share of the calls, relative to the others; 0 takes the model out of rotation (it still serves as a fallback).' })),
-  }), { minItems: 1, description: 'A virtual model: spreads calls over these models by weight; a call that fails (as for failover) moves on to the others, by weight.' })),
-}, { description: 'One model clients can call: a concrete model (with `provider`), or a virtual model (with `failover` or `loadBalance`) over the concrete models of the same backend.' });
-
-export const LlmBackend = Closed({
-  models: Type.Array(LlmModel, { minItems: 1, description: 'The models this backend serves; a request names one in "model".' }),
-  cooldown: Type.Optional(Closed({
-    failures: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: DEFAULTS.cooldownFailures, description: 'Consecutive failed calls (connection failure, 5xx, 429) that take a model out of virtual models\' rotation.' })),
-    duration: Type.Optional(duration('How long a failing model stays out of rotation; a 429 with a longer retry-after keeps it out that long (up to 10 times this).', { default: DEFAULTS.cooldownDuration })),
-  }, { description: 'Taking failing models out of the rotation of virtual models for a while. When every target of a virtual model is cooling down they are all tried anyway: a call is never refused for it.' })),
-  limits: Type.Optional(Closed({
-    maxEventBytes: Type.Optional(byteSize('Largest event of an upstream event stream (SSE). An event is passed on or translated once it is whole, so this is what one stream may hold in memory; past it the client\'s stream ends with one error event (AE_UPSTREAM_PROTOCOL) and the upstream call is aborted. Generous by default: a Responses `response.completed` event repeats the whole output, a Gemini event may carry an image.', { default: DEFAULTS.llmMaxEventBytes })),
-    maxResponseBytes: Type.Optional(byteSize('Largest upstream JSON answer read whole to translate it into another API\'s shape; larger → 502 (AE_UPSTREAM_PROTOCOL) and the upstream call is aborted. Answers passed through in their own format stream and are not limited.', { default: DEFAULTS.llmMaxResponseBytes })),
-  }, { description: 'Limits on what the gateway reads of upstream answers (an upstream is untrusted too).' })),
-}, { description: 'An LLM gateway: serves P/chat/completions, P/responses, P/embeddings and P/models (OpenAI shapes) and P/messages (Anthropic shape) under the route prefix P, and forwards each request to the provider of the model it names.' });
-
-export const Backend = Closed({
-  http: Type.Optional(HttpBackend),
-  llm: Type.Optional(LlmBackend),
+/** A backend: one key per registered kind (in registry order), and its policies. */
+const backendSchema = (kinds: readonly BackendKindConfig[]) => Closed({
+  ...Object.fromEntries(kinds.map((k) => [k.key, Type.Optional(k.schema)])),
   policies: Type.Optional(policyRefs('Policies applied to every route that uses this backend, after the listener\'s and the route\'s own.')),
-}, { minProperties: 1, description: 'A backend: exactly one kind (http or llm; mcp and a2a backends come with their own issues), and optionally its policies.' });
+}, { minProperties: 1, description: `A backend: exactly one kind (${orList(kinds.map((k) => k.key))}), and optionally its policies.` });
 
 export const CorsPolicy = Closed({
   allowOrigins: Type.Array(Type.String({ description: 'An origin.' }), { minItems: 1, description: 'Allowed origins: exact ("https://app.example.com"), "*", or "https://*.example.com" (any subdomain).' }),
@@ -334,10 +254,10 @@ export const GatewaySettings = Closed({
   }, { description: 'Live reload of the config file.' })),
 }, { description: 'Process-level settings; all optional.' });
 
-export const ConfigSchema = Closed({
+const configShape = <B extends TSchema>(backend: B) => Closed({
   gateway: Type.Optional(GatewaySettings),
   listeners: Type.Array(Listener, { description: 'Where the gateway accepts traffic.' }),
-  backends: Type.Optional(NamedMap(Backend, 'Named upstreams that routes send traffic to.')),
+  backends: Type.Optional(NamedMap(backend, 'Named upstreams that routes send traffic to.')),
   policies: Type.Optional(NamedMap(Policy, 'Named policies that listeners and routes refer to.')),
 }, {
   $id: 'https://agentedge.dev/schema/agentedge.schema.json',
@@ -345,14 +265,33 @@ export const ConfigSchema = Closed({
   description: 'The agentedge config file: listeners, routes, backends and policies.',
 });
 
-export type Config = Static<typeof ConfigSchema>;
+const schemas = new WeakMap<readonly BackendKindConfig[], TSchema>();
+
+/**
+ * The schema of the whole file with these backend kinds, built once per list (the same
+ * object each time, so the validator compiled from it is cached too).
+ */
+export function configSchema(kinds: readonly BackendKindConfig[]): TSchema {
+  let schema = schemas.get(kinds);
+  if (schema === undefined) {
+    schema = configShape(backendSchema(kinds));
+    schemas.set(kinds, schema);
+  }
+  return schema;
+}
+
+/**
+ * A backend as config's own code sees it: its policies, and one key per kind, which only
+ * that kind's code reads (with the type its schema fragment gives).
+ */
+export interface BackendConfig {
+  policies?: string[];
+  readonly [kindKey: string]: unknown;
+}
+
+export type Config = Static<ReturnType<typeof configShape<TUnsafe<BackendConfig>>>>;
 export type ListenerConfig = Static<typeof Listener>;
 export type RouteConfig = Static<typeof Route>;
-export type BackendConfig = Static<typeof Backend>;
-export type HttpBackendConfig = Static<typeof HttpBackend>;
-export type LlmBackendConfig = Static<typeof LlmBackend>;
-export type LlmModelConfig = Static<typeof LlmModel>;
-export type LlmPriceConfig = Static<typeof LlmPrice>;
 export type PolicyConfig = Static<typeof Policy>;
 export type GatewaySettingsConfig = Static<typeof GatewaySettings>;
 export type CorsPolicyConfig = Static<typeof CorsPolicy>;
@@ -364,3 +303,6 @@ export type BudgetPolicyConfig = Static<typeof BudgetPolicy>;
 export type DurationValue = number | string;
 export type ByteSizeValue = number | string;
 export type AnySchema = TSchema;
+
+// The parts a kind's schema fragment is built from, so every kind reads like the rest.
+export { Closed, StringEnum, duration as durationSchema, byteSize as sizeSchema, UpstreamQueue };

@@ -17,7 +17,8 @@ import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders } from 'no
 import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { HttpBackendSpec, RouteSpec } from '../config/index.js';
+import type { RouteSpec } from '../config/index.js';
+import type { HttpBackendSpec } from './http-spec.js';
 import type { BodyLimits } from './pipeline.js';
 import type { RequestContext } from './context.js';
 import { GatewayError } from './errors.js';

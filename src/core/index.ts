@@ -6,6 +6,8 @@ export { PHASES, CONTINUE, orderFilters, reject, runFilters, type Decision, type
 export { corsFilter } from './cors.js';
 export { HttpBackend } from './http-proxy.js';
 export { beginAttempt, composeObservers, endAttempt, NO_OBSERVER, type AttemptOutcome, type PhaseDecision, type RequestObserver, type UpstreamAttempt } from './observer.js';
+export type { BackendDeps, BackendKind, PooledHandler } from './backend-kind.js';
+export type { HttpBackendSpec } from './http-spec.js';
 export { handleRequest, handleUpgrade, failInFlight, type BackendHandler, type BodyLimits, type ListenerRuntime, type PipelineHooks, type RouteRuntime } from './pipeline.js';
 export { upstreamRequestHeaders, strippedRequestHeaders, requestDropSet, downstreamResponseHeaders, unsafeHeaderValue } from './headers.js';
 export { BARE_STACK, classifyUpstreamError, createUpstream, UpstreamStack, type Upstream, type UpstreamHeaders, type UpstreamInterceptor } from './upstream.js';

@@ -11,15 +11,10 @@
 // walk over the parsed value is paid only by texts that spell it literally or have a \u
 // escape of one of its letters.
 
-/** Default nesting bound: serde_json's recursion limit, ~10× what real tool schemas need (10-20). */
-export const DEFAULT_MAX_JSON_DEPTH = 128;
+import { MAX_JSON_DEPTH_LIMIT } from '../config/json-depth.js';
 
-/**
- * The highest bound a config may set, and the bound on JSON the gateway parses that no
- * setting covers (upstream answers, JSON texts inside a body). V8's JSON.stringify
- * overflows at ~4,000 levels from a shallow stack; this keeps a margin of four.
- */
-export const MAX_JSON_DEPTH_LIMIT = 1024;
+// The bounds are config data (config/json-depth.ts); re-exported for core's users.
+export { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_LIMIT } from '../config/json-depth.js';
 
 export interface JsonBounds {
   /** Deepest nesting of arrays and objects accepted (a scalar is depth 0, `[]` depth 1). */

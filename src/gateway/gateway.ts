@@ -6,7 +6,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { ConfigError, formatIssue, readRuntimeConfig, scrubSecrets, type RuntimeConfig } from '../config/index.js';
+import { ConfigError, formatIssue, scrubSecrets, type RuntimeConfig } from '../config/index.js';
+import { readRuntimeConfig } from './config.js';
 import { composeObservers, UpstreamStack, type PipelineHooks, type RequestObserver, type UpstreamInterceptor } from '../core/index.js';
 import { DownstreamListener } from '../listeners/index.js';
 import { accessLogObserver } from '../telemetry/access-log.js';

@@ -5,9 +5,9 @@
 // routed just before a reload never meets a closed pool.
 import type { Duplex } from 'node:stream';
 import type { BackendSpec, RouteSpec, RuntimeConfig } from '../config/index.js';
-import { LlmBackend } from '../llm/index.js';
-import { BARE_STACK, HttpBackend, orderFilters, type UpstreamStack, type BackendHandler, type BodyLimits, type ListenerRuntime, type RequestObserver, type RequestContext } from '../core/index.js';
+import { BARE_STACK, orderFilters, type UpstreamStack, type BackendHandler, type BodyLimits, type ListenerRuntime, type PooledHandler, type RequestObserver, type RequestContext } from '../core/index.js';
 import { PolicySet, type PolicyDeps } from '../policy/runtime.js';
+import { kindOf } from './kinds.js';
 
 export interface BuiltRuntime {
   readonly config: RuntimeConfig;
@@ -16,8 +16,6 @@ export interface BuiltRuntime {
   readonly listeners: ReadonlyMap<string, ListenerRuntime>;
   readonly backends: ReadonlyMap<string, LiveBackend>;
 }
-
-type PooledHandler = BackendHandler & { close(): Promise<void>; destroy(): Promise<void> };
 
 /**
  * A backend handler that counts the requests using it. Routes call `handler`.
@@ -113,8 +111,5 @@ export function retiredBackends(previous: BuiltRuntime, next: BuiltRuntime): Liv
 
 /** `secrets`: the serving config's secret values (a live view: a backend outlives the config it was built for). */
 function createBackend(spec: BackendSpec, observer: RequestObserver, secrets: () => readonly string[], upstreams: UpstreamStack): PooledHandler {
-  switch (spec.kind) {
-    case 'http': return new HttpBackend(spec, observer, upstreams);
-    case 'llm': return new LlmBackend(spec, observer, secrets, upstreams);
-  }
+  return kindOf(spec).create(spec, { observer, secrets, upstreams });
 }

@@ -1,6 +1,6 @@
 // Usage and cost land on the request context (ctx.llm) as they become known, for the access
 // log, metrics and (issue 4) budgets.
-import type { LlmModelSpec } from '../config/index.js';
+import type { LlmModelSpec } from './spec.js';
 import type { LlmCall, RequestContext } from '../core/index.js';
 import { costUsd } from './cost.js';
 import type { Usage } from './usage.js';

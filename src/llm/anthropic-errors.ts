@@ -4,7 +4,7 @@
 // an Anthropic upstream) are rebuilt from their message and type only, scrubbed like the
 // OpenAI ones (openai-errors.ts), with the status kept where it describes the request.
 import type { ServerResponse } from 'node:http';
-import type { LlmModelSpec } from '../config/index.js';
+import type { LlmModelSpec } from './spec.js';
 import { parseJson, UNTRUSTED_JSON, type ErrorRenderer, type GatewayError } from '../core/index.js';
 import { isObject, scrubUpstreamText } from './openai-errors.js';
 

@@ -10,7 +10,8 @@
 // in the front's shape. The backend's credentials are injected; the client's never leave
 // the gateway unless the model says `passthrough`.
 import type { Dispatcher } from 'undici';
-import type { LlmBackendSpec, LlmModelSpec, RouteSpec } from '../config/index.js';
+import type { RouteSpec } from '../config/index.js';
+import type { LlmBackendSpec, LlmModelSpec } from './spec.js';
 import { HTTP_BACKEND_DEFAULTS } from '../config/index.js';
 import {
   BARE_STACK, beginAttempt, classifyUpstreamError, endAttempt, GatewayError, requestDropSet, strippedRequestHeaders,

@@ -5,7 +5,7 @@
 // For OpenAI-API providers the leg is the identity; for the others it is the provider's
 // translation. Streams are translated twice, text in and text out: these are the
 // translated paths, not the byte-for-byte fast path.
-import type { LlmModelSpec } from '../config/index.js';
+import type { LlmModelSpec } from './spec.js';
 import { GatewayError, SseFramer, sseOverflowError, type RequestContext } from '../core/index.js';
 import { account } from './account.js';
 import type { Answer } from './answer.js';

@@ -11,7 +11,7 @@
 // with a start date are picked by the time of the call. Anything else (time-of-day prices,
 // a price key we do not know) is left to the library's own calcPrice, per call.
 import { calcPrice, type ModelInfo, type ModelPrice, type Provider } from '@pydantic/genai-prices';
-import type { LlmModelSpec, LlmProvider } from '../config/index.js';
+import type { LlmModelSpec, LlmProvider } from './spec.js';
 import type { Usage } from './usage.js';
 
 /** USD per million tokens, flat or tiered by the call's input tokens. */

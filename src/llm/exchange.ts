@@ -2,7 +2,7 @@
 // answer, the response headers the client sees, backpressure, and replies the gateway
 // writes itself. The fronts (chat.ts, messages.ts, responses.ts) own their formats only.
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { LlmModelSpec } from '../config/index.js';
+import type { LlmModelSpec } from './spec.js';
 import { GatewayError, type RequestContext, type UpstreamHeaders } from '../core/index.js';
 import type { Answer } from './answer.js';
 import { answerMask } from './upstream-secrets.js';

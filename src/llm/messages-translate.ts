@@ -3,7 +3,7 @@
 // SSE events). Fields OpenAI chat cannot express are refused with a 400 naming them; see
 // README.md ("Anthropic front") for the table.
 import { GatewayError, parseJson, SseEventReader, UNTRUSTED_JSON } from '../core/index.js';
-import { LLM_LIMIT_DEFAULTS, type LlmModelSpec } from '../config/index.js';
+import { LLM_LIMIT_DEFAULTS, type LlmModelSpec } from './spec.js';
 import { readChatChunk } from './chat-chunk.js';
 import { isObject } from './openai-errors.js';
 import type { Usage } from './usage.js';

@@ -4,7 +4,7 @@
 // through (model rewritten, the backend's credentials injected, bytes streamed back as they
 // come, usage read in passing); the others are reached through the OpenAI chat pivot
 // (chat-leg.ts): Messages → OpenAI chat (messages-translate.ts) → the provider, and back.
-import type { LlmModelSpec } from '../config/index.js';
+import type { LlmModelSpec } from './spec.js';
 import { GatewayError, parseJson, SseFramer, sseData, sseEvents, UNTRUSTED_JSON, type RequestContext } from '../core/index.js';
 import { anthropicUpstreamErrorBody, writeAnthropicStreamError } from './anthropic-errors.js';
 import type { Attempt, LlmIo } from './backend.js';

@@ -6,7 +6,7 @@
 // secret and the upstream's address (upstream-secrets.ts), so nothing else the provider
 // said reaches the client.
 import type { ServerResponse } from 'node:http';
-import type { LlmModelSpec } from '../config/index.js';
+import type { LlmModelSpec } from './spec.js';
 import { ERRORS, parseJson, UNTRUSTED_JSON, type ErrorCode, type ErrorRenderer, type ErrorSpec, type GatewayError } from '../core/index.js';
 import { scrubUpstreamText } from './upstream-secrets.js';
 

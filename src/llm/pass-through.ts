@@ -8,7 +8,7 @@
 // the mask holds nothing back: no form of a secret spans a blank line). Nothing is
 // buffered whole.
 import type { OutgoingHttpHeaders } from 'node:http';
-import type { LlmModelSpec } from '../config/index.js';
+import type { LlmModelSpec } from './spec.js';
 import { GatewayError, sseOverflowError, type RequestContext, type SecretMaskStream } from '../core/index.js';
 import { account, accountEstimate } from './account.js';
 import type { Answer, AnswerReader } from './answer.js';

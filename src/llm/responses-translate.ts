@@ -6,7 +6,7 @@
 // naming it; see README.md ("Responses front") for the table.
 import { randomBytes } from 'node:crypto';
 import { ERRORS, GatewayError, parseJson, SseEventReader, UNTRUSTED_JSON } from '../core/index.js';
-import { LLM_LIMIT_DEFAULTS, type LlmModelSpec } from '../config/index.js';
+import { LLM_LIMIT_DEFAULTS, type LlmModelSpec } from './spec.js';
 import { readChatChunk } from './chat-chunk.js';
 import { isObject } from './openai-errors.js';
 import type { Usage } from './usage.js';

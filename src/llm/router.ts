@@ -5,7 +5,7 @@
 // go to the end of the plan, keeping their order: they are tried last, never all skipped.
 // Retries of a model draw on its retry budget, so an upstream failing everything gets
 // ~1.2× its calls instead of (1 + retries)×.
-import type { LlmBackendSpec, LlmModelSpec, VirtualModelSpec } from '../config/index.js';
+import type { LlmBackendSpec, LlmModelSpec, VirtualModelSpec } from './spec.js';
 import { RetryBudget } from '../core/index.js';
 
 /** A 429's retry-after keeps a model out at most this many cool-down periods. */

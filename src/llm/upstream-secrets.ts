@@ -14,7 +14,7 @@
 // The configured secrets reach a model through its backend (`bindConfiguredSecrets`, a
 // live view of the serving config, so a reload that reuses the backend still sees new
 // secrets); a model no backend bound (unit tests of a translator) gets its own secrets only.
-import type { LlmModelSpec } from '../config/index.js';
+import type { LlmModelSpec } from './spec.js';
 import { REDACTED, scrubSecrets } from '../config/index.js';
 import { SecretMask } from '../core/index.js';
 import { googleTokensInUse } from './providers/google-auth.js';

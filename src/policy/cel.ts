@@ -543,8 +543,46 @@ function celTypeName(v: unknown): string {
   }
 }
 
-/** Parses and type-checks `source` once. Throws CelCompileError (and nothing else). */
+/**
+ * Programs by source text. Config validation compiles every expression (so an error names
+ * its path) and the runtime asks for the same sources when it builds the policies of that
+ * config: they get the program validation made, so each expression is compiled once per
+ * load (STYLE 7). A program is immutable and depends on nothing but its source (the
+ * environment is fixed), so sharing it is safe. Bounded as an LRU: the sources of a few
+ * configs in a row fit; a long-running process that reloads many distinct configs keeps
+ * only the recent ones.
+ */
+const PROGRAMS = new Map<string, CompiledCel>();
+/** Most programs kept. */
+export const CEL_CACHE_SIZE = 4096;
+let compiles = 0;
+
+/** How many times an expression was actually parsed and checked (a cache miss); for tests and metrics. */
+export function celCompileCount(): number {
+  return compiles;
+}
+
+/**
+ * The program of `source`, compiled on first use and then shared. Throws CelCompileError
+ * (and nothing else); a source that fails is not kept, so its error is the same each time.
+ */
 export function compileCel(source: string): CompiledCel {
+  const hit = PROGRAMS.get(source);
+  if (hit !== undefined) {
+    // Most recently used last: the first entry is the one to evict.
+    PROGRAMS.delete(source);
+    PROGRAMS.set(source, hit);
+    return hit;
+  }
+  const program = compileUncached(source);
+  PROGRAMS.set(source, program);
+  if (PROGRAMS.size > CEL_CACHE_SIZE) PROGRAMS.delete(PROGRAMS.keys().next().value!);
+  return program;
+}
+
+/** Parses and type-checks `source`. Throws CelCompileError (and nothing else). */
+function compileUncached(source: string): CompiledCel {
+  compiles++;
   if (source.length > CEL_MAX_LENGTH) throw new CelCompileError(`is ${source.length} characters long; the limit is ${CEL_MAX_LENGTH}`);
   let parsed: ReturnType<Environment['parse']>;
   let type: string;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DOCS_EXAMPLE } from '../../scripts/gen-schema.js';
-import { compileConfig, loadConfigText } from '../../src/config/index.js';
+import { compileConfig, loadConfigText } from '../../src/gateway/config.js';
 
 test('the documented example loads and compiles', () => {
   const file = fileURLToPath(new URL('../fixtures/docs-example.yaml', import.meta.url));

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { ConfigError, loadConfigText } from '../../src/config/index.js';
+import { ConfigError } from '../../src/config/index.js';
+import { loadConfigText } from '../../src/gateway/config.js';
 
 const NAMES = ['A', 'B_2', '_c'];
 // Plain-scalar-safe literal text in both styles; defaults may hold `{ } [ ] , :` and spaces.

@@ -2,7 +2,7 @@
 // loads to the same values: where a reference sits does not change what it means.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadConfigText } from '../../src/config/index.js';
+import { loadConfigText } from '../../src/gateway/config.js';
 
 const block = `gateway:
   admin: off

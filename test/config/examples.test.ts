@@ -5,7 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, readRuntimeConfig } from '../../src/config/index.js';
+import { ConfigError } from '../../src/config/index.js';
+import { readRuntimeConfig } from '../../src/gateway/config.js';
 
 const dir = fileURLToPath(new URL('../../config/', import.meta.url));
 const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();

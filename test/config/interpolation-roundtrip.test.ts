@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { loadConfigText } from '../../src/config/index.js';
+import { loadConfigText } from '../../src/gateway/config.js';
 
 type Part =
   | { kind: 'text'; text: string }

@@ -8,7 +8,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readRuntimeConfig, redactedConfig, type LlmModelSpec, type RuntimeConfig } from '../../src/config/index.js';
+import { redactedConfig, type RuntimeConfig } from '../../src/config/index.js';
+import { type LlmModelSpec } from '../../src/llm/spec.js';
+import { readRuntimeConfig } from '../../src/gateway/config.js';
 import { configError, errorOf, issueAt, load, tempDir, writeConfig, type Env } from './support.js';
 
 const head = `gateway: { admin: off }

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { compileConfig, ConfigError, loadConfigText } from '../../src/config/index.js';
+import { ConfigError } from '../../src/config/index.js';
+import { compileConfig, loadConfigText } from '../../src/gateway/config.js';
 import { tempDir } from './support.js';
 
 const dir = tempDir();

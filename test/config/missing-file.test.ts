@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readRuntimeConfig } from '../../src/config/index.js';
+import { readRuntimeConfig } from '../../src/gateway/config.js';
 import { errorOf, tempDir } from './support.js';
 
 test('a missing file', () => {

@@ -2,7 +2,7 @@
 // descriptions, so a key without one would be a blank row in the reference.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigSchema } from '../../src/config/index.js';
+import { CONFIG_SCHEMA as ConfigSchema } from '../../src/gateway/config.js';
 
 interface Node { description?: string; properties?: Record<string, Node>; patternProperties?: Record<string, Node>; items?: Node; anyOf?: Node[] }
 

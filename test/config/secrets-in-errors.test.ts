@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { configError, errorOf, issueAt } from './support.js';
-import { loadConfigText } from '../../src/config/index.js';
+import { loadConfigText } from '../../src/gateway/config.js';
 
 const TOKEN = 'adm-tok/3f9c+41e0a7b5d=2c';
 const forms = [TOKEN, encodeURIComponent(TOKEN), Buffer.from(TOKEN).toString('base64')];

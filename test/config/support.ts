@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { ConfigError, readRuntimeConfig, type ConfigIssue, type RuntimeConfig } from '../../src/config/index.js';
+import { ConfigError, type ConfigIssue, type RuntimeConfig } from '../../src/config/index.js';
+import { readRuntimeConfig } from '../../src/gateway/config.js';
 
 export type Env = Record<string, string | undefined>;
 

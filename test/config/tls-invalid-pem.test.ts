@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readRuntimeConfig } from '../../src/config/index.js';
+import { readRuntimeConfig } from '../../src/gateway/config.js';
 import { errorOf, issueAt, tempDir } from './support.js';
 
 const cert = fileURLToPath(new URL('../fixtures/tls/cert.pem', import.meta.url));

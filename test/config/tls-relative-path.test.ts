@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readRuntimeConfig } from '../../src/config/index.js';
+import { readRuntimeConfig } from '../../src/gateway/config.js';
 import { tempDir } from './support.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));

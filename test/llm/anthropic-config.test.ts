@@ -2,7 +2,8 @@
 // https://api.anthropic.com, and an apiKey is required.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileConfig, ConfigError, loadConfigText } from '../../src/config/index.js';
+import { ConfigError } from '../../src/config/index.js';
+import { compileConfig, loadConfigText } from '../../src/gateway/config.js';
 
 const yaml = (model: string) => `listeners:
   - { name: edge, port: 0, routes: [{ name: llm, match: { path: /v1 }, backend: models }] }

@@ -9,7 +9,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { request } from 'undici';
-import { LLM_LIMIT_DEFAULTS, Secret, type LlmModelSpec } from '../../src/config/index.js';
+import { Secret } from '../../src/config/index.js';
+import { LLM_LIMIT_DEFAULTS, type LlmModelSpec } from '../../src/llm/spec.js';
 import { openAICall } from '../../src/llm/providers/openai.js';
 import { startGateway } from '../helpers/gateway.js';
 

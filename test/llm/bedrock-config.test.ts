@@ -2,7 +2,8 @@
 // apiKey refused; the default baseUrl is the regional bedrock-runtime endpoint; secrets redacted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileConfig, ConfigError, loadConfigText, redactedConfig } from '../../src/config/index.js';
+import { ConfigError, redactedConfig } from '../../src/config/index.js';
+import { compileConfig, loadConfigText } from '../../src/gateway/config.js';
 
 const yaml = (model: string) => `listeners:
   - name: edge

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { calcPrice, findProvider } from '@pydantic/genai-prices';
-import { LLM_LIMIT_DEFAULTS, type LlmModelSpec, type LlmProvider } from '../../src/config/index.js';
+import { LLM_LIMIT_DEFAULTS, type LlmModelSpec, type LlmProvider } from '../../src/llm/spec.js';
 import { costUsd } from '../../src/llm/cost.js';
 import type { Usage } from '../../src/llm/usage.js';
 

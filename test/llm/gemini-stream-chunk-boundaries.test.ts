@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { compileConfig, loadConfigText } from '../../src/config/index.js';
-import type { LlmModelSpec } from '../../src/config/index.js';
+import { compileConfig, loadConfigText } from '../../src/gateway/config.js';
+import type { LlmModelSpec } from '../../src/llm/spec.js';
 import { GeminiStreamTranslator } from '../../src/llm/providers/gemini.js';
 import { sse } from './gemini-support.js';
 

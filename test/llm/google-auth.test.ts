@@ -5,7 +5,8 @@
 // an AE_UPSTREAM_UNAVAILABLE whose message holds no secret.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Secret, type GoogleCredentials } from '../../src/config/index.js';
+import { Secret } from '../../src/config/index.js';
+import { type GoogleCredentials } from '../../src/llm/spec.js';
 import { GatewayError } from '../../src/core/index.js';
 import { clearGoogleTokenCache, forgetGoogleToken, googleAccessToken, googleAuthStats } from '../../src/llm/providers/google-auth.js';
 import { CLIENT_EMAIL, CLIENT_SECRET, KEY_ID, REFRESH_TOKEN, startFakeVertex, type FakeVertex } from './vertex-support.js';

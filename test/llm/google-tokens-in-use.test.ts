@@ -3,7 +3,8 @@
 // answered after a renewal or after a 401 made the gateway forget it. Nothing is fetched.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Secret, type GoogleCredentials } from '../../src/config/index.js';
+import { Secret } from '../../src/config/index.js';
+import { type GoogleCredentials } from '../../src/llm/spec.js';
 import { clearGoogleTokenCache, forgetGoogleToken, googleAccessToken, googleTokensInUse } from '../../src/llm/providers/google-auth.js';
 import { CLIENT_EMAIL, KEY_ID, startFakeVertex } from './vertex-support.js';
 

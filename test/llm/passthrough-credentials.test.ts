@@ -49,7 +49,7 @@ backends:
 });
 
 test('config: passthrough is refused for signed providers; a keyless openai model needs it', async () => {
-  const { compileConfig, loadConfigText } = await import('../../src/config/index.js');
+  const { compileConfig, loadConfigText } = await import('../../src/gateway/config.js');
   const base = (model: string) => `listeners: [{ name: e, port: 0, routes: [{ name: r, match: { path: /v1 }, backend: m }] }]
 backends:
   m:

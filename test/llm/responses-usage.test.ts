@@ -2,7 +2,7 @@
 // unchanged, usage read from response.completed / .incomplete, at any chunk boundary.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LLM_LIMIT_DEFAULTS } from '../../src/config/index.js';
+import { LLM_LIMIT_DEFAULTS } from '../../src/llm/spec.js';
 import fc from 'fast-check';
 import { ResponsesStreamUsage, responseJsonUsage } from '../../src/llm/responses-usage.js';
 

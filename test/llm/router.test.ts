@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { LLM_LIMIT_DEFAULTS, type LlmBackendSpec, type LlmModelSpec } from '../../src/config/index.js';
+import { LLM_LIMIT_DEFAULTS, type LlmBackendSpec, type LlmModelSpec } from '../../src/llm/spec.js';
 import { backoffMs, ModelRouter, retryAfterFromHeaders, retryAfterMs } from '../../src/llm/router.js';
 
 function model(name: string): LlmModelSpec {

@@ -4,7 +4,7 @@
 // Gemini's cachedContentTokenCount. Input tokens always include the cached ones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LLM_LIMIT_DEFAULTS } from '../../src/config/index.js';
+import { LLM_LIMIT_DEFAULTS } from '../../src/llm/spec.js';
 import { anthropicUsage, JsonUsageTail, openAIUsage, OpenAIStreamUsage } from '../../src/llm/usage.js';
 import { fromAnthropicJson } from '../../src/llm/providers/anthropic.js';
 import { fromConverseJson } from '../../src/llm/providers/bedrock.js';

@@ -3,7 +3,7 @@
 // data events the stream filter counted (about one token per OpenAI chunk).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LLM_LIMIT_DEFAULTS } from '../../src/config/index.js';
+import { LLM_LIMIT_DEFAULTS } from '../../src/llm/spec.js';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { estimateUsage, preloadTokenizer } from '../../src/llm/estimate.js';
 import { OpenAIStreamUsage } from '../../src/llm/usage.js';

@@ -3,7 +3,7 @@
 // data events counted (for estimates) the same way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LLM_LIMIT_DEFAULTS } from '../../src/config/index.js';
+import { LLM_LIMIT_DEFAULTS } from '../../src/llm/spec.js';
 import fc from 'fast-check';
 import { OpenAIStreamUsage } from '../../src/llm/usage.js';
 

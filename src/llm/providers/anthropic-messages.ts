@@ -1,6 +1,6 @@
 // The Anthropic Messages API passed through for models of provider `anthropic`: the body
 // keeps every field the client sent, with `model` set to the upstream name.
-import type { LlmModelSpec } from '../../config/index.js';
+import type { LlmModelSpec } from '../spec.js';
 import type { MessagesCallOptions, MessagesProvider, UpstreamCall } from './provider.js';
 
 export const ANTHROPIC_API_VERSION = '2023-06-01';

@@ -4,7 +4,7 @@
 // either translated, accepted as a no-op, or refused with a 400 that names it: nothing is
 // dropped silently (the table is in src/llm/README.md). The stream is translated event by
 // event as it arrives; only an unfinished event is held back.
-import type { LlmModelSpec } from '../../config/index.js';
+import type { LlmModelSpec } from '../spec.js';
 import { GatewayError, parseJson, SseEventReader, UNTRUSTED_JSON } from '../../core/index.js';
 import { bad, textsOf, toolArguments, unsupportedBy } from './request-parts.js';
 import { isObject, scrubUpstreamText } from '../openai-errors.js';

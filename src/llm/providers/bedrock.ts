@@ -9,7 +9,7 @@
 // content-type) are sent with exactly the signed body bytes. The backend adds unsigned headers
 // only (content-length, x-request-id, …), which SigV4 allows.
 import { randomUUID } from 'node:crypto';
-import type { LlmModelSpec } from '../../config/index.js';
+import type { LlmModelSpec } from '../spec.js';
 import { GatewayError, parseJson, UNTRUSTED_JSON } from '../../core/index.js';
 import { bad, textsOf, toolArguments, unsupportedBy } from './request-parts.js';
 import { isObject, scrubUpstreamText } from '../openai-errors.js';

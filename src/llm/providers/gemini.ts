@@ -5,7 +5,7 @@
 // GenerateContentResponse with the next parts) becomes an OpenAI chat.completion or a stream
 // of chat.completion.chunk events. Every request field is translated, accepted as a no-op,
 // or refused with a 400 naming it (the table is in src/llm/README.md).
-import type { LlmModelSpec } from '../../config/index.js';
+import type { LlmModelSpec } from '../spec.js';
 import { GatewayError, parseJson, SseEventReader, sseData, UNTRUSTED_JSON } from '../../core/index.js';
 import { bad, textsOf, toolArguments, unsupportedBy } from './request-parts.js';
 import { CLIENT_TEXT_JSON } from '../body.js';

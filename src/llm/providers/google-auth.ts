@@ -9,7 +9,8 @@
 // into an error message.
 import { createHash, sign } from 'node:crypto';
 import { request } from 'undici';
-import { scrubSecrets, type GoogleCredentials } from '../../config/index.js';
+import { scrubSecrets } from '../../config/index.js';
+import { type GoogleCredentials } from '../spec.js';
 import { GatewayError, parseJson, UNTRUSTED_JSON } from '../../core/index.js';
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';

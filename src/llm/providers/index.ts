@@ -2,7 +2,7 @@
 // through (backend.ts, openai.ts); the others are translated from the OpenAI chat format
 // (TRANSLATED_PROVIDERS). Providers that speak the Anthropic Messages API natively are in
 // MESSAGES_PROVIDERS, which the Anthropic front passes through to.
-import type { LlmProvider } from '../../config/index.js';
+import type { LlmProvider } from '../spec.js';
 import { anthropicProvider } from './anthropic.js';
 import { anthropicMessages } from './anthropic-messages.js';
 import { bedrockProvider } from './bedrock.js';

@@ -8,7 +8,7 @@
 //   takes no dated api-version and names the deployment in the body's `model`;
 // - the key goes in an `api-key` header (never Authorization, which Azure reads as an
 //   Entra ID token).
-import type { LlmModelSpec, LlmProvider } from '../../config/index.js';
+import type { LlmModelSpec, LlmProvider } from '../spec.js';
 
 export type OpenAIEndpoint = 'chat/completions' | 'embeddings' | 'responses';
 

@@ -4,7 +4,7 @@
 // as they arrive. Providers that speak OpenAI themselves (openai, openai-compatible) do not
 // use this seam: their bodies pass through byte for byte (backend.ts), which keeps that
 // path as fast as a plain proxy.
-import type { LlmModelSpec } from '../../config/index.js';
+import type { LlmModelSpec } from '../spec.js';
 import type { Usage } from '../usage.js';
 
 /** The request to send upstream; the backend adds the common headers (content-type, length, forwarding). */

@@ -9,7 +9,7 @@
 //   and with `anthropic_version: vertex-2023-10-16` (the version goes in the body, not a
 //   header); count_tokens is …/publishers/anthropic/models/count-tokens:rawPredict, whose
 //   body keeps `model`.
-import type { LlmModelSpec } from '../../config/index.js';
+import type { LlmModelSpec } from '../spec.js';
 import { GatewayError } from '../../core/index.js';
 import { anthropicProvider } from './anthropic.js';
 import { geminiProvider, googleRetryDelayMs } from './gemini.js';
