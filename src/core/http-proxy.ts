@@ -24,7 +24,8 @@ import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import { replyError } from './render.js';
 import { classifyUpstreamError, createUpstream, type Upstream, type UpstreamHeaders } from './upstream.js';
 import type { OverloadReason } from './concurrency-limit.js';
-import { SseFramer, writeSseError } from './sse.js';
+import { sseErrorEvent } from './sse.js';
+import { StreamRelay, type StreamErrorRenderer, type StreamSource } from './stream-stages.js';
 
 /** Bodies up to this size with a Content-Length are buffered before dispatch. */
 const BUFFER_BODY_LIMIT = 64 * 1024;
@@ -162,15 +163,18 @@ export class HttpBackend {
   }
 }
 
-/** Writes the upstream response to the client as it arrives. One terminal outcome only. */
-class ResponseWriter implements Dispatcher.DispatchHandler {
+/**
+ * Writes the upstream response to the client as it arrives, through a StreamRelay (raw
+ * bytes; an event stream in whole events, so an error can end it with one event). One
+ * terminal outcome only.
+ */
+class ResponseWriter implements Dispatcher.DispatchHandler, StreamSource {
   #controller: Dispatcher.DispatchController | null = null;
   /** An abort asked for before undici handed us a controller (still connecting). */
   #pendingAbort: Error | null = null;
   #done = false;
-  /** SSE: holds back an unfinished event (see sse.ts); null for other answers. */
-  #sse: SseFramer | null = null;
-  #onDrain: (() => void) | null = null;
+  /** Set with the headers: relays the body. */
+  #relay: StreamRelay | null = null;
   readonly #ctx: RequestContext;
   readonly #backend: string;
   readonly #observer: ProxyObserver;
@@ -202,6 +206,10 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     if (this.#finish()) this.#fail(err);
   }
 
+  // Backpressure from the relay: stop reading the upstream socket until the client catches up.
+  pause(): void { if (this.#controller !== null && !this.#controller.paused) this.#controller.pause(); }
+  resume(): void { this.#controller?.resume(); }
+
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
     if (this.#pendingAbort !== null) controller.abort(this.#pendingAbort);
@@ -215,34 +223,24 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     out['x-request-id'] = ctx.id;
     if (ctx.responseHeaders !== null) addFilterHeaders(out, ctx.responseHeaders);
     const ct = headers['content-type'];
-    if (typeof ct === 'string' && ct.startsWith('text/event-stream')) this.#sse = new SseFramer(SSE_HOLD_LIMIT, { release: true });
+    const sse = typeof ct === 'string' && ct.startsWith('text/event-stream');
+    this.#relay = new StreamRelay(ctx, this, sse ? {
+      framing: 'sse', maxEventBytes: SSE_HOLD_LIMIT, release: true, heldAtEnd: 'pass',
+      stages: NO_STAGES, renderError: renderSseError, failure: this.#failure,
+    } : { framing: 'raw', stages: NO_STAGES, renderError: null, failure: this.#failure });
     ctx.res.writeHead(statusCode, out);
     // Event streams start now, not with the first event (clients wait on the headers).
-    if (this.#sse !== null) ctx.res.flushHeaders();
+    if (sse) ctx.res.flushHeaders();
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#sse !== null) chunk = this.#sse.push(chunk);
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
     // undici hands over an empty chunk on every resume after a pause: nothing to write.
-    if (chunk.length === 0) return;
-    this.#ctx.bytesOut += chunk.length;
-    if (!this.#ctx.res.write(chunk) && !controller.paused) {
-      // Backpressure: stop reading the upstream socket until the client catches up.
-      controller.pause();
-      this.#ctx.res.once('drain', this.#onDrain ??= () => this.#controller?.resume());
-    }
+    if (chunk.length !== 0) this.#relay!.onData(chunk);
   }
 
   onResponseEnd(): void {
-    if (!this.#finish()) return;
-    // The upstream may end inside an event: pass it on as it was (clients discard it).
-    const held = this.#sse?.flush() ?? null;
-    if (held === null) {
-      this.#ctx.res.end();
-    } else {
-      this.#ctx.bytesOut += held.length;
-      this.#ctx.res.end(held);
-    }
+    // The upstream may end inside an event: the relay passes it on as it was (clients discard it).
+    if (this.#finish()) this.#relay!.onEnd();
   }
 
   // `c` is undefined when the connection never opened (see upstream.ts).
@@ -252,33 +250,35 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
 
   /** The one error outcome: nothing if the client left, else a JSON error, SSE error event or reset. */
   #fail(err: Error): void {
-    const sse = this.#sse;
-    // What was held of an unfinished event is dropped: the error event comes instead.
-    sse?.flush();
     const ctx = this.#ctx;
     const res = ctx.res;
     if (ctx.clientAborted || res.destroyed || res.writableEnded) {
       if (!res.writableFinished) ctx.clientAborted = true;
       return;
     }
+    if (res.headersSent && this.#relay !== null) {
+      // An SSE error event (what was held of an unfinished event is dropped), or a reset.
+      this.#relay.onError(err);
+      return;
+    }
+    const e = this.#failure(err);
+    ctx.errorCode = e.code;
+    if (e.code === 'AE_BODY_TOO_LARGE' || e.code === 'AE_REQUEST_TIMEOUT') res.setHeader('connection', 'close');
+    replyError(ctx, e);
+  }
+
+  /** The gateway error for an upstream failure, counted when the upstream caused it. */
+  readonly #failure = (err: unknown): GatewayError => {
+    const headersSent = this.#ctx.res.headersSent;
     let e = classifyUpstreamError(err);
     // The same socket failure means "cut mid-body" once headers went out; a length
     // mismatch before that can only come from a parse error (undici reports it so).
-    if (res.headersSent ? e.code === 'AE_UPSTREAM_UNAVAILABLE' : e.code === 'AE_UPSTREAM_STREAM_ABORTED') {
-      e = new GatewayError(res.headersSent ? 'AE_UPSTREAM_STREAM_ABORTED' : 'AE_UPSTREAM_PROTOCOL', { cause: err, detail: e.message });
+    if (headersSent ? e.code === 'AE_UPSTREAM_UNAVAILABLE' : e.code === 'AE_UPSTREAM_STREAM_ABORTED') {
+      e = new GatewayError(headersSent ? 'AE_UPSTREAM_STREAM_ABORTED' : 'AE_UPSTREAM_PROTOCOL', { cause: err, detail: e.message });
     }
-    ctx.errorCode = e.code;
     if (!(err instanceof GatewayError)) this.#observer.upstreamError(this.#backend, e.code);
-    if (!res.headersSent) {
-      if (e.code === 'AE_BODY_TOO_LARGE' || e.code === 'AE_REQUEST_TIMEOUT') res.setHeader('connection', 'close');
-      replyError(ctx, e);
-    } else if (sse !== null && !sse.midEvent) {
-      writeSseError(res, e, ctx.id);
-    } else {
-      // No error argument: that would surface as a listener 'clientError'.
-      res.destroy();
-    }
-  }
+    return e;
+  };
 
   #finish(): boolean {
     if (this.#done) return false;
@@ -286,6 +286,9 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     return true;
   }
 }
+
+const NO_STAGES: readonly never[] = Object.freeze([]);
+const renderSseError: StreamErrorRenderer = (ctx, err) => sseErrorEvent(err, ctx.id);
 
 /** Relays an upgrade request: joins the sockets on 101, passes any other answer back. */
 class UpgradeRelay implements Dispatcher.DispatchHandler {

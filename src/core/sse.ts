@@ -196,11 +196,16 @@ export function sseOverflowError(err: unknown, what: string): unknown {
   return new GatewayError('AE_UPSTREAM_PROTOCOL', { cause: err, detail: `${what}: ${err.message}` });
 }
 
-/** Ends an SSE response with one `event: error` carrying the public error as JSON. */
+/** One `event: error` carrying the public error as JSON: the gateway's own terminal event (the http backend's). */
+export function sseErrorEvent(err: GatewayError, requestId: string): string {
+  const payload = JSON.stringify({ error: { message: err.publicMessage, type: ERRORS[err.code].type, code: err.code, request_id: requestId } });
+  return `event: error\ndata: ${payload}\n\n`;
+}
+
+/** Ends an SSE response with sseErrorEvent. */
 export function writeSseError(res: ServerResponse, err: GatewayError, requestId: string): void {
   if (res.destroyed || res.writableEnded) return;
-  const payload = JSON.stringify({ error: { message: err.publicMessage, type: ERRORS[err.code].type, code: err.code, request_id: requestId } });
-  res.end(`event: error\ndata: ${payload}\n\n`);
+  res.end(sseErrorEvent(err, requestId));
 }
 
 /** The data of one SSE event (its `data:` lines joined by newlines, per the SSE spec); '' when it has none. */
