@@ -17,6 +17,7 @@
 import type { ServerResponse } from 'node:http';
 import type { RequestContext } from './context.js';
 import { GatewayError } from './errors.js';
+import type { SecretMaskStream } from './secret-mask.js';
 import { SseFramer } from './sse.js';
 
 /** Where a stage writes: the next stage, or the client after the last one. */
@@ -258,4 +259,16 @@ export class StreamRelay {
   #finish(): void {
     this.#opts.done?.();
   }
+}
+
+/**
+ * The secret mask as a stage (secret-mask.ts): same-length masking, holding back only a
+ * possible start of a secret, flushed at the end and before a terminal error event.
+ */
+export function maskStage(mask: SecretMaskStream): StreamStage {
+  return {
+    event(piece, out) { out.push(mask.push(typeof piece === 'string' ? Buffer.from(piece) : piece)); },
+    end(out) { const held = mask.flush(); if (held !== null) out.push(held); },
+    error(_err, out) { const held = mask.flush(); if (held !== null) out.push(held); },
+  };
 }

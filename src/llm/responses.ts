@@ -30,7 +30,7 @@ export function responsesFront(io: LlmIo, ctx: RequestContext, body: Record<stri
             json: new BoundedJsonUsage(responseJsonUsage),
             stream,
             // The error event continues the upstream's numbering.
-            writeError: (e) => { endWith(ctx, responsesStreamError(e, sse.lastSequence + 1, ctx.id)); },
+            renderError: (c, e) => responsesStreamError(e, sse.lastSequence + 1, c.id),
           });
         },
         errorBody: (status, raw) => upstreamErrorBody(status, raw, model),
@@ -44,15 +44,10 @@ export function responsesFront(io: LlmIo, ctx: RequestContext, body: Record<stri
       relay: (up) => {
         if (!stream) return relayChatJson(io, ctx, model, up, t, (chat) => chatToResponse(chat, requested, body));
         const front = new ChatToResponsesStream(requested, body, {}, model.limits.maxEventBytes);
-        return relayChatStream(io, ctx, model, up, t.stream(), front, (e) => { endWith(ctx, front.fail(e, ctx.id)); });
+        return relayChatStream(io, ctx, model, up, t.stream(), front, (c, e) => front.fail(e, c.id));
       },
       errorBody: (status, raw, headers) => upstreamErrorBody(status, t.errorBody?.(status, raw, headers) ?? raw, model),
     };
   });
-}
-
-function endWith(ctx: RequestContext, event: string): void {
-  if (ctx.res.destroyed || ctx.res.writableEnded) return;
-  ctx.res.end(event);
 }
 
