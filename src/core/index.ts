@@ -8,7 +8,7 @@ export { handleRequest, handleUpgrade, failInFlight, type BackendHandler, type B
 export { upstreamRequestHeaders, strippedRequestHeaders, requestDropSet, downstreamResponseHeaders, unsafeHeaderValue } from './headers.js';
 export { classifyUpstreamError, createUpstream, type Upstream, type UpstreamHeaders } from './upstream.js';
 export { type ConcurrencyLimitOptions, type OverloadReason } from './concurrency-limit.js';
-export { sseData, sseEventEnd, sseEvents, sseOverflowError, SseEventReader, SseEventTooLarge, SseFramer } from './sse.js';
+export { sseData, sseEventEnd, sseEvents, sseTextEvents, sseOverflowError, SseEventReader, SseEventTooLarge, SseFramer } from './sse.js';
 export { replyError } from './render.js';
 export { sseErrorEvent, writeSseError } from './sse.js';
 export { maskStage, StreamRelay, type StageSink, type StreamErrorRenderer, type StreamRelayOptions, type StreamSource, type StreamStage } from './stream-stages.js';

@@ -166,6 +166,11 @@ export function sseEvents(region: Buffer): string[] {
   return region.length === 0 ? [] : region.toString('utf8').split(EVENT_SPLIT);
 }
 
+/** The events of whole events already decoded (a translator stage's output); the last may be empty. */
+export function sseTextEvents(text: string): string[] {
+  return text === '' ? [] : text.split(EVENT_SPLIT);
+}
+
 /**
  * Splits an SSE byte stream into whole events as text, for readers that parse every event
  * (stream translators). Past the cap a GatewayError (AE_UPSTREAM_PROTOCOL) is thrown: the

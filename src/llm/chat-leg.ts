@@ -17,7 +17,8 @@ import type { Usage } from './usage.js';
 
 /** A front's translator of an OpenAI chat stream (text in, the front's events out). */
 export interface FrontStream {
-  push(text: string): string;
+  /** Whole OpenAI chat events (what a provider stage writes) in, the front's events out. */
+  events(text: string): string;
   /** Ends the answer when the upstream closed after its finish reason without `[DONE]`. */
   end(): string;
   readonly finished: boolean;
@@ -54,20 +55,23 @@ export function chatLeg(chat: Record<string, unknown>, model: LlmModelSpec): Cha
 /**
  * The identity stream translator: upstream OpenAI SSE bytes as text, whole events at a time
  * (so text is never cut inside a UTF-8 sequence), each at most the backend's maxEventBytes.
+ * In the relay the events come framed (events()); push() frames for itself.
  */
 class FramedPassThrough implements StreamTranslator {
-  readonly #framer: SseFramer;
+  readonly #maxEventBytes: number;
+  #framer: SseFramer | null = null;
   readonly finished = false;
   readonly failed = false;
   readonly usage = null;
-  constructor(maxEventBytes: number) { this.#framer = new SseFramer(maxEventBytes); }
+  constructor(maxEventBytes: number) { this.#maxEventBytes = maxEventBytes; }
   push(chunk: Buffer): string {
     try {
-      return this.#framer.push(chunk).toString('utf8');
+      return this.events((this.#framer ??= new SseFramer(this.#maxEventBytes)).push(chunk));
     } catch (err) {
       throw sseOverflowError(err, 'chat stream');
     }
   }
+  events(region: Buffer): string { return region.toString('utf8'); }
 }
 
 /** Reads a whole chat answer, translates it to the front's shape and sends it. */
@@ -105,10 +109,15 @@ export function relayChatStream(
     const mask = answerMask(model)?.stream() ?? null;
     if (mask !== null) stages.push(maskStage(mask));
     const relay = new StreamRelay(ctx, up, {
-      framing: 'raw',
+      // An SSE upstream is framed once, here; bedrock's event stream goes to its translator raw.
+      framing: inner.events !== undefined ? 'sse' : 'raw',
+      maxEventBytes: model.limits.maxEventBytes,
+      // An unfinished event the upstream ended inside is not translated.
+      heldAtEnd: 'drop',
       stages,
       renderError,
-      failure: (err) => {
+      failure: (raw) => {
+        const err = sseOverflowError(raw, `${model.provider} stream of model ${model.name}`);
         // A translator's own refusal (an event past the cap, an event that is not JSON) is the upstream's fault too.
         if (err instanceof GatewayError) io.upstreamError(err.code);
         return io.failure(err, true);
@@ -139,7 +148,9 @@ export function relayChatStream(
 /** The provider's translator as a stage: upstream bytes in, OpenAI chunks out. */
 function providerStage(t: StreamTranslator): StreamStage {
   return {
-    event(piece, out) { out.push(t.push(piece as Buffer)); },
+    event: t.events !== undefined
+      ? (piece, out) => { out.push(t.events!(piece as Buffer)); }
+      : (piece, out) => { out.push(t.push(piece as Buffer)); },
     // An upstream that gave its finish reason but no [DONE] (or bedrock no metadata) still finished its answer.
     end(out) { if (!t.finished && t.end !== undefined) out.push(t.end()); },
   };
@@ -148,7 +159,7 @@ function providerStage(t: StreamTranslator): StreamStage {
 /** The front's translator as a stage: OpenAI chunks in, the front's events out. */
 function frontStage(f: FrontStream): StreamStage {
   return {
-    event(piece, out) { out.push(f.push(typeof piece === 'string' ? piece : piece.toString('utf8'))); },
+    event(piece, out) { out.push(f.events(typeof piece === 'string' ? piece : piece.toString('utf8'))); },
     end(out) { if (!f.finished && f.sawFinish) out.push(f.end()); },
   };
 }

@@ -5,7 +5,7 @@
 // prompts, file ids) is refused. Every field is translated, accepted, or refused with a 400
 // naming it; see README.md ("Responses front") for the table.
 import { randomBytes } from 'node:crypto';
-import { ERRORS, GatewayError, parseJson, SseEventReader, UNTRUSTED_JSON } from '../core/index.js';
+import { ERRORS, GatewayError, parseJson, SseEventReader, sseTextEvents, UNTRUSTED_JSON } from '../core/index.js';
 import { LLM_LIMIT_DEFAULTS, type LlmModelSpec } from '../config/index.js';
 import { readChatChunk } from './chat-chunk.js';
 import { isObject } from './openai-errors.js';
@@ -546,7 +546,9 @@ interface OpenCall {
  * full response and usage on `[DONE]`.
  */
 export class ChatToResponsesStream {
-  readonly #reader: SseEventReader;
+  readonly #maxEventBytes: number;
+  /** Only for push(): in the relay, events() gets the provider stage's whole events. */
+  #reader: SseEventReader | null = null;
   readonly #model: string;
   readonly #request: Json;
   readonly #id: string;
@@ -565,7 +567,7 @@ export class ChatToResponsesStream {
   errorMessage = '';
 
   constructor(modelName: string, request: Json, ids: ResponseIds = {}, maxEventBytes = LLM_LIMIT_DEFAULTS.maxEventBytes) {
-    this.#reader = new SseEventReader(maxEventBytes, 'chat stream');
+    this.#maxEventBytes = maxEventBytes;
     this.#model = modelName;
     this.#request = request;
     this.#id = ids.id ?? newId();
@@ -583,7 +585,15 @@ export class ChatToResponsesStream {
   /** Takes upstream chat SSE bytes; returns whole Responses events (maybe none). */
   push(chunk: Buffer | string): string {
     if (this.finished) return '';
-    const events = this.#reader.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    return this.#translate((this.#reader ??= new SseEventReader(this.#maxEventBytes, 'chat stream')).push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+  }
+
+  /** Takes whole chat events (a provider stage's output); returns whole Responses events. */
+  events(text: string): string {
+    return this.finished ? '' : this.#translate(sseTextEvents(text));
+  }
+
+  #translate(events: string[]): string {
     let out = '';
     for (const ev of events) {
       if (this.finished) break;

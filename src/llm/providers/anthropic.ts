@@ -5,7 +5,7 @@
 // dropped silently (the table is in src/llm/README.md). The stream is translated event by
 // event as it arrives; only an unfinished event is held back.
 import type { LlmModelSpec } from '../../config/index.js';
-import { GatewayError, parseJson, SseEventReader, UNTRUSTED_JSON } from '../../core/index.js';
+import { GatewayError, parseJson, SseEventReader, sseEvents, UNTRUSTED_JSON } from '../../core/index.js';
 import { bad, textsOf, toolArguments, unsupportedBy } from './request-parts.js';
 import { isObject, scrubUpstreamText } from '../openai-errors.js';
 import type { Usage } from '../usage.js';
@@ -254,7 +254,8 @@ export class AnthropicStreamTranslator implements StreamTranslator {
   readonly #includeUsage: boolean;
   readonly #created = Math.floor(Date.now() / 1000);
   #id = 'msg';
-  readonly #reader: SseEventReader;
+  /** Only for push(): the relay frames for events(). */
+  #reader: SseEventReader | null = null;
   #finish: string | null = null;
   #started = false;
   readonly #usage: AnthropicUsage = { input: 0, cacheRead: 0, cacheCreation: 0, output: 0 };
@@ -265,15 +266,22 @@ export class AnthropicStreamTranslator implements StreamTranslator {
   constructor(model: LlmModelSpec, includeUsage: boolean) {
     this.#model = model;
     this.#includeUsage = includeUsage;
-    this.#reader = new SseEventReader(model.limits.maxEventBytes, 'anthropic stream');
   }
 
   get usage(): Usage | null { return this.#sawUsage ? usageOf(this.#usage) : null; }
 
   push(chunk: Buffer): string {
     if (this.finished) return '';
+    return this.#translate((this.#reader ??= new SseEventReader(this.#model.limits.maxEventBytes, 'anthropic stream')).push(chunk));
+  }
+
+  events(region: Buffer): string {
+    return this.finished ? '' : this.#translate(sseEvents(region));
+  }
+
+  #translate(events: string[]): string {
     let out = '';
-    for (const ev of this.#reader.push(chunk)) {
+    for (const ev of events) {
       if (this.finished) break;
       out += this.#event(ev);
     }

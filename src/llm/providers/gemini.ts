@@ -6,7 +6,7 @@
 // of chat.completion.chunk events. Every request field is translated, accepted as a no-op,
 // or refused with a 400 naming it (the table is in src/llm/README.md).
 import type { LlmModelSpec } from '../../config/index.js';
-import { GatewayError, parseJson, SseEventReader, sseData, UNTRUSTED_JSON } from '../../core/index.js';
+import { GatewayError, parseJson, SseEventReader, sseEvents, sseData, UNTRUSTED_JSON } from '../../core/index.js';
 import { bad, textsOf, toolArguments, unsupportedBy } from './request-parts.js';
 import { CLIENT_TEXT_JSON } from '../body.js';
 import { isObject, scrubUpstreamText, upstreamErrorBody } from '../openai-errors.js';
@@ -335,7 +335,8 @@ export class GeminiStreamTranslator implements StreamTranslator {
   readonly #includeUsage: boolean;
   readonly #created = Math.floor(Date.now() / 1000);
   #id = 'gemini';
-  readonly #reader: SseEventReader;
+  /** Only for push(): the relay frames for events(). */
+  #reader: SseEventReader | null = null;
   #started = false;
   #calls = 0;
   readonly #usage = newUsage();
@@ -344,15 +345,22 @@ export class GeminiStreamTranslator implements StreamTranslator {
   constructor(model: LlmModelSpec, includeUsage: boolean) {
     this.#model = model;
     this.#includeUsage = includeUsage;
-    this.#reader = new SseEventReader(model.limits.maxEventBytes, 'gemini stream');
   }
 
   get usage(): Usage | null { return this.#sawUsage ? usageOf(this.#usage) : null; }
 
   push(chunk: Buffer): string {
     if (this.finished) return '';
+    return this.#translate((this.#reader ??= new SseEventReader(this.#model.limits.maxEventBytes, 'gemini stream')).push(chunk));
+  }
+
+  events(region: Buffer): string {
+    return this.finished ? '' : this.#translate(sseEvents(region));
+  }
+
+  #translate(events: string[]): string {
     let out = '';
-    for (const ev of this.#reader.push(chunk)) {
+    for (const ev of events) {
       if (this.finished) break;
       out += this.#event(ev);
     }
