@@ -26,6 +26,7 @@ import { classifyUpstreamError, createUpstream, type Upstream, type UpstreamHead
 import type { OverloadReason } from './concurrency-limit.js';
 import { sseErrorEvent } from './sse.js';
 import { StreamRelay, type StreamErrorRenderer, type StreamSource } from './stream-stages.js';
+import { ClientGoneError, readRequestBody } from './request-body.js';
 
 /** Bodies up to this size with a Content-Length are buffered before dispatch. */
 const BUFFER_BODY_LIMIT = 64 * 1024;
@@ -127,7 +128,17 @@ export class HttpBackend {
     if (cl === undefined ? h['transfer-encoding'] === undefined : cl === '0') return this.send(ctx, opts, null);
     const declared = Number(cl); // NaN when chunked: both tests below are then false
     if (declared <= BUFFER_BODY_LIMIT && declared <= limits.maxBodyBytes) {
-      new SmallBodyReader(ctx, declared, limits.bodyIdleTimeoutMs, this, opts).start();
+      // Read first: a Buffer body can be replayed by the retry interceptor.
+      readRequestBody(ctx, limits, (err, buf) => {
+        if (err === null) {
+          opts.body = buf;
+          this.send(ctx, opts, null);
+        } else if (!(err instanceof ClientGoneError)) {
+          failBeforeUpstream(ctx, err);
+        } else if (err.error !== null) {
+          failBeforeUpstream(ctx, new GatewayError('AE_BAD_REQUEST', { cause: err.error, detail: 'request body error' }));
+        }
+      });
       return;
     }
     const body = new LimitedBody(ctx, limits.maxBodyBytes, limits.bodyIdleTimeoutMs);
@@ -479,75 +490,6 @@ class LimitedBody extends Readable {
     this.#req.pause();
     this.#ctx.errorCode = err.code;
     this.#writer?.abort(err);
-  }
-}
-
-/**
- * Reads a small body with a known length into memory, then dispatches it (a Buffer body
- * can be replayed by the retry interceptor). Enforces the body idle timeout; a client
- * that leaves mid-body just ends the exchange.
- */
-class SmallBodyReader {
-  readonly #chunks: Buffer[] = [];
-  #done = false;
-  #timer: NodeJS.Timeout | null = null;
-  readonly #ctx: RequestContext;
-  readonly #declared: number;
-  readonly #idleMs: number;
-  readonly #backend: HttpBackend;
-  readonly #opts: Dispatcher.DispatchOptions;
-
-  constructor(ctx: RequestContext, declared: number, idleMs: number, backend: HttpBackend, opts: Dispatcher.DispatchOptions) {
-    this.#ctx = ctx;
-    this.#declared = declared;
-    this.#idleMs = idleMs;
-    this.#backend = backend;
-    this.#opts = opts;
-  }
-
-  start(): void {
-    const req = this.#ctx.req;
-    req.on('data', this.#onData);
-    req.once('end', this.#onEnd);
-    req.once('error', this.#onError);
-    this.#ctx.onEnd(this.#onClose);
-    if (this.#idleMs > 0) this.#timer = setTimeout(this.#onIdle, this.#idleMs);
-  }
-
-  readonly #onData = (c: Buffer): void => {
-    this.#chunks.push(c);
-    this.#ctx.bytesIn += c.length;
-    this.#timer?.refresh();
-  };
-
-  readonly #onEnd = (): void => {
-    this.#cleanup();
-    const chunks = this.#chunks;
-    this.#opts.body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#declared);
-    this.#backend.send(this.#ctx, this.#opts, null);
-  };
-
-  readonly #onError = (err: Error): void => {
-    this.#cleanup();
-    failBeforeUpstream(this.#ctx, new GatewayError('AE_BAD_REQUEST', { cause: err, detail: 'request body error' }));
-  };
-
-  readonly #onClose = (): void => {
-    if (this.#done || this.#ctx.req.complete) return;
-    this.#cleanup();
-    this.#ctx.clientAborted = true;
-  };
-
-  readonly #onIdle = (): void => {
-    this.#cleanup();
-    failBeforeUpstream(this.#ctx, new GatewayError('AE_REQUEST_TIMEOUT', { detail: 'request body idle timeout' }));
-  };
-
-  #cleanup(): void {
-    if (this.#timer !== null) { clearTimeout(this.#timer); this.#timer = null; }
-    this.#done = true;
-    const req = this.#ctx.req;
-    req.off('data', this.#onData).off('end', this.#onEnd).off('error', this.#onError);
   }
 }
 

@@ -15,3 +15,4 @@ export { maskStage, StreamRelay, type StageSink, type StreamErrorRenderer, type 
 export { SecretMask, SecretMaskStream, MIN_MASKED_SECRET_LENGTH } from './secret-mask.js';
 export { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_LIMIT, JsonRefusedError, parseJson, UNTRUSTED_JSON, type JsonBounds } from './json.js';
 export { RetryBudget } from './upstream.js';
+export { ClientGoneError, readRequestBody, type BodyDone, type BodyReadLimits } from './request-body.js';
