@@ -10,7 +10,7 @@ export { classifyUpstreamError, createUpstream, type Upstream, type UpstreamHead
 export { type ConcurrencyLimitOptions, type OverloadReason } from './concurrency-limit.js';
 export { sseData, sseEventEnd, sseEvents, sseTextEvents, sseOverflowError, SseEventReader, SseEventTooLarge, SseFramer } from './sse.js';
 export { replyError } from './render.js';
-export { sseErrorEvent, writeSseError } from './sse.js';
+export { sseErrorEvent } from './sse.js';
 export { maskStage, StreamRelay, type StageSink, type StreamErrorRenderer, type StreamRelayOptions, type StreamSource, type StreamStage } from './stream-stages.js';
 export { SecretMask, SecretMaskStream, MIN_MASKED_SECRET_LENGTH } from './secret-mask.js';
 export { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_LIMIT, JsonRefusedError, parseJson, UNTRUSTED_JSON, type JsonBounds } from './json.js';
