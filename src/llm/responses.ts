@@ -1,7 +1,7 @@
 // The OpenAI Responses front: POST P/responses. Models of openai and azure (whose APIs have
 // it) are passed through, usage read in passing (responses-usage.ts); every other provider
 // is reached through the OpenAI chat pivot (chat-leg.ts): Responses → chat
-// (responses-translate.ts) → the provider, and the answer back as a `response` object or
+// (responses-request.ts) → the provider, and the answer back as a `response` object or
 // Responses stream events.
 import { GatewayError, type RequestContext } from '../core/index.js';
 import type { Attempt, LlmIo } from './backend.js';
@@ -9,7 +9,9 @@ import { chatLeg, relayChatJson, relayChatStream } from './chat-leg.js';
 import { upstreamErrorBody } from './openai-errors.js';
 import { BoundedJsonUsage, relayPassThrough } from './pass-through.js';
 import { openAICall } from './providers/index.js';
-import { chatToResponse, ChatToResponsesStream, responsesStreamError, responsesToChat } from './responses-translate.js';
+import { chatToResponse } from './responses-answer.js';
+import { responsesToChat } from './responses-request.js';
+import { ChatToResponsesStream, responsesStreamError } from './responses-stream.js';
 import { responseJsonUsage, ResponsesStreamUsage } from './responses-usage.js';
 
 /** Serves P/responses for a parsed request body. */
