@@ -6,12 +6,13 @@
 // of chat.completion.chunk events. Every request field is translated, accepted as a no-op,
 // or refused with a 400 naming it (the table is in src/llm/README.md).
 import type { LlmModelSpec } from '../../config/index.js';
-import { GatewayError, parseJson, SseEventReader, sseEvents, sseData, UNTRUSTED_JSON } from '../../core/index.js';
+import { GatewayError, parseJson, sseData, UNTRUSTED_JSON } from '../../core/index.js';
+import { SseChunkTranslator } from './chunk-translator.js';
 import { bad, textsOf, toolArguments, unsupportedBy } from './request-parts.js';
 import { CLIENT_TEXT_JSON } from '../body.js';
-import { isObject, scrubUpstreamText, upstreamErrorBody } from '../openai-errors.js';
+import { isObject, upstreamErrorBody } from '../openai-errors.js';
 import type { Usage } from '../usage.js';
-import type { ChatProvider, ChatTranslation, StreamTranslator, TranslatedJson } from './provider.js';
+import type { ChatProvider, ChatTranslation, TranslatedJson } from './provider.js';
 
 
 type Json = Record<string, unknown>;
@@ -328,46 +329,18 @@ export function fromGeminiJson(raw: string, clientModel: string): TranslatedJson
  * Either is terminal: nothing is produced after it, and a stream that ends before either
  * gets an AE_UPSTREAM_STREAM_ABORTED event from the backend.
  */
-export class GeminiStreamTranslator implements StreamTranslator {
-  finished = false;
-  failed = false;
-  readonly #model: LlmModelSpec;
-  readonly #includeUsage: boolean;
-  readonly #created = Math.floor(Date.now() / 1000);
-  #id = 'gemini';
-  /** Only for push(): the relay frames for events(). */
-  #reader: SseEventReader | null = null;
-  #started = false;
+export class GeminiStreamTranslator extends SseChunkTranslator {
   #calls = 0;
   readonly #usage = newUsage();
   #sawUsage = false;
 
   constructor(model: LlmModelSpec, includeUsage: boolean) {
-    this.#model = model;
-    this.#includeUsage = includeUsage;
+    super(model, includeUsage, 'gemini', 'gemini stream');
   }
 
   get usage(): Usage | null { return this.#sawUsage ? usageOf(this.#usage) : null; }
 
-  push(chunk: Buffer): string {
-    if (this.finished) return '';
-    return this.#translate((this.#reader ??= new SseEventReader(this.#model.limits.maxEventBytes, 'gemini stream')).push(chunk));
-  }
-
-  events(region: Buffer): string {
-    return this.finished ? '' : this.#translate(sseEvents(region));
-  }
-
-  #translate(events: string[]): string {
-    let out = '';
-    for (const ev of events) {
-      if (this.finished) break;
-      out += this.#event(ev);
-    }
-    return out;
-  }
-
-  #event(ev: string): string {
+  protected event(ev: string): string {
     const data = sseData(ev);
     if (data === '') return '';
     let res: unknown;
@@ -378,48 +351,27 @@ export class GeminiStreamTranslator implements StreamTranslator {
     }
     if (!isObject(res)) return '';
     if (isObject(res.error)) return this.#error(res.error);
-    if (this.#id === 'gemini' && typeof res.responseId === 'string') this.#id = res.responseId;
+    if (this.id === 'gemini' && typeof res.responseId === 'string') this.id = res.responseId;
     if (readUsage(this.#usage, res.usageMetadata)) this.#sawUsage = true;
-    let out = this.#start();
+    let out = this.start();
     for (const p of answerParts(res)) {
       if ('text' in p) {
-        if (p.text !== '') out += this.#chunk({ content: p.text });
+        if (p.text !== '') out += this.chunk({ content: p.text });
       } else {
         const n = this.#calls++;
-        out += this.#chunk({ tool_calls: [{ index: n, ...toolCall(p.call, n, p.signature) }] });
+        out += this.chunk({ tool_calls: [{ index: n, ...toolCall(p.call, n, p.signature) }] });
       }
     }
     const reason = reasonOf(res);
     if (reason !== null) {
-      this.finished = true;
-      out += this.#chunk({}, finishReason(reason, this.#calls > 0));
-      if (this.#includeUsage) out += this.#frame({ choices: [], usage: openAIUsage(this.#usage) });
-      out += 'data: [DONE]\n\n';
+      out += this.chunk({}, finishReason(reason, this.#calls > 0));
+      out += this.done(openAIUsage(this.#usage));
     }
     return out;
   }
 
   #error(err: Json): string {
-    this.finished = true;
-    this.failed = true;
-    const str = (v: unknown): string | null => (typeof v === 'string' ? scrubUpstreamText(v, this.#model) : null);
-    const message = str(err.message) ?? 'The upstream provider reported an error in the stream.';
-    return `data: ${JSON.stringify({ error: { message, type: str(err.status) ?? 'api_error', param: null, code: 'AE_UPSTREAM_ERROR' } })}\n\n`;
-  }
-
-  /** The first chunk carries the role. */
-  #start(): string {
-    if (this.#started) return '';
-    this.#started = true;
-    return this.#chunk({ role: 'assistant', content: '' });
-  }
-
-  #chunk(delta: Json, finish: string | null = null): string {
-    return this.#frame({ choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
-  }
-
-  #frame(rest: Json): string {
-    return `data: ${JSON.stringify({ id: this.#id, object: 'chat.completion.chunk', created: this.#created, model: this.#model.name, ...rest })}\n\n`;
+    return this.upstreamError(err.message, err.status);
   }
 }
 
