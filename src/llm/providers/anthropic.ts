@@ -7,7 +7,7 @@
 import type { LlmModelSpec } from '../../config/index.js';
 import { GatewayError, parseJson, UNTRUSTED_JSON } from '../../core/index.js';
 import { SseChunkTranslator } from './chunk-translator.js';
-import { bad, textsOf, toolArguments, unsupportedBy } from './request-parts.js';
+import { bad, textsOf, toolArguments, unsupportedBy, walkMessages } from './request-parts.js';
 import { isObject } from '../openai-errors.js';
 import type { Usage } from '../usage.js';
 import type { ChatProvider, ChatTranslation, TranslatedJson } from './provider.js';
@@ -73,46 +73,15 @@ export function toAnthropicRequest(body: Json, upstreamModel: string): Json {
 }
 
 function translateMessages(list: unknown[]): { system: Json[]; messages: Json[] } {
-  const system: Json[] = [];
-  const messages: { role: 'user' | 'assistant'; content: Json[] }[] = [];
-  const push = (role: 'user' | 'assistant', content: Json[]): void => {
-    const last = messages.at(-1);
-    // Anthropic alternates user and assistant turns: consecutive ones (several tool results) merge.
-    if (last !== undefined && last.role === role) last.content.push(...content);
-    else messages.push({ role, content });
-  };
-  list.forEach((m, i) => {
-    const at = `messages[${i}]`;
-    if (!isObject(m)) throw bad(`"${at}" must be an object.`);
-    switch (m.role) {
-      case 'system':
-      case 'developer':
-        system.push(...textParts(m.content, at));
-        break;
-      case 'user':
-        push('user', userParts(m.content, at));
-        break;
-      case 'assistant': {
-        const content = m.content === null || m.content === undefined ? [] : textParts(m.content, at);
-        if (Array.isArray(m.tool_calls)) {
-          m.tool_calls.forEach((c, j) => content.push(toolUse(c, `${at}.tool_calls[${j}]`)));
-        }
-        if (m.function_call !== undefined && m.function_call !== null) throw unsupported(`${at}.function_call`);
-        push('assistant', content);
-        break;
-      }
-      case 'tool': {
-        if (typeof m.tool_call_id !== 'string') throw bad(`"${at}.tool_call_id" must be a string.`);
-        const result: Json = { type: 'tool_result', tool_use_id: m.tool_call_id };
-        result.content = typeof m.content === 'string' ? m.content : textParts(m.content, at);
-        push('user', [result]);
-        break;
-      }
-      default:
-        throw unsupported(`${at}.role`, `"${String(m.role)}" is not supported by the anthropic provider`);
-    }
+  const { system, turns } = walkMessages<Json>(list, {
+    provider: 'anthropic',
+    system: textParts,
+    user: userParts,
+    assistantText: textParts,
+    toolCall: toolUse,
+    toolResult: (id, content, at) => ({ type: 'tool_result', tool_use_id: id, content: typeof content === 'string' ? content : textParts(content, at) }),
   });
-  return { system, messages };
+  return { system, messages: turns.map((t) => ({ role: t.role, content: t.parts })) };
 }
 
 /** Content that may only hold text (system, assistant, tool). */

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { LlmModelSpec } from '../../config/index.js';
 import { GatewayError, parseJson, UNTRUSTED_JSON } from '../../core/index.js';
 import { ChunkTranslator } from './chunk-translator.js';
-import { bad, textsOf, toolArguments, unsupportedBy } from './request-parts.js';
+import { bad, textsOf, toolArguments, unsupportedBy, walkMessages } from './request-parts.js';
 import { isObject, scrubUpstreamText } from '../openai-errors.js';
 import type { Usage } from '../usage.js';
 import { EventStreamDecoder, EventStreamError, interpretBedrockMessage, type BedrockStreamEvent } from './aws-eventstream.js';
@@ -90,48 +90,15 @@ export function toConverseRequest(body: Json): Json {
 }
 
 function translateMessages(list: unknown[]): { system: Json[]; messages: Json[]; usesTools: boolean } {
-  const system: Json[] = [];
-  const messages: { role: 'user' | 'assistant'; content: Json[] }[] = [];
-  let usesTools = false;
-  const push = (role: 'user' | 'assistant', content: Json[]): void => {
-    const last = messages.at(-1);
-    // Converse alternates user and assistant turns: consecutive ones (several tool results) merge.
-    if (last !== undefined && last.role === role) last.content.push(...content);
-    else messages.push({ role, content });
-  };
-  list.forEach((m, i) => {
-    const at = `messages[${i}]`;
-    if (!isObject(m)) throw bad(`"${at}" must be an object.`);
-    switch (m.role) {
-      case 'system':
-      case 'developer':
-        system.push(...textParts(m.content, at));
-        break;
-      case 'user':
-        push('user', userParts(m.content, at));
-        break;
-      case 'assistant': {
-        const content = m.content === null || m.content === undefined ? [] : textParts(m.content, at);
-        if (Array.isArray(m.tool_calls)) {
-          m.tool_calls.forEach((c, j) => content.push(toolUse(c, `${at}.tool_calls[${j}]`)));
-          if (m.tool_calls.length > 0) usesTools = true;
-        }
-        if (m.function_call !== undefined && m.function_call !== null) throw unsupported(`${at}.function_call`);
-        push('assistant', content);
-        break;
-      }
-      case 'tool': {
-        if (typeof m.tool_call_id !== 'string') throw bad(`"${at}.tool_call_id" must be a string.`);
-        const content = typeof m.content === 'string' ? [{ text: m.content }] : textParts(m.content, at);
-        push('user', [{ toolResult: { toolUseId: m.tool_call_id, content } }]);
-        usesTools = true;
-        break;
-      }
-      default:
-        throw unsupported(`${at}.role`, `"${String(m.role)}" is not supported by the bedrock provider`);
-    }
+  const { system, turns, usesTools } = walkMessages<Json>(list, {
+    provider: 'bedrock',
+    system: textParts,
+    user: userParts,
+    assistantText: textParts,
+    toolCall: toolUse,
+    toolResult: (id, content, at) => ({ toolResult: { toolUseId: id, content: typeof content === 'string' ? [{ text: content }] : textParts(content, at) } }),
   });
-  return { system, messages, usesTools };
+  return { system, messages: turns.map((t) => ({ role: t.role, content: t.parts })), usesTools };
 }
 
 /** Content that may only hold text (system, assistant, tool). */

@@ -8,7 +8,7 @@
 import type { LlmModelSpec } from '../../config/index.js';
 import { GatewayError, parseJson, sseData, UNTRUSTED_JSON } from '../../core/index.js';
 import { SseChunkTranslator } from './chunk-translator.js';
-import { bad, textsOf, toolArguments, unsupportedBy } from './request-parts.js';
+import { bad, textsOf, toolArguments, unsupportedBy, walkMessages } from './request-parts.js';
 import { CLIENT_TEXT_JSON } from '../body.js';
 import { isObject, upstreamErrorBody } from '../openai-errors.js';
 import type { Usage } from '../usage.js';
@@ -87,54 +87,28 @@ function translateResponseFormat(rf: unknown, gen: Json): void {
 }
 
 function translateMessages(list: unknown[]): { system: Json[]; contents: Json[] } {
-  const system: Json[] = [];
-  const contents: { role: 'user' | 'model'; parts: Json[] }[] = [];
   /** tool_call id → function name, from the assistant turns seen so far (the latest wins). */
   const callNames = new Map<string, string>();
-  const push = (role: 'user' | 'model', parts: Json[]): void => {
-    if (parts.length === 0) return; // Gemini refuses a turn without parts.
-    const last = contents.at(-1);
-    // Consecutive turns of one role merge: the results of several function calls go in one user turn.
-    if (last !== undefined && last.role === role) last.parts.push(...parts);
-    else contents.push({ role, parts });
-  };
-  list.forEach((m, i) => {
-    const at = `messages[${i}]`;
-    if (!isObject(m)) throw bad(`"${at}" must be an object.`);
-    switch (m.role) {
-      case 'system':
-      case 'developer':
-        system.push(...textParts(m.content, at));
-        break;
-      case 'user':
-        push('user', userParts(m.content, at));
-        break;
-      case 'assistant': {
-        const parts = set(m.content) ? textParts(m.content, at) : [];
-        if (Array.isArray(m.tool_calls)) {
-          m.tool_calls.forEach((c, j) => {
-            const { id, part } = functionCall(c, `${at}.tool_calls[${j}]`);
-            callNames.set(id, String((part.functionCall as Json).name));
-            parts.push(part);
-          });
-        }
-        if (set(m.function_call)) throw unsupported(`${at}.function_call`);
-        push('model', parts);
-        break;
-      }
-      case 'tool': {
-        if (typeof m.tool_call_id !== 'string') throw bad(`"${at}.tool_call_id" must be a string.`);
-        const name = callNames.get(m.tool_call_id);
-        if (name === undefined) throw bad(`"${at}.tool_call_id" ("${m.tool_call_id.slice(0, 128)}") does not match a tool call of an earlier assistant message; the gemini provider needs it to name the function.`);
-        const text = typeof m.content === 'string' ? m.content : textParts(m.content, at).map((p) => String(p.text)).join('');
-        push('user', [{ functionResponse: { name, response: functionResponse(text) } }]);
-        break;
-      }
-      default:
-        throw unsupported(`${at}.role`, `"${String(m.role)}" is not supported by the gemini provider`);
-    }
+  const { system, turns } = walkMessages<Json>(list, {
+    provider: 'gemini',
+    // Gemini refuses a turn without parts.
+    dropEmptyTurns: true,
+    system: textParts,
+    user: userParts,
+    assistantText: textParts,
+    toolCall: (c, at) => {
+      const { id, part } = functionCall(c, at);
+      callNames.set(id, String((part.functionCall as Json).name));
+      return part;
+    },
+    toolResult: (id, content, at) => {
+      const name = callNames.get(id);
+      if (name === undefined) throw bad(`"${at}.tool_call_id" ("${id.slice(0, 128)}") does not match a tool call of an earlier assistant message; the gemini provider needs it to name the function.`);
+      const text = typeof content === 'string' ? content : textParts(content, at).map((p) => String(p.text)).join('');
+      return { functionResponse: { name, response: functionResponse(text) } };
+    },
   });
-  return { system, contents };
+  return { system, contents: turns.map((t) => ({ role: t.role === 'assistant' ? 'model' : 'user', parts: t.parts })) };
 }
 
 /** A tool result as a functionResponse.response (a JSON object): a JSON object as is, anything else as {output}. */
