@@ -26,7 +26,9 @@ import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import { replyError } from './render.js';
 import { BARE_STACK, classifyUpstreamError, type Upstream, type UpstreamHeaders, type UpstreamStack } from './upstream.js';
 import { beginAttempt, endAttempt, type RequestObserver, type UpstreamAttempt } from './observer.js';
-import { SseFramer, writeSseError } from './sse.js';
+import { sseErrorEvent } from './sse.js';
+import { StreamRelay, type StreamErrorRenderer, type StreamSource } from './stream-stages.js';
+import { ClientGoneError, readRequestBody } from './request-body.js';
 
 /** Bodies up to this size with a Content-Length are buffered before dispatch. */
 const BUFFER_BODY_LIMIT = 64 * 1024;
@@ -110,7 +112,17 @@ export class HttpBackend {
     if (cl === undefined ? h['transfer-encoding'] === undefined : cl === '0') return this.send(ctx, opts, null);
     const declared = Number(cl); // NaN when chunked: both tests below are then false
     if (declared <= BUFFER_BODY_LIMIT && declared <= limits.maxBodyBytes) {
-      new SmallBodyReader(ctx, declared, limits.bodyIdleTimeoutMs, this, opts).start();
+      // Read first: a Buffer body can be replayed by the retry interceptor.
+      readRequestBody(ctx, limits, (err, buf) => {
+        if (err === null) {
+          opts.body = buf;
+          this.send(ctx, opts, null);
+        } else if (!(err instanceof ClientGoneError)) {
+          failBeforeUpstream(ctx, err);
+        } else if (err.error !== null) {
+          failBeforeUpstream(ctx, new GatewayError('AE_BAD_REQUEST', { cause: err.error, detail: 'request body error' }));
+        }
+      });
       return;
     }
     const body = new LimitedBody(ctx, limits.maxBodyBytes, limits.bodyIdleTimeoutMs);
@@ -145,15 +157,18 @@ export class HttpBackend {
   }
 }
 
-/** Writes the upstream response to the client as it arrives. One terminal outcome only. */
-class ResponseWriter implements Dispatcher.DispatchHandler {
+/**
+ * Writes the upstream response to the client as it arrives, through a StreamRelay (raw
+ * bytes; an event stream in whole events, so an error can end it with one event). One
+ * terminal outcome only.
+ */
+class ResponseWriter implements Dispatcher.DispatchHandler, StreamSource {
   #controller: Dispatcher.DispatchController | null = null;
   /** An abort asked for before undici handed us a controller (still connecting). */
   #pendingAbort: Error | null = null;
   #done = false;
-  /** SSE: holds back an unfinished event (see sse.ts); null for other answers. */
-  #sse: SseFramer | null = null;
-  #onDrain: (() => void) | null = null;
+  /** Set with the headers: relays the body. */
+  #relay: StreamRelay | null = null;
   readonly #ctx: RequestContext;
   readonly #backend: string;
   readonly #observer: RequestObserver;
@@ -188,6 +203,10 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     if (this.#finish()) this.#fail(err);
   }
 
+  // Backpressure from the relay: stop reading the upstream socket until the client catches up.
+  pause(): void { if (this.#controller !== null && !this.#controller.paused) this.#controller.pause(); }
+  resume(): void { this.#controller?.resume(); }
+
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
     if (this.#pendingAbort !== null) controller.abort(this.#pendingAbort);
@@ -201,35 +220,25 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     out['x-request-id'] = ctx.id;
     if (ctx.responseHeaders !== null) addFilterHeaders(out, ctx.responseHeaders);
     const ct = headers['content-type'];
-    if (typeof ct === 'string' && ct.startsWith('text/event-stream')) this.#sse = new SseFramer(SSE_HOLD_LIMIT, { release: true });
+    const sse = typeof ct === 'string' && ct.startsWith('text/event-stream');
+    this.#relay = new StreamRelay(ctx, this, sse ? {
+      framing: 'sse', maxEventBytes: SSE_HOLD_LIMIT, release: true, heldAtEnd: 'pass',
+      stages: NO_STAGES, renderError: renderSseError, failure: this.#failure,
+    } : { framing: 'raw', stages: NO_STAGES, renderError: null, failure: this.#failure });
     ctx.res.writeHead(statusCode, out);
     ctx.observer.firstByte?.(ctx);
     // Event streams start now, not with the first event (clients wait on the headers).
-    if (this.#sse !== null) ctx.res.flushHeaders();
+    if (sse) ctx.res.flushHeaders();
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#sse !== null) chunk = this.#sse.push(chunk);
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
     // undici hands over an empty chunk on every resume after a pause: nothing to write.
-    if (chunk.length === 0) return;
-    this.#ctx.bytesOut += chunk.length;
-    if (!this.#ctx.res.write(chunk) && !controller.paused) {
-      // Backpressure: stop reading the upstream socket until the client catches up.
-      controller.pause();
-      this.#ctx.res.once('drain', this.#onDrain ??= () => this.#controller?.resume());
-    }
+    if (chunk.length !== 0) this.#relay!.onData(chunk);
   }
 
   onResponseEnd(): void {
-    if (!this.#finish()) return;
-    // The upstream may end inside an event: pass it on as it was (clients discard it).
-    const held = this.#sse?.flush() ?? null;
-    if (held === null) {
-      this.#ctx.res.end();
-    } else {
-      this.#ctx.bytesOut += held.length;
-      this.#ctx.res.end(held);
-    }
+    // The upstream may end inside an event: the relay passes it on as it was (clients discard it).
+    if (this.#finish()) this.#relay!.onEnd();
   }
 
   // `c` is undefined when the connection never opened (see upstream.ts).
@@ -239,9 +248,6 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
 
   /** The one error outcome: nothing if the client left, else a JSON error, SSE error event or reset. */
   #fail(err: Error): void {
-    const sse = this.#sse;
-    // What was held of an unfinished event is dropped: the error event comes instead.
-    sse?.flush();
     const ctx = this.#ctx;
     const res = ctx.res;
     if (ctx.clientAborted || res.destroyed || res.writableEnded) {
@@ -249,25 +255,30 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
       this.#attempt = endAttempt(ctx, this.#attempt, 0, 'aborted');
       return;
     }
+    if (res.headersSent && this.#relay !== null) {
+      // An SSE error event (what was held of an unfinished event is dropped), or a reset.
+      this.#relay.onError(err);
+      return;
+    }
+    const e = this.#failure(err);
+    ctx.errorCode = e.code;
+    if (e.code === 'AE_BODY_TOO_LARGE' || e.code === 'AE_REQUEST_TIMEOUT') res.setHeader('connection', 'close');
+    replyError(ctx, e);
+  }
+
+  /** The gateway error for an upstream failure, counted when the upstream caused it. */
+  readonly #failure = (err: unknown): GatewayError => {
+    const headersSent = this.#ctx.res.headersSent;
     let e = classifyUpstreamError(err);
     // The same socket failure means "cut mid-body" once headers went out; a length
     // mismatch before that can only come from a parse error (undici reports it so).
-    if (res.headersSent ? e.code === 'AE_UPSTREAM_UNAVAILABLE' : e.code === 'AE_UPSTREAM_STREAM_ABORTED') {
-      e = new GatewayError(res.headersSent ? 'AE_UPSTREAM_STREAM_ABORTED' : 'AE_UPSTREAM_PROTOCOL', { cause: err, detail: e.message });
+    if (headersSent ? e.code === 'AE_UPSTREAM_UNAVAILABLE' : e.code === 'AE_UPSTREAM_STREAM_ABORTED') {
+      e = new GatewayError(headersSent ? 'AE_UPSTREAM_STREAM_ABORTED' : 'AE_UPSTREAM_PROTOCOL', { cause: err, detail: e.message });
     }
-    ctx.errorCode = e.code;
-    this.#attempt = endAttempt(ctx, this.#attempt, 0, e.code);
+    this.#attempt = endAttempt(this.#ctx, this.#attempt, 0, e.code);
     if (!(err instanceof GatewayError)) this.#observer.upstreamError?.(this.#backend, e.code);
-    if (!res.headersSent) {
-      if (e.code === 'AE_BODY_TOO_LARGE' || e.code === 'AE_REQUEST_TIMEOUT') res.setHeader('connection', 'close');
-      replyError(ctx, e);
-    } else if (sse !== null && !sse.midEvent) {
-      writeSseError(res, e, ctx.id);
-    } else {
-      // No error argument: that would surface as a listener 'clientError'.
-      res.destroy();
-    }
-  }
+    return e;
+  };
 
   #finish(): boolean {
     if (this.#done) return false;
@@ -275,6 +286,9 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     return true;
   }
 }
+
+const NO_STAGES: readonly never[] = Object.freeze([]);
+const renderSseError: StreamErrorRenderer = (ctx, err) => sseErrorEvent(err, ctx.id);
 
 /** Relays an upgrade request: joins the sockets on 101, passes any other answer back. */
 class UpgradeRelay implements Dispatcher.DispatchHandler {
@@ -480,75 +494,6 @@ class LimitedBody extends Readable {
     this.#req.pause();
     this.#ctx.errorCode = err.code;
     this.#writer?.abort(err);
-  }
-}
-
-/**
- * Reads a small body with a known length into memory, then dispatches it (a Buffer body
- * can be replayed by the retry interceptor). Enforces the body idle timeout; a client
- * that leaves mid-body just ends the exchange.
- */
-class SmallBodyReader {
-  readonly #chunks: Buffer[] = [];
-  #done = false;
-  #timer: NodeJS.Timeout | null = null;
-  readonly #ctx: RequestContext;
-  readonly #declared: number;
-  readonly #idleMs: number;
-  readonly #backend: HttpBackend;
-  readonly #opts: Dispatcher.DispatchOptions;
-
-  constructor(ctx: RequestContext, declared: number, idleMs: number, backend: HttpBackend, opts: Dispatcher.DispatchOptions) {
-    this.#ctx = ctx;
-    this.#declared = declared;
-    this.#idleMs = idleMs;
-    this.#backend = backend;
-    this.#opts = opts;
-  }
-
-  start(): void {
-    const req = this.#ctx.req;
-    req.on('data', this.#onData);
-    req.once('end', this.#onEnd);
-    req.once('error', this.#onError);
-    this.#ctx.onEnd(this.#onClose);
-    if (this.#idleMs > 0) this.#timer = setTimeout(this.#onIdle, this.#idleMs);
-  }
-
-  readonly #onData = (c: Buffer): void => {
-    this.#chunks.push(c);
-    this.#ctx.bytesIn += c.length;
-    this.#timer?.refresh();
-  };
-
-  readonly #onEnd = (): void => {
-    this.#cleanup();
-    const chunks = this.#chunks;
-    this.#opts.body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#declared);
-    this.#backend.send(this.#ctx, this.#opts, null);
-  };
-
-  readonly #onError = (err: Error): void => {
-    this.#cleanup();
-    failBeforeUpstream(this.#ctx, new GatewayError('AE_BAD_REQUEST', { cause: err, detail: 'request body error' }));
-  };
-
-  readonly #onClose = (): void => {
-    if (this.#done || this.#ctx.req.complete) return;
-    this.#cleanup();
-    this.#ctx.clientAborted = true;
-  };
-
-  readonly #onIdle = (): void => {
-    this.#cleanup();
-    failBeforeUpstream(this.#ctx, new GatewayError('AE_REQUEST_TIMEOUT', { detail: 'request body idle timeout' }));
-  };
-
-  #cleanup(): void {
-    if (this.#timer !== null) { clearTimeout(this.#timer); this.#timer = null; }
-    this.#done = true;
-    const req = this.#ctx.req;
-    req.off('data', this.#onData).off('end', this.#onEnd).off('error', this.#onError);
   }
 }
 

@@ -12,9 +12,11 @@ export { handleRequest, handleUpgrade, failInFlight, type BackendHandler, type B
 export { upstreamRequestHeaders, strippedRequestHeaders, requestDropSet, downstreamResponseHeaders, unsafeHeaderValue } from './headers.js';
 export { BARE_STACK, classifyUpstreamError, createUpstream, UpstreamStack, type Upstream, type UpstreamHeaders, type UpstreamInterceptor } from './upstream.js';
 export { type ConcurrencyLimitOptions, type OverloadReason } from './concurrency-limit.js';
-export { sseData, sseEventEnd, sseEvents, sseOverflowError, SseEventReader, SseEventTooLarge, SseFramer } from './sse.js';
+export { sseData, sseEventEnd, sseEvents, sseTextEvents, sseOverflowError, SseEventReader, SseEventTooLarge, SseFramer } from './sse.js';
 export { replyError } from './render.js';
-export { writeSseError } from './sse.js';
+export { sseErrorEvent } from './sse.js';
+export { maskStage, StreamRelay, type StageSink, type StreamErrorRenderer, type StreamRelayOptions, type StreamSource, type StreamStage } from './stream-stages.js';
 export { SecretMask, SecretMaskStream, MIN_MASKED_SECRET_LENGTH } from './secret-mask.js';
 export { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_LIMIT, JsonRefusedError, parseJson, UNTRUSTED_JSON, type JsonBounds } from './json.js';
 export { RetryBudget } from './upstream.js';
+export { ClientGoneError, readRequestBody, type BodyDone, type BodyReadLimits } from './request-body.js';

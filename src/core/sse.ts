@@ -1,14 +1,14 @@
 // Server-sent events helpers. When a stream has already started, an error is one final
 // well-formed event, then the stream ends (STYLE 4: exactly one terminal event). For that
-// event to parse, the client must be between events when it is written, so every relay
-// forwards SSE bytes up to the last event boundary and holds an unfinished event back.
+// event to parse, the client must be between events when it is written, so the relay
+// (stream-stages.ts) forwards SSE bytes up to the last event boundary and holds an
+// unfinished event back.
 //
 // SseFramer does that holding for every reader of an upstream stream, in linear time: a
 // chunk is searched once (natively, from its end) and never again, held pieces are joined
 // once when their event completes, and an unfinished event has a cap (STYLE 15; an
 // upstream is untrusted too). Searching a growing buffer from its start on every chunk,
 // as the first readers did, made one event of megabytes cost seconds of CPU.
-import type { ServerResponse } from 'node:http';
 import { ERRORS, GatewayError } from './errors.js';
 
 const LF = 10;
@@ -166,6 +166,11 @@ export function sseEvents(region: Buffer): string[] {
   return region.length === 0 ? [] : region.toString('utf8').split(EVENT_SPLIT);
 }
 
+/** The events of whole events already decoded (a translator stage's output); the last may be empty. */
+export function sseTextEvents(text: string): string[] {
+  return text === '' ? [] : text.split(EVENT_SPLIT);
+}
+
 /**
  * Splits an SSE byte stream into whole events as text, for readers that parse every event
  * (stream translators). Past the cap a GatewayError (AE_UPSTREAM_PROTOCOL) is thrown: the
@@ -196,11 +201,10 @@ export function sseOverflowError(err: unknown, what: string): unknown {
   return new GatewayError('AE_UPSTREAM_PROTOCOL', { cause: err, detail: `${what}: ${err.message}` });
 }
 
-/** Ends an SSE response with one `event: error` carrying the public error as JSON. */
-export function writeSseError(res: ServerResponse, err: GatewayError, requestId: string): void {
-  if (res.destroyed || res.writableEnded) return;
+/** One `event: error` carrying the public error as JSON: the gateway's own terminal event (the http backend's). */
+export function sseErrorEvent(err: GatewayError, requestId: string): string {
   const payload = JSON.stringify({ error: { message: err.publicMessage, type: ERRORS[err.code].type, code: err.code, request_id: requestId } });
-  res.end(`event: error\ndata: ${payload}\n\n`);
+  return `event: error\ndata: ${payload}\n\n`;
 }
 
 /** The data of one SSE event (its `data:` lines joined by newlines, per the SSE spec); '' when it has none. */

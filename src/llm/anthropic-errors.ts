@@ -3,9 +3,8 @@
 // with the same data once a stream has started. Upstream error answers (from an OpenAI or
 // an Anthropic upstream) are rebuilt from their message and type only, scrubbed like the
 // OpenAI ones (openai-errors.ts), with the status kept where it describes the request.
-import type { ServerResponse } from 'node:http';
 import type { LlmModelSpec } from './spec.js';
-import { parseJson, UNTRUSTED_JSON, type ErrorRenderer, type GatewayError } from '../core/index.js';
+import { parseJson, UNTRUSTED_JSON, type ErrorRenderer, type GatewayError, type StreamErrorRenderer } from '../core/index.js';
 import { isObject, scrubUpstreamText } from './openai-errors.js';
 
 /** Anthropic's error types, by HTTP status. */
@@ -34,11 +33,8 @@ export const renderAnthropicError: ErrorRenderer = function renderAnthropicError
   };
 };
 
-/** Ends a started Anthropic stream with one `event: error` (one terminal event). */
-export function writeAnthropicStreamError(res: ServerResponse, err: GatewayError, requestId: string): void {
-  if (res.destroyed || res.writableEnded) return;
-  res.end(`event: error\ndata: ${errorData(err, requestId)}\n\n`);
-}
+/** The Anthropic front's terminal `event: error` of a started stream (StreamRelay writes it: one terminal event). */
+export const anthropicStreamError: StreamErrorRenderer = (ctx, err) => `event: error\ndata: ${errorData(err, ctx.id)}\n\n`;
 
 const MAX_MESSAGE = 2000;
 

@@ -1,63 +1,24 @@
-// Reads an LLM request body: bounded by the route's maxBodyBytes and body idle timeout,
-// then parsed as one JSON object, nested at most the route's maxJsonDepth deep (core/json.ts).
+// Reads an LLM request body: bounded by the route's maxBodyBytes and body idle timeout
+// (core's one body reader, request-body.ts), then parsed as one JSON object, nested at
+// most the route's maxJsonDepth deep (core/json.ts).
 // A malformed body, one nested deeper, or one with a "__proto__" key however it is spelled
 // (which some JavaScript consumers downstream of us would turn into prototype pollution) is
 // a 400; the parser's own message and position never reach the client.
 import type { BodyLimits, RequestContext } from '../core/index.js';
-import { GatewayError, JsonRefusedError, parseJson, UNTRUSTED_JSON } from '../core/index.js';
+import { ClientGoneError, GatewayError, JsonRefusedError, parseJson, readRequestBody, UNTRUSTED_JSON } from '../core/index.js';
 import { isObject } from './openai-errors.js';
 
-/** Rejection when the client went away mid-body: nobody is left to answer. */
-export class ClientGoneError extends Error {
-  constructor() { super('client closed the connection'); this.name = 'ClientGoneError'; }
-}
+export { ClientGoneError };
 
+/** Reads a whole body with the route's limits (core/request-body.ts); rejects with ClientGoneError when the client left. */
 export function readBody(ctx: RequestContext, limits: BodyLimits): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
-    const req = ctx.req;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    let timer: NodeJS.Timeout | null = null;
-    const finish = (): boolean => {
-      if (done) return false;
-      done = true;
-      if (timer !== null) clearTimeout(timer);
-      req.off('data', onData).off('end', onEnd).off('error', onError);
-      return true;
-    };
-    const fail = (err: GatewayError): void => {
-      if (!finish()) return;
-      req.pause();
-      if (!ctx.res.headersSent) ctx.res.setHeader('connection', 'close');
+    readRequestBody(ctx, limits, (err, body) => {
+      if (err === null) { resolve(body!); return; }
+      // A request stream that failed mid-body is a client that left, too.
+      if (err instanceof ClientGoneError) ctx.clientAborted = true;
       reject(err);
-    };
-    const onData = (c: Buffer): void => {
-      size += c.length;
-      ctx.bytesIn += c.length;
-      if (size > limits.maxBodyBytes) return fail(new GatewayError('AE_BODY_TOO_LARGE'));
-      chunks.push(c);
-      timer?.refresh();
-    };
-    const onEnd = (): void => {
-      if (finish()) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    const onError = (): void => {
-      if (!finish()) return;
-      ctx.clientAborted = true;
-      reject(new ClientGoneError());
-    };
-    // Plain `on`: finish() removes all three, and `once` would wrap each one.
-    req.on('data', onData).on('end', onEnd).on('error', onError);
-    ctx.onEnd(() => {
-      if (done) return;
-      ctx.clientAborted = true;
-      finish();
-      reject(new ClientGoneError());
     });
-    if (limits.bodyIdleTimeoutMs > 0) {
-      timer = setTimeout(() => fail(new GatewayError('AE_REQUEST_TIMEOUT', { detail: 'request body idle timeout' })), limits.bodyIdleTimeoutMs);
-    }
   });
 }
 

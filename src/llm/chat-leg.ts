@@ -6,10 +6,10 @@
 // translation. Streams are translated twice, text in and text out: these are the
 // translated paths, not the byte-for-byte fast path.
 import type { LlmModelSpec } from './spec.js';
-import { GatewayError, SseFramer, sseOverflowError, type RequestContext } from '../core/index.js';
+import { GatewayError, maskStage, SseFramer, sseOverflowError, StreamRelay, type RequestContext, type StreamErrorRenderer, type StreamStage } from '../core/index.js';
 import { account } from './account.js';
 import type { Answer } from './answer.js';
-import { drained, endJson, readAnswer, responseHeaders, sseHeaders, type RelayIo } from './exchange.js';
+import { endJson, readAnswer, responseHeaders, sseHeaders, type RelayIo } from './exchange.js';
 import { isObject } from './openai-errors.js';
 import { answerMask } from './upstream-secrets.js';
 import { openAICall, TRANSLATED_PROVIDERS, type ChatProvider, type ChatTranslation, type StreamTranslator } from './providers/index.js';
@@ -17,7 +17,8 @@ import type { Usage } from './usage.js';
 
 /** A front's translator of an OpenAI chat stream (text in, the front's events out). */
 export interface FrontStream {
-  push(text: string): string;
+  /** Whole OpenAI chat events (what a provider stage writes) in, the front's events out. */
+  events(text: string): string;
   /** Ends the answer when the upstream closed after its finish reason without `[DONE]`. */
   end(): string;
   readonly finished: boolean;
@@ -54,20 +55,23 @@ export function chatLeg(chat: Record<string, unknown>, model: LlmModelSpec): Cha
 /**
  * The identity stream translator: upstream OpenAI SSE bytes as text, whole events at a time
  * (so text is never cut inside a UTF-8 sequence), each at most the backend's maxEventBytes.
+ * In the relay the events come framed (events()); push() frames for itself.
  */
 class FramedPassThrough implements StreamTranslator {
-  readonly #framer: SseFramer;
+  readonly #maxEventBytes: number;
+  #framer: SseFramer | null = null;
   readonly finished = false;
   readonly failed = false;
   readonly usage = null;
-  constructor(maxEventBytes: number) { this.#framer = new SseFramer(maxEventBytes); }
+  constructor(maxEventBytes: number) { this.#maxEventBytes = maxEventBytes; }
   push(chunk: Buffer): string {
     try {
-      return this.#framer.push(chunk).toString('utf8');
+      return this.events((this.#framer ??= new SseFramer(this.#maxEventBytes)).push(chunk));
     } catch (err) {
       throw sseOverflowError(err, 'chat stream');
     }
   }
+  events(region: Buffer): string { return region.toString('utf8'); }
 }
 
 /** Reads a whole chat answer, translates it to the front's shape and sends it. */
@@ -86,78 +90,77 @@ export async function relayChatJson(
 /**
  * Relays a streamed chat answer through the provider's translator (`inner`, upstream bytes →
  * OpenAI chunks) and the front's (`outer`, OpenAI chunks → the front's events; null for the
- * OpenAI front itself), with backpressure and exactly one terminal event.
+ * OpenAI front itself), as stages of core's StreamRelay: backpressure, and exactly one
+ * terminal event (`renderError`, the front's).
  */
-export async function relayChatStream(
+export function relayChatStream(
   io: RelayIo, ctx: RequestContext, model: LlmModelSpec, up: Answer,
-  inner: StreamTranslator, outer: FrontStream | null, writeError: (e: GatewayError) => void,
+  inner: StreamTranslator, outer: FrontStream | null, renderError: StreamErrorRenderer,
 ): Promise<void> {
-  const res = ctx.res;
-  res.writeHead(200, sseHeaders(responseHeaders(ctx, model, up.headers)));
-  ctx.observer.firstByte?.(ctx);
-  res.flushHeaders();
-  const usage = (): Usage | null => inner.usage ?? outer?.usage ?? null;
-  const finished = (): boolean => (outer === null ? inner.finished : outer.finished);
-  // The secrets the call sent upstream, masked in what the client gets (upstream-secrets.ts).
-  const mask = answerMask(model)?.stream() ?? null;
-  const write = async (text: string): Promise<void> => {
-    if (text === '' || res.destroyed) return;
-    const out = mask === null ? text : mask.push(Buffer.from(text));
-    if (out.length === 0) return;
-    ctx.bytesOut += typeof out === 'string' ? Buffer.byteLength(out) : out.length;
-    if (!res.write(out)) await drained(res);
-  };
-  /** Writes what the mask still holds, before the stream's terminal event. */
-  const unmask = (): void => {
-    const held = mask?.flush() ?? null;
-    if (held === null || res.destroyed) return;
-    ctx.bytesOut += held.length;
-    res.write(held);
-  };
-  try {
-    // Runs to the upstream's end even after the terminal event, so the connection is reused.
-    for await (const chunk of up.chunks()) {
-      if (res.destroyed) break;
-      const text = inner.push(chunk);
-      await write(outer === null || text === '' ? text : outer.push(text));
+  return new Promise<void>((done) => {
+    const res = ctx.res;
+    res.writeHead(200, sseHeaders(responseHeaders(ctx, model, up.headers)));
+    ctx.observer.firstByte?.(ctx);
+    res.flushHeaders();
+    const usage = (): Usage | null => inner.usage ?? outer?.usage ?? null;
+    const finished = (): boolean => (outer === null ? inner.finished : outer.finished);
+    const stages: StreamStage[] = [providerStage(inner)];
+    if (outer !== null) stages.push(frontStage(outer));
+    // The secrets the call sent upstream, masked in what the client gets (upstream-secrets.ts).
+    const mask = answerMask(model)?.stream() ?? null;
+    if (mask !== null) stages.push(maskStage(mask));
+    const relay = new StreamRelay(ctx, up, {
+      // An SSE upstream is framed once, here; bedrock's event stream goes to its translator raw.
+      framing: inner.events !== undefined ? 'sse' : 'raw',
+      maxEventBytes: model.limits.maxEventBytes,
+      // An unfinished event the upstream ended inside is not translated.
+      heldAtEnd: 'drop',
+      stages,
+      renderError,
+      failure: (raw) => {
+        const err = sseOverflowError(raw, `${model.provider} stream of model ${model.name}`);
+        // A translator's own refusal (an event past the cap, an event that is not JSON) is the upstream's fault too.
+        if (err instanceof GatewayError) io.upstreamError(err.code);
+        return io.failure(err, true);
+      },
       // Accounted as it goes: a client that goes away is logged with what it got.
-      account(ctx, model, usage());
-    }
-  } catch (err) {
-    account(ctx, model, usage());
-    if (ctx.clientAborted || res.destroyed) return;
-    // A translator's own refusal (an event past the cap, an event that is not JSON) is the upstream's fault too.
-    if (err instanceof GatewayError) io.upstreamError(err.code);
-    const e = io.failure(err, true);
-    ctx.errorCode = e.code;
-    unmask();
-    if (!finished() || outer?.failed === true) writeError(e);
-    else res.end();
-    return;
-  }
-  // An upstream that gave its finish reason but no [DONE] (or bedrock no metadata) still finished its answer.
-  if (!inner.finished && inner.end !== undefined) {
-    const text = inner.end();
-    await write(outer === null || text === '' ? text : outer.push(text));
-  }
-  if (outer !== null && !outer.finished && outer.sawFinish) await write(outer.end());
-  account(ctx, model, usage());
-  if (res.destroyed) return;
-  unmask();
-  if (inner.failed || outer?.failed === true) {
-    ctx.errorCode = 'AE_UPSTREAM_ERROR';
-    io.upstreamError('AE_UPSTREAM_ERROR');
-    // The OpenAI front's translators write the upstream's error event themselves.
-    if (outer !== null) writeError(new GatewayError('AE_UPSTREAM_ERROR'));
-    else res.end();
-    return;
-  }
-  if (!finished()) {
-    const e = new GatewayError('AE_UPSTREAM_STREAM_ABORTED', { detail: `stream of model ${model.name} ended before its last event` });
-    io.upstreamError(e.code);
-    ctx.errorCode = e.code;
-    writeError(e);
-    return;
-  }
-  res.end();
+      afterChunk: () => { account(ctx, model, usage()); },
+      settle: () => { account(ctx, model, usage()); },
+      // A failure after the answer's last event only ends the response.
+      answered: () => finished() && outer?.failed !== true,
+      verdict: () => {
+        if (inner.failed || outer?.failed === true) {
+          ctx.errorCode = 'AE_UPSTREAM_ERROR';
+          io.upstreamError('AE_UPSTREAM_ERROR');
+          // The OpenAI front's translators write the upstream's error event themselves.
+          return outer !== null ? new GatewayError('AE_UPSTREAM_ERROR') : null;
+        }
+        if (finished()) return null;
+        const e = new GatewayError('AE_UPSTREAM_STREAM_ABORTED', { detail: `stream of model ${model.name} ended before its last event` });
+        io.upstreamError(e.code);
+        return e;
+      },
+      done,
+    });
+    up.read(relay);
+  });
+}
+
+/** The provider's translator as a stage: upstream bytes in, OpenAI chunks out. */
+function providerStage(t: StreamTranslator): StreamStage {
+  return {
+    event: t.events !== undefined
+      ? (piece, out) => { out.push(t.events!(piece as Buffer)); }
+      : (piece, out) => { out.push(t.push(piece as Buffer)); },
+    // An upstream that gave its finish reason but no [DONE] (or bedrock no metadata) still finished its answer.
+    end(out) { if (!t.finished && t.end !== undefined) out.push(t.end()); },
+  };
+}
+
+/** The front's translator as a stage: OpenAI chunks in, the front's events out. */
+function frontStage(f: FrontStream): StreamStage {
+  return {
+    event(piece, out) { out.push(f.events(typeof piece === 'string' ? piece : piece.toString('utf8'))); },
+    end(out) { if (!f.finished && f.sawFinish) out.push(f.end()); },
+  };
 }

@@ -11,7 +11,7 @@ import { relayChatStream } from './chat-leg.js';
 import { endJson, modelNotFound, readAnswer, sendJson } from './exchange.js';
 import { estimateUsage } from './estimate.js';
 import { relayPassThrough } from './pass-through.js';
-import { isObject, upstreamErrorBody, writeOpenAIStreamError } from './openai-errors.js';
+import { isObject, upstreamErrorBody, openAIStreamError } from './openai-errors.js';
 import { openAICall, TRANSLATED_PROVIDERS } from './providers/index.js';
 import { JsonUsageTail, OpenAIStreamUsage } from './usage.js';
 
@@ -37,7 +37,7 @@ export function chatFront(io: LlmIo, ctx: RequestContext, body: Record<string, u
             sse,
             json: new JsonUsageTail(),
             stream,
-            writeError: (e) => { writeOpenAIStreamError(ctx.res, e); },
+            renderError: openAIStreamError,
             estimate: () => estimateUsage(body, sse?.outputEvents ?? 0),
           });
         },
@@ -52,7 +52,7 @@ export function chatFront(io: LlmIo, ctx: RequestContext, body: Record<string, u
       call: t.call,
       auth: provider.auth ?? null,
       relay: async (up) => {
-        if (stream) return relayChatStream(io, ctx, model, up, t.stream(), null, (e) => { writeOpenAIStreamError(ctx.res, e); });
+        if (stream) return relayChatStream(io, ctx, model, up, t.stream(), null, openAIStreamError);
         const raw = await readAnswer(io, ctx, model, up);
         if (raw === null) return;
         const { body: out, usage } = t.json(raw);

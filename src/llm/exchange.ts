@@ -1,7 +1,7 @@
 // The plumbing every LLM front shares once a call has been answered: reading a bounded
 // answer, the response headers the client sees, backpressure, and replies the gateway
 // writes itself. The fronts (chat.ts, messages.ts, responses.ts) own their formats only.
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { LlmModelSpec } from './spec.js';
 import { GatewayError, type RequestContext, type UpstreamHeaders } from '../core/index.js';
 import type { Answer } from './answer.js';
@@ -131,14 +131,4 @@ export async function readErrorText(up: Answer): Promise<string> {
     // A broken error body still has its status.
   }
   return Buffer.concat(chunks, Math.min(size, MAX_ERROR_BODY)).toString('utf8');
-}
-
-/** Resolves when the client can take more, or has gone (the relay loop then ends on the abort). */
-export function drained(res: ServerResponse): Promise<void> {
-  if (res.destroyed) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const done = (): void => { res.off('drain', done); res.off('close', done); resolve(); };
-    res.once('drain', done);
-    res.once('close', done);
-  });
 }

@@ -2,7 +2,7 @@
 // request, and the answer back (a chat.completion → a Message, OpenAI chunks → Anthropic
 // SSE events). Fields OpenAI chat cannot express are refused with a 400 naming them; see
 // README.md ("Anthropic front") for the table.
-import { GatewayError, parseJson, SseEventReader, UNTRUSTED_JSON } from '../core/index.js';
+import { GatewayError, parseJson, SseEventReader, sseTextEvents, UNTRUSTED_JSON } from '../core/index.js';
 import { LLM_LIMIT_DEFAULTS, type LlmModelSpec } from './spec.js';
 import { readChatChunk } from './chat-chunk.js';
 import { isObject } from './openai-errors.js';
@@ -274,7 +274,9 @@ function event(data: Json): string {
  * message_delta and message_stop on `[DONE]`.
  */
 export class OpenAIToAnthropicStream {
-  readonly #reader: SseEventReader;
+  readonly #maxEventBytes: number;
+  /** Only for push(): in the relay, events() gets the provider stage's whole events. */
+  #reader: SseEventReader | null = null;
   readonly #model: string;
   #started = false;
   /** The open block: its Anthropic index, and for a tool call the OpenAI tool index. */
@@ -289,7 +291,7 @@ export class OpenAIToAnthropicStream {
 
   constructor(clientModel: string, maxEventBytes = LLM_LIMIT_DEFAULTS.maxEventBytes) {
     this.#model = clientModel;
-    this.#reader = new SseEventReader(maxEventBytes, 'chat stream');
+    this.#maxEventBytes = maxEventBytes;
   }
 
   get usage(): Usage | null { return gatewayUsage(this.#usage); }
@@ -297,10 +299,20 @@ export class OpenAIToAnthropicStream {
   /** True when the upstream said how it finished (its `[DONE]` may still be missing). */
   get sawFinish(): boolean { return this.#finish !== null; }
 
+  /** Takes OpenAI chat SSE at any chunk boundary. */
   push(chunk: Buffer | string): string {
     if (this.finished) return '';
+    return this.#translate((this.#reader ??= new SseEventReader(this.#maxEventBytes, 'chat stream')).push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+  }
+
+  /** Takes whole OpenAI chat events (a provider stage's output). */
+  events(text: string): string {
+    return this.finished ? '' : this.#translate(sseTextEvents(text));
+  }
+
+  #translate(events: string[]): string {
     let out = '';
-    for (const ev of this.#reader.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) {
+    for (const ev of events) {
       if (this.finished) break;
       out += this.#event(ev);
     }

@@ -5,12 +5,12 @@
 // come, usage read in passing); the others are reached through the OpenAI chat pivot
 // (chat-leg.ts): Messages → OpenAI chat (messages-translate.ts) → the provider, and back.
 import type { LlmModelSpec } from './spec.js';
-import { GatewayError, parseJson, SseFramer, sseData, sseEvents, UNTRUSTED_JSON, type RequestContext } from '../core/index.js';
-import { anthropicUpstreamErrorBody, writeAnthropicStreamError } from './anthropic-errors.js';
+import { GatewayError, parseJson, sseData, sseEvents, UNTRUSTED_JSON, type RequestContext, type StageSink } from '../core/index.js';
+import { anthropicStreamError, anthropicUpstreamErrorBody } from './anthropic-errors.js';
 import type { Attempt, LlmIo } from './backend.js';
 import { chatLeg, relayChatJson, relayChatStream } from './chat-leg.js';
 import { sendJson } from './exchange.js';
-import { BoundedJsonUsage, relayPassThrough } from './pass-through.js';
+import { BoundedJsonUsage, relayPassThrough, type SseUsageStage } from './pass-through.js';
 import { isObject } from './openai-errors.js';
 import { estimateInputTokens, messagesToOpenAI, openAIToMessage, OpenAIToAnthropicStream } from './messages-translate.js';
 import { MESSAGES_PROVIDERS } from './providers/index.js';
@@ -44,10 +44,10 @@ export async function messagesFront(io: LlmIo, ctx: RequestContext, body: Record
         call,
         auth: MESSAGES_PROVIDERS[model.provider]?.auth ?? null,
         relay: (up) => relayPassThrough(io, ctx, model, up, {
-          sse: countTokens ? null : new AnthropicSseUsage(model.limits.maxEventBytes),
+          sse: countTokens ? null : new AnthropicSseUsage(),
           json: countTokens ? null : new BoundedJsonUsage(jsonUsage),
           stream,
-          writeError: (e) => { writeAnthropicStreamError(ctx.res, e, ctx.id); },
+          renderError: anthropicStreamError,
           headers: typeof up.headers['request-id'] === 'string' ? { 'request-id': up.headers['request-id'] } : {},
         }),
         errorBody,
@@ -62,7 +62,7 @@ export async function messagesFront(io: LlmIo, ctx: RequestContext, body: Record
       call: { ...t.call, dropHeaders: [...t.call.dropHeaders, 'anthropic-version', 'anthropic-beta', 'anthropic-dangerous-direct-browser-access'] },
       auth: leg.provider?.auth ?? null,
       relay: (up) => stream
-        ? relayChatStream(io, ctx, model, up, t.stream(), new OpenAIToAnthropicStream(requested, model.limits.maxEventBytes), (e) => { writeAnthropicStreamError(ctx.res, e, ctx.id); })
+        ? relayChatStream(io, ctx, model, up, t.stream(), new OpenAIToAnthropicStream(requested, model.limits.maxEventBytes), anthropicStreamError)
         : relayChatJson(io, ctx, model, up, t, (chat) => openAIToMessage(chat, requested)),
       errorBody: (status, raw, headers) => errorBody(status, t.errorBody?.(status, raw, headers) ?? raw),
     };
@@ -75,26 +75,16 @@ function header(ctx: RequestContext, name: string): string | undefined {
 }
 
 /**
- * Passes Anthropic SSE bytes through whole events at a time (so an error event can follow
- * cleanly; up to the backend's maxEventBytes), reading usage from message_start and
- * message_delta.
+ * A stream stage that passes Anthropic SSE events through as they come (whole: the relay
+ * frames them), reading usage from message_start and message_delta.
  */
-class AnthropicSseUsage {
+class AnthropicSseUsage implements SseUsageStage {
   usage: Usage | null = null;
-  readonly #framer: SseFramer;
 
-  constructor(maxEventBytes: number) {
-    this.#framer = new SseFramer(maxEventBytes);
-  }
-
-  push(chunk: Buffer): Buffer {
-    const buf = this.#framer.push(chunk);
+  event(piece: Buffer | string, out: StageSink): void {
+    const buf = typeof piece === 'string' ? Buffer.from(piece) : piece;
     if (buf.includes('"usage"')) this.#read(buf);
-    return buf;
-  }
-
-  flush(): Buffer | null {
-    return this.#framer.flush();
+    out.push(buf);
   }
 
   #read(buf: Buffer): void {

@@ -5,9 +5,8 @@
 // retry-after), but the body is rebuilt from a few fields, scrubbed of every configured
 // secret and the upstream's address (upstream-secrets.ts), so nothing else the provider
 // said reaches the client.
-import type { ServerResponse } from 'node:http';
 import type { LlmModelSpec } from './spec.js';
-import { ERRORS, parseJson, UNTRUSTED_JSON, type ErrorCode, type ErrorRenderer, type ErrorSpec, type GatewayError } from '../core/index.js';
+import { ERRORS, parseJson, UNTRUSTED_JSON, type ErrorCode, type ErrorRenderer, type ErrorSpec, type GatewayError, type StreamErrorRenderer } from '../core/index.js';
 import { scrubUpstreamText } from './upstream-secrets.js';
 
 export { scrubUpstreamText };
@@ -29,11 +28,8 @@ export const renderOpenAIError: ErrorRenderer = function renderOpenAIError(err) 
   };
 };
 
-/** Ends a started OpenAI stream with one error event (STYLE 4: one terminal event). */
-export function writeOpenAIStreamError(res: ServerResponse, err: GatewayError): void {
-  if (res.destroyed || res.writableEnded) return;
-  res.end(`data: ${JSON.stringify({ error: errorObject(err) })}\n\n`);
-}
+/** The OpenAI front's terminal error event of a started stream (StreamRelay writes it: STYLE 4, one terminal event). */
+export const openAIStreamError: StreamErrorRenderer = (_ctx, err) => `data: ${JSON.stringify({ error: errorObject(err) })}\n\n`;
 
 /**
  * Upstream statuses passed on to the caller as they are: they describe the request

@@ -1,13 +1,13 @@
 // Usage accounting on the Responses pass-through path (openai, azure), without buffering
-// the answer. Like OpenAIStreamUsage, events are forwarded whole (an unfinished event is
-// held back by an SseFramer, up to the backend's maxEventBytes, so the client is always
-// between events when an error event has to be written) and nothing is changed. Only
+// the answer. Like OpenAIStreamUsage it is a stream stage: events come whole from the relay
+// (an unfinished event is held back, up to the backend's maxEventBytes, so the client is
+// always between events when an error event has to be written) and nothing is changed. Only
 // events that mention "usage" are looked at, and then only their usage object is parsed:
 // response.completed repeats the whole output and the echoed instructions, which can be
 // large, so the event itself is never JSON-parsed. The last `sequence_number` forwarded is
 // kept too (found from the end of what goes out), so an error event the gateway adds after
 // a broken stream continues the numbering.
-import { parseJson, SseFramer, sseEvents, UNTRUSTED_JSON } from '../core/index.js';
+import { parseJson, SseFramer, sseEvents, UNTRUSTED_JSON, type StageSink, type StreamStage } from '../core/index.js';
 import { isObject } from './openai-errors.js';
 import type { Usage } from './usage.js';
 
@@ -17,28 +17,38 @@ const FINAL_TYPES = /(?:"|event: ?)response\.(?:completed|incomplete|failed)\b/;
 const SEQUENCE_KEY = Buffer.from('"sequence_number"');
 const SEQUENCE_VALUE = /^\s*:\s*(\d{1,15})/;
 
-export class ResponsesStreamUsage {
+export class ResponsesStreamUsage implements StreamStage {
   usage: Usage | null = null;
   /** The sequence_number of the last event passed on; -1 before any. */
   lastSequence = -1;
-  readonly #framer: SseFramer;
+  readonly #maxEventBytes: number;
+  /** Only for push(): the relay frames for the stage. */
+  #framer: SseFramer | null = null;
 
   constructor(maxEventBytes: number) {
-    this.#framer = new SseFramer(maxEventBytes);
+    this.#maxEventBytes = maxEventBytes;
+  }
+
+  /** Stage: whole events in, the same out. */
+  event(piece: Buffer | string, out: StageSink): void {
+    out.push(this.#read(typeof piece === 'string' ? Buffer.from(piece) : piece));
   }
 
   /** Takes an upstream chunk; returns the whole events to forward (maybe none). Throws SseEventTooLarge past the cap. */
   push(chunk: Buffer): Buffer {
-    const buf = this.#framer.push(chunk);
-    if (buf.length === 0) return buf;
-    if (buf.includes('"usage"')) this.#scan(buf);
-    this.#sequence(buf);
-    return buf;
+    const buf = (this.#framer ??= new SseFramer(this.#maxEventBytes)).push(chunk);
+    return buf.length === 0 ? buf : this.#read(buf);
   }
 
   /** What is still held when the upstream ends (an unfinished event), passed on as it is. */
   flush(): Buffer | null {
-    return this.#framer.flush();
+    return this.#framer?.flush() ?? null;
+  }
+
+  #read(buf: Buffer): Buffer {
+    if (buf.includes('"usage"')) this.#scan(buf);
+    this.#sequence(buf);
+    return buf;
   }
 
   /**

@@ -1,7 +1,7 @@
 // The OpenAI Responses front: POST P/responses. Models of openai and azure (whose APIs have
 // it) are passed through, usage read in passing (responses-usage.ts); every other provider
 // is reached through the OpenAI chat pivot (chat-leg.ts): Responses → chat
-// (responses-translate.ts) → the provider, and the answer back as a `response` object or
+// (responses-request.ts) → the provider, and the answer back as a `response` object or
 // Responses stream events.
 import { GatewayError, type RequestContext } from '../core/index.js';
 import type { Attempt, LlmIo } from './backend.js';
@@ -9,7 +9,9 @@ import { chatLeg, relayChatJson, relayChatStream } from './chat-leg.js';
 import { upstreamErrorBody } from './openai-errors.js';
 import { BoundedJsonUsage, relayPassThrough } from './pass-through.js';
 import { openAICall } from './providers/index.js';
-import { chatToResponse, ChatToResponsesStream, responsesStreamError, responsesToChat } from './responses-translate.js';
+import { chatToResponse } from './responses-answer.js';
+import { responsesToChat } from './responses-request.js';
+import { ChatToResponsesStream, responsesStreamError } from './responses-stream.js';
 import { responseJsonUsage, ResponsesStreamUsage } from './responses-usage.js';
 
 /** Serves P/responses for a parsed request body. */
@@ -30,7 +32,7 @@ export function responsesFront(io: LlmIo, ctx: RequestContext, body: Record<stri
             json: new BoundedJsonUsage(responseJsonUsage),
             stream,
             // The error event continues the upstream's numbering.
-            writeError: (e) => { endWith(ctx, responsesStreamError(e, sse.lastSequence + 1, ctx.id)); },
+            renderError: (c, e) => responsesStreamError(e, sse.lastSequence + 1, c.id),
           });
         },
         errorBody: (status, raw) => upstreamErrorBody(status, raw, model),
@@ -44,15 +46,10 @@ export function responsesFront(io: LlmIo, ctx: RequestContext, body: Record<stri
       relay: (up) => {
         if (!stream) return relayChatJson(io, ctx, model, up, t, (chat) => chatToResponse(chat, requested, body));
         const front = new ChatToResponsesStream(requested, body, {}, model.limits.maxEventBytes);
-        return relayChatStream(io, ctx, model, up, t.stream(), front, (e) => { endWith(ctx, front.fail(e, ctx.id)); });
+        return relayChatStream(io, ctx, model, up, t.stream(), front, (c, e) => front.fail(e, c.id));
       },
       errorBody: (status, raw, headers) => upstreamErrorBody(status, t.errorBody?.(status, raw, headers) ?? raw, model),
     };
   });
-}
-
-function endWith(ctx: RequestContext, event: string): void {
-  if (ctx.res.destroyed || ctx.res.writableEnded) return;
-  ctx.res.end(event);
 }
 

@@ -1,12 +1,13 @@
 // Usage accounting on the pass-through path, without buffering responses. For OpenAI
 // streams the gateway always asks upstream for the usage chunk (stream_options.include_usage)
-// and drops it again when the client did not ask (DESIGN "Contract details"). Events are
-// forwarded whole: an SseFramer holds an unfinished event back until its blank line arrives
-// (up to the backend's maxEventBytes), so the client is always between events when an error
-// event has to be written. Only events that mention "usage" are decoded and parsed; the
+// and drops it again when the client did not ask (DESIGN "Contract details"). The reader is
+// a stream stage (core/stream-stages.ts): the relay hands it whole events, framed once (an
+// unfinished event is held back up to the backend's maxEventBytes), so the client is always
+// between events when an error event has to be written; `push`/`flush` frame for themselves,
+// for a reader used alone. Only events that mention "usage" are decoded and parsed; the
 // others pass as the bytes they came in, and are only counted (a byte search), so a stream
 // cut before its usage chunk can be estimated.
-import { parseJson, SseFramer, sseData, sseEvents, UNTRUSTED_JSON } from '../core/index.js';
+import { parseJson, SseFramer, sseData, sseEvents, UNTRUSTED_JSON, type StageSink, type StreamStage } from '../core/index.js';
 import { isObject } from './openai-errors.js';
 
 /**
@@ -25,27 +26,34 @@ export interface Usage {
 /** Bytes that start an SSE data line after the first line of a buffer. */
 const DATA_LINE = Buffer.from('\ndata:');
 
-export class OpenAIStreamUsage {
+export class OpenAIStreamUsage implements StreamStage {
   usage: Usage | null = null;
   readonly #dropUsageChunk: boolean;
-  readonly #framer: SseFramer;
+  readonly #maxEventBytes: number;
+  /** Only for push(): the relay frames for the stage. */
+  #framer: SseFramer | null = null;
   #dataEvents = 0;
 
   /** `dropUsageChunk`: the client did not ask for include_usage. */
   constructor(dropUsageChunk: boolean, maxEventBytes: number) {
     this.#dropUsageChunk = dropUsageChunk;
-    this.#framer = new SseFramer(maxEventBytes);
+    this.#maxEventBytes = maxEventBytes;
+  }
+
+  /** Stage: whole events in, the events to forward out (the usage chunk dropped when the client did not ask). */
+  event(piece: Buffer | string, out: StageSink): void {
+    out.push(this.#events(typeof piece === 'string' ? Buffer.from(piece) : piece));
   }
 
   /** Takes an upstream chunk; returns the whole events to forward (maybe none). Throws SseEventTooLarge past the cap. */
   push(chunk: Buffer): Buffer {
-    const buf = this.#framer.push(chunk);
+    const buf = (this.#framer ??= new SseFramer(this.#maxEventBytes)).push(chunk);
     return buf.length === 0 ? buf : this.#events(buf);
   }
 
   /** What is still held when the upstream ends (an unfinished event), passed on as it is. */
   flush(): Buffer | null {
-    return this.#framer.flush();
+    return this.#framer?.flush() ?? null;
   }
 
   /**

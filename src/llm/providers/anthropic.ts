@@ -5,11 +5,12 @@
 // dropped silently (the table is in src/llm/README.md). The stream is translated event by
 // event as it arrives; only an unfinished event is held back.
 import type { LlmModelSpec } from '../spec.js';
-import { GatewayError, parseJson, SseEventReader, UNTRUSTED_JSON } from '../../core/index.js';
-import { bad, textsOf, toolArguments, unsupportedBy } from './request-parts.js';
-import { isObject, scrubUpstreamText } from '../openai-errors.js';
+import { GatewayError, parseJson, UNTRUSTED_JSON } from '../../core/index.js';
+import { SseChunkTranslator } from './chunk-translator.js';
+import { bad, textsOf, toolArguments, unsupportedBy, walkMessages } from './request-parts.js';
+import { isObject } from '../openai-errors.js';
 import type { Usage } from '../usage.js';
-import type { ChatProvider, ChatTranslation, StreamTranslator, TranslatedJson } from './provider.js';
+import type { ChatProvider, ChatTranslation, TranslatedJson } from './provider.js';
 
 export const ANTHROPIC_VERSION = '2023-06-01';
 /** Anthropic requires max_tokens; this is used when the client sets neither max_tokens nor max_completion_tokens. */
@@ -72,46 +73,15 @@ export function toAnthropicRequest(body: Json, upstreamModel: string): Json {
 }
 
 function translateMessages(list: unknown[]): { system: Json[]; messages: Json[] } {
-  const system: Json[] = [];
-  const messages: { role: 'user' | 'assistant'; content: Json[] }[] = [];
-  const push = (role: 'user' | 'assistant', content: Json[]): void => {
-    const last = messages.at(-1);
-    // Anthropic alternates user and assistant turns: consecutive ones (several tool results) merge.
-    if (last !== undefined && last.role === role) last.content.push(...content);
-    else messages.push({ role, content });
-  };
-  list.forEach((m, i) => {
-    const at = `messages[${i}]`;
-    if (!isObject(m)) throw bad(`"${at}" must be an object.`);
-    switch (m.role) {
-      case 'system':
-      case 'developer':
-        system.push(...textParts(m.content, at));
-        break;
-      case 'user':
-        push('user', userParts(m.content, at));
-        break;
-      case 'assistant': {
-        const content = m.content === null || m.content === undefined ? [] : textParts(m.content, at);
-        if (Array.isArray(m.tool_calls)) {
-          m.tool_calls.forEach((c, j) => content.push(toolUse(c, `${at}.tool_calls[${j}]`)));
-        }
-        if (m.function_call !== undefined && m.function_call !== null) throw unsupported(`${at}.function_call`);
-        push('assistant', content);
-        break;
-      }
-      case 'tool': {
-        if (typeof m.tool_call_id !== 'string') throw bad(`"${at}.tool_call_id" must be a string.`);
-        const result: Json = { type: 'tool_result', tool_use_id: m.tool_call_id };
-        result.content = typeof m.content === 'string' ? m.content : textParts(m.content, at);
-        push('user', [result]);
-        break;
-      }
-      default:
-        throw unsupported(`${at}.role`, `"${String(m.role)}" is not supported by the anthropic provider`);
-    }
+  const { system, turns } = walkMessages<Json>(list, {
+    provider: 'anthropic',
+    system: textParts,
+    user: userParts,
+    assistantText: textParts,
+    toolCall: toolUse,
+    toolResult: (id, content, at) => ({ type: 'tool_result', tool_use_id: id, content: typeof content === 'string' ? content : textParts(content, at) }),
   });
-  return { system, messages };
+  return { system, messages: turns.map((t) => ({ role: t.role, content: t.parts })) };
 }
 
 /** Content that may only hold text (system, assistant, tool). */
@@ -247,40 +217,20 @@ export function fromAnthropicJson(raw: string, clientModel: string): TranslatedJ
  * valid UTF-8). `[DONE]` follows `message_stop`; an upstream `error` event becomes one
  * OpenAI error event. Either is terminal: nothing is produced after it.
  */
-export class AnthropicStreamTranslator implements StreamTranslator {
-  finished = false;
-  failed = false;
-  readonly #model: LlmModelSpec;
-  readonly #includeUsage: boolean;
-  readonly #created = Math.floor(Date.now() / 1000);
-  #id = 'msg';
-  readonly #reader: SseEventReader;
+export class AnthropicStreamTranslator extends SseChunkTranslator {
   #finish: string | null = null;
-  #started = false;
   readonly #usage: AnthropicUsage = { input: 0, cacheRead: 0, cacheCreation: 0, output: 0 };
   #sawUsage = false;
   /** Anthropic content block index → OpenAI tool call index. */
   readonly #tools = new Map<number, number>();
 
   constructor(model: LlmModelSpec, includeUsage: boolean) {
-    this.#model = model;
-    this.#includeUsage = includeUsage;
-    this.#reader = new SseEventReader(model.limits.maxEventBytes, 'anthropic stream');
+    super(model, includeUsage, 'msg', 'anthropic stream');
   }
 
   get usage(): Usage | null { return this.#sawUsage ? usageOf(this.#usage) : null; }
 
-  push(chunk: Buffer): string {
-    if (this.finished) return '';
-    let out = '';
-    for (const ev of this.#reader.push(chunk)) {
-      if (this.finished) break;
-      out += this.#event(ev);
-    }
-    return out;
-  }
-
-  #event(ev: string): string {
+  protected event(ev: string): string {
     let data = '';
     let name = '';
     for (const line of ev.split(/\r\n|\n|\r/)) {
@@ -299,9 +249,9 @@ export class AnthropicStreamTranslator implements StreamTranslator {
     switch (type) {
       case 'message_start': {
         const m = isObject(e.message) ? e.message : {};
-        if (typeof m.id === 'string') this.#id = m.id;
+        if (typeof m.id === 'string') this.id = m.id;
         this.#readUsage(m.usage);
-        return this.#start();
+        return this.start();
       }
       case 'content_block_start': {
         const b = e.content_block;
@@ -309,19 +259,19 @@ export class AnthropicStreamTranslator implements StreamTranslator {
         if (isObject(b) && b.type === 'tool_use') {
           const n = this.#tools.size;
           this.#tools.set(index, n);
-          return this.#start() + this.#chunk({ tool_calls: [{ index: n, id: b.id, type: 'function', function: { name: b.name, arguments: '' } }] });
+          return this.start() + this.chunk({ tool_calls: [{ index: n, id: b.id, type: 'function', function: { name: b.name, arguments: '' } }] });
         }
-        if (isObject(b) && b.type === 'text' && typeof b.text === 'string' && b.text !== '') return this.#start() + this.#chunk({ content: b.text });
+        if (isObject(b) && b.type === 'text' && typeof b.text === 'string' && b.text !== '') return this.start() + this.chunk({ content: b.text });
         return '';
       }
       case 'content_block_delta': {
         const d = e.delta;
         if (!isObject(d)) return '';
-        if (d.type === 'text_delta' && typeof d.text === 'string') return this.#start() + this.#chunk({ content: d.text });
+        if (d.type === 'text_delta' && typeof d.text === 'string') return this.start() + this.chunk({ content: d.text });
         if (d.type === 'input_json_delta' && typeof d.partial_json === 'string' && d.partial_json !== '') {
           const n = this.#tools.get(typeof e.index === 'number' ? e.index : -1);
           if (n === undefined) return '';
-          return this.#start() + this.#chunk({ tool_calls: [{ index: n, function: { arguments: d.partial_json } }] });
+          return this.start() + this.chunk({ tool_calls: [{ index: n, function: { arguments: d.partial_json } }] });
         }
         return ''; // thinking, signature and citation deltas have no OpenAI chat form
       }
@@ -330,18 +280,11 @@ export class AnthropicStreamTranslator implements StreamTranslator {
         this.#readUsage(e.usage);
         return '';
       case 'message_stop': {
-        this.finished = true;
-        let out = this.#start() + this.#chunk({}, this.#finish ?? 'stop');
-        if (this.#includeUsage) out += this.#frame({ choices: [], usage: openAIUsage(this.#usage) });
-        return out + 'data: [DONE]\n\n';
+        return this.start() + this.chunk({}, this.#finish ?? 'stop') + this.done(openAIUsage(this.#usage));
       }
       case 'error': {
-        this.finished = true;
-        this.failed = true;
         const err = isObject(e.error) ? e.error : {};
-        const str = (v: unknown): string | null => (typeof v === 'string' ? scrubUpstreamText(v, this.#model) : null);
-        const message = str(err.message) ?? 'The upstream provider reported an error in the stream.';
-        return `data: ${JSON.stringify({ error: { message, type: str(err.type) ?? 'api_error', param: null, code: 'AE_UPSTREAM_ERROR' } })}\n\n`;
+        return this.upstreamError(err.message, err.type);
       }
       default:
         return ''; // ping, content_block_stop, and event types added later
@@ -352,21 +295,6 @@ export class AnthropicStreamTranslator implements StreamTranslator {
     if (!isObject(u)) return;
     this.#sawUsage = true;
     readUsage(this.#usage, u);
-  }
-
-  /** The first chunk carries the role. */
-  #start(): string {
-    if (this.#started) return '';
-    this.#started = true;
-    return this.#chunk({ role: 'assistant', content: '' });
-  }
-
-  #chunk(delta: Json, finish: string | null = null): string {
-    return this.#frame({ choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
-  }
-
-  #frame(rest: Json): string {
-    return `data: ${JSON.stringify({ id: this.#id, object: 'chat.completion.chunk', created: this.#created, model: this.#model.name, ...rest })}\n\n`;
   }
 }
 

@@ -11,12 +11,13 @@
 import { randomUUID } from 'node:crypto';
 import type { LlmModelSpec } from '../spec.js';
 import { GatewayError, parseJson, UNTRUSTED_JSON } from '../../core/index.js';
-import { bad, textsOf, toolArguments, unsupportedBy } from './request-parts.js';
+import { ChunkTranslator } from './chunk-translator.js';
+import { bad, textsOf, toolArguments, unsupportedBy, walkMessages } from './request-parts.js';
 import { isObject, scrubUpstreamText } from '../openai-errors.js';
 import type { Usage } from '../usage.js';
 import { EventStreamDecoder, EventStreamError, interpretBedrockMessage, type BedrockStreamEvent } from './aws-eventstream.js';
 import { signRequest } from './aws-sigv4.js';
-import type { ChatProvider, ChatTranslation, StreamTranslator, TranslatedJson } from './provider.js';
+import type { ChatProvider, ChatTranslation, TranslatedJson } from './provider.js';
 
 type Json = Record<string, unknown>;
 
@@ -89,48 +90,15 @@ export function toConverseRequest(body: Json): Json {
 }
 
 function translateMessages(list: unknown[]): { system: Json[]; messages: Json[]; usesTools: boolean } {
-  const system: Json[] = [];
-  const messages: { role: 'user' | 'assistant'; content: Json[] }[] = [];
-  let usesTools = false;
-  const push = (role: 'user' | 'assistant', content: Json[]): void => {
-    const last = messages.at(-1);
-    // Converse alternates user and assistant turns: consecutive ones (several tool results) merge.
-    if (last !== undefined && last.role === role) last.content.push(...content);
-    else messages.push({ role, content });
-  };
-  list.forEach((m, i) => {
-    const at = `messages[${i}]`;
-    if (!isObject(m)) throw bad(`"${at}" must be an object.`);
-    switch (m.role) {
-      case 'system':
-      case 'developer':
-        system.push(...textParts(m.content, at));
-        break;
-      case 'user':
-        push('user', userParts(m.content, at));
-        break;
-      case 'assistant': {
-        const content = m.content === null || m.content === undefined ? [] : textParts(m.content, at);
-        if (Array.isArray(m.tool_calls)) {
-          m.tool_calls.forEach((c, j) => content.push(toolUse(c, `${at}.tool_calls[${j}]`)));
-          if (m.tool_calls.length > 0) usesTools = true;
-        }
-        if (m.function_call !== undefined && m.function_call !== null) throw unsupported(`${at}.function_call`);
-        push('assistant', content);
-        break;
-      }
-      case 'tool': {
-        if (typeof m.tool_call_id !== 'string') throw bad(`"${at}.tool_call_id" must be a string.`);
-        const content = typeof m.content === 'string' ? [{ text: m.content }] : textParts(m.content, at);
-        push('user', [{ toolResult: { toolUseId: m.tool_call_id, content } }]);
-        usesTools = true;
-        break;
-      }
-      default:
-        throw unsupported(`${at}.role`, `"${String(m.role)}" is not supported by the bedrock provider`);
-    }
+  const { system, turns, usesTools } = walkMessages<Json>(list, {
+    provider: 'bedrock',
+    system: textParts,
+    user: userParts,
+    assistantText: textParts,
+    toolCall: toolUse,
+    toolResult: (id, content, at) => ({ toolResult: { toolUseId: id, content: typeof content === 'string' ? [{ text: content }] : textParts(content, at) } }),
   });
-  return { system, messages, usesTools };
+  return { system, messages: turns.map((t) => ({ role: t.role, content: t.parts })), usesTools };
 }
 
 /** Content that may only hold text (system, assistant, tool). */
@@ -269,15 +237,8 @@ export function fromConverseJson(raw: string, clientModel: string): TranslatedJs
  * exception frame becomes one OpenAI error event; a corrupt frame throws (the backend ends
  * the stream with one error event).
  */
-export class BedrockStreamTranslator implements StreamTranslator {
-  finished = false;
-  failed = false;
-  readonly #model: LlmModelSpec;
-  readonly #includeUsage: boolean;
-  readonly #created = Math.floor(Date.now() / 1000);
-  readonly #id = completionId();
+export class BedrockStreamTranslator extends ChunkTranslator {
   readonly #decoder: EventStreamDecoder;
-  #started = false;
   #stopped = false;
   readonly #usage: BedrockUsage = { input: 0, cacheRead: 0, cacheWrite: 0, output: 0 };
   #sawUsage = false;
@@ -285,8 +246,7 @@ export class BedrockStreamTranslator implements StreamTranslator {
   readonly #tools = new Map<number, number>();
 
   constructor(model: LlmModelSpec, includeUsage: boolean) {
-    this.#model = model;
-    this.#includeUsage = includeUsage;
+    super(model, includeUsage, completionId());
     // One frame is one event: the same cap as an SSE event.
     this.#decoder = new EventStreamDecoder(model.limits.maxEventBytes);
   }
@@ -325,65 +285,47 @@ export class BedrockStreamTranslator implements StreamTranslator {
     if (ev.kind !== 'event') {
       this.finished = true;
       this.failed = true;
-      const message = scrubUpstreamText(ev.message, this.#model, 2000) || 'The upstream provider reported an error in the stream.';
-      return `data: ${JSON.stringify({ error: { message, type: scrubUpstreamText(ev.type, this.#model), param: null, code: 'AE_UPSTREAM_ERROR' } })}\n\n`;
+      const message = scrubUpstreamText(ev.message, this.model, 2000) || 'The upstream provider reported an error in the stream.';
+      return `data: ${JSON.stringify({ error: { message, type: scrubUpstreamText(ev.type, this.model), param: null, code: 'AE_UPSTREAM_ERROR' } })}\n\n`;
     }
     const e = ev.body;
     const index = typeof e.contentBlockIndex === 'number' ? e.contentBlockIndex : -1;
     switch (ev.type) {
       case 'messageStart':
-        return this.#start();
+        return this.start();
       case 'contentBlockStart': {
         const t = isObject(e.start) ? e.start.toolUse : undefined;
         if (!isObject(t)) return '';
         const n = this.#tools.size;
         this.#tools.set(index, n);
-        return this.#start() + this.#chunk({ tool_calls: [{ index: n, id: t.toolUseId, type: 'function', function: { name: t.name, arguments: '' } }] });
+        return this.start() + this.chunk({ tool_calls: [{ index: n, id: t.toolUseId, type: 'function', function: { name: t.name, arguments: '' } }] });
       }
       case 'contentBlockDelta': {
         const d = e.delta;
         if (!isObject(d)) return '';
-        if (typeof d.text === 'string') return d.text === '' ? this.#start() : this.#start() + this.#chunk({ content: d.text });
+        if (typeof d.text === 'string') return d.text === '' ? this.start() : this.start() + this.chunk({ content: d.text });
         if (isObject(d.toolUse) && typeof d.toolUse.input === 'string' && d.toolUse.input !== '') {
           const n = this.#tools.get(index);
           if (n === undefined) return '';
-          return this.#start() + this.#chunk({ tool_calls: [{ index: n, function: { arguments: d.toolUse.input } }] });
+          return this.start() + this.chunk({ tool_calls: [{ index: n, function: { arguments: d.toolUse.input } }] });
         }
         return ''; // reasoningContent and citation deltas have no OpenAI chat form
       }
       case 'messageStop':
         if (this.#stopped) return '';
         this.#stopped = true;
-        return this.#start() + this.#chunk({}, bedrockFinishReason(e.stopReason));
+        return this.start() + this.chunk({}, bedrockFinishReason(e.stopReason));
       case 'metadata': {
         if (isObject(e.usage)) {
           this.#sawUsage = true;
           readUsage(this.#usage, e.usage);
         }
         if (!this.#stopped) return '';
-        this.finished = true;
-        let out = '';
-        if (this.#includeUsage) out += this.#frame({ choices: [], usage: openAIUsage(this.#usage) });
-        return out + 'data: [DONE]\n\n';
+        return this.done(openAIUsage(this.#usage));
       }
       default:
         return ''; // contentBlockStop, and event types added later
     }
-  }
-
-  /** The first chunk carries the role. */
-  #start(): string {
-    if (this.#started) return '';
-    this.#started = true;
-    return this.#chunk({ role: 'assistant', content: '' });
-  }
-
-  #chunk(delta: Json, finish: string | null = null): string {
-    return this.#frame({ choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
-  }
-
-  #frame(rest: Json): string {
-    return `data: ${JSON.stringify({ id: this.#id, object: 'chat.completion.chunk', created: this.#created, model: this.#model.name, ...rest })}\n\n`;
   }
 }
 

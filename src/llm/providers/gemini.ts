@@ -6,12 +6,13 @@
 // of chat.completion.chunk events. Every request field is translated, accepted as a no-op,
 // or refused with a 400 naming it (the table is in src/llm/README.md).
 import type { LlmModelSpec } from '../spec.js';
-import { GatewayError, parseJson, SseEventReader, sseData, UNTRUSTED_JSON } from '../../core/index.js';
-import { bad, textsOf, toolArguments, unsupportedBy } from './request-parts.js';
+import { GatewayError, parseJson, sseData, UNTRUSTED_JSON } from '../../core/index.js';
+import { SseChunkTranslator } from './chunk-translator.js';
+import { bad, textsOf, toolArguments, unsupportedBy, walkMessages } from './request-parts.js';
 import { CLIENT_TEXT_JSON } from '../body.js';
-import { isObject, scrubUpstreamText, upstreamErrorBody } from '../openai-errors.js';
+import { isObject, upstreamErrorBody } from '../openai-errors.js';
 import type { Usage } from '../usage.js';
-import type { ChatProvider, ChatTranslation, StreamTranslator, TranslatedJson } from './provider.js';
+import type { ChatProvider, ChatTranslation, TranslatedJson } from './provider.js';
 
 
 type Json = Record<string, unknown>;
@@ -86,54 +87,28 @@ function translateResponseFormat(rf: unknown, gen: Json): void {
 }
 
 function translateMessages(list: unknown[]): { system: Json[]; contents: Json[] } {
-  const system: Json[] = [];
-  const contents: { role: 'user' | 'model'; parts: Json[] }[] = [];
   /** tool_call id → function name, from the assistant turns seen so far (the latest wins). */
   const callNames = new Map<string, string>();
-  const push = (role: 'user' | 'model', parts: Json[]): void => {
-    if (parts.length === 0) return; // Gemini refuses a turn without parts.
-    const last = contents.at(-1);
-    // Consecutive turns of one role merge: the results of several function calls go in one user turn.
-    if (last !== undefined && last.role === role) last.parts.push(...parts);
-    else contents.push({ role, parts });
-  };
-  list.forEach((m, i) => {
-    const at = `messages[${i}]`;
-    if (!isObject(m)) throw bad(`"${at}" must be an object.`);
-    switch (m.role) {
-      case 'system':
-      case 'developer':
-        system.push(...textParts(m.content, at));
-        break;
-      case 'user':
-        push('user', userParts(m.content, at));
-        break;
-      case 'assistant': {
-        const parts = set(m.content) ? textParts(m.content, at) : [];
-        if (Array.isArray(m.tool_calls)) {
-          m.tool_calls.forEach((c, j) => {
-            const { id, part } = functionCall(c, `${at}.tool_calls[${j}]`);
-            callNames.set(id, String((part.functionCall as Json).name));
-            parts.push(part);
-          });
-        }
-        if (set(m.function_call)) throw unsupported(`${at}.function_call`);
-        push('model', parts);
-        break;
-      }
-      case 'tool': {
-        if (typeof m.tool_call_id !== 'string') throw bad(`"${at}.tool_call_id" must be a string.`);
-        const name = callNames.get(m.tool_call_id);
-        if (name === undefined) throw bad(`"${at}.tool_call_id" ("${m.tool_call_id.slice(0, 128)}") does not match a tool call of an earlier assistant message; the gemini provider needs it to name the function.`);
-        const text = typeof m.content === 'string' ? m.content : textParts(m.content, at).map((p) => String(p.text)).join('');
-        push('user', [{ functionResponse: { name, response: functionResponse(text) } }]);
-        break;
-      }
-      default:
-        throw unsupported(`${at}.role`, `"${String(m.role)}" is not supported by the gemini provider`);
-    }
+  const { system, turns } = walkMessages<Json>(list, {
+    provider: 'gemini',
+    // Gemini refuses a turn without parts.
+    dropEmptyTurns: true,
+    system: textParts,
+    user: userParts,
+    assistantText: textParts,
+    toolCall: (c, at) => {
+      const { id, part } = functionCall(c, at);
+      callNames.set(id, String((part.functionCall as Json).name));
+      return part;
+    },
+    toolResult: (id, content, at) => {
+      const name = callNames.get(id);
+      if (name === undefined) throw bad(`"${at}.tool_call_id" ("${id.slice(0, 128)}") does not match a tool call of an earlier assistant message; the gemini provider needs it to name the function.`);
+      const text = typeof content === 'string' ? content : textParts(content, at).map((p) => String(p.text)).join('');
+      return { functionResponse: { name, response: functionResponse(text) } };
+    },
   });
-  return { system, contents };
+  return { system, contents: turns.map((t) => ({ role: t.role === 'assistant' ? 'model' : 'user', parts: t.parts })) };
 }
 
 /** A tool result as a functionResponse.response (a JSON object): a JSON object as is, anything else as {output}. */
@@ -328,38 +303,18 @@ export function fromGeminiJson(raw: string, clientModel: string): TranslatedJson
  * Either is terminal: nothing is produced after it, and a stream that ends before either
  * gets an AE_UPSTREAM_STREAM_ABORTED event from the backend.
  */
-export class GeminiStreamTranslator implements StreamTranslator {
-  finished = false;
-  failed = false;
-  readonly #model: LlmModelSpec;
-  readonly #includeUsage: boolean;
-  readonly #created = Math.floor(Date.now() / 1000);
-  #id = 'gemini';
-  readonly #reader: SseEventReader;
-  #started = false;
+export class GeminiStreamTranslator extends SseChunkTranslator {
   #calls = 0;
   readonly #usage = newUsage();
   #sawUsage = false;
 
   constructor(model: LlmModelSpec, includeUsage: boolean) {
-    this.#model = model;
-    this.#includeUsage = includeUsage;
-    this.#reader = new SseEventReader(model.limits.maxEventBytes, 'gemini stream');
+    super(model, includeUsage, 'gemini', 'gemini stream');
   }
 
   get usage(): Usage | null { return this.#sawUsage ? usageOf(this.#usage) : null; }
 
-  push(chunk: Buffer): string {
-    if (this.finished) return '';
-    let out = '';
-    for (const ev of this.#reader.push(chunk)) {
-      if (this.finished) break;
-      out += this.#event(ev);
-    }
-    return out;
-  }
-
-  #event(ev: string): string {
+  protected event(ev: string): string {
     const data = sseData(ev);
     if (data === '') return '';
     let res: unknown;
@@ -370,48 +325,27 @@ export class GeminiStreamTranslator implements StreamTranslator {
     }
     if (!isObject(res)) return '';
     if (isObject(res.error)) return this.#error(res.error);
-    if (this.#id === 'gemini' && typeof res.responseId === 'string') this.#id = res.responseId;
+    if (this.id === 'gemini' && typeof res.responseId === 'string') this.id = res.responseId;
     if (readUsage(this.#usage, res.usageMetadata)) this.#sawUsage = true;
-    let out = this.#start();
+    let out = this.start();
     for (const p of answerParts(res)) {
       if ('text' in p) {
-        if (p.text !== '') out += this.#chunk({ content: p.text });
+        if (p.text !== '') out += this.chunk({ content: p.text });
       } else {
         const n = this.#calls++;
-        out += this.#chunk({ tool_calls: [{ index: n, ...toolCall(p.call, n, p.signature) }] });
+        out += this.chunk({ tool_calls: [{ index: n, ...toolCall(p.call, n, p.signature) }] });
       }
     }
     const reason = reasonOf(res);
     if (reason !== null) {
-      this.finished = true;
-      out += this.#chunk({}, finishReason(reason, this.#calls > 0));
-      if (this.#includeUsage) out += this.#frame({ choices: [], usage: openAIUsage(this.#usage) });
-      out += 'data: [DONE]\n\n';
+      out += this.chunk({}, finishReason(reason, this.#calls > 0));
+      out += this.done(openAIUsage(this.#usage));
     }
     return out;
   }
 
   #error(err: Json): string {
-    this.finished = true;
-    this.failed = true;
-    const str = (v: unknown): string | null => (typeof v === 'string' ? scrubUpstreamText(v, this.#model) : null);
-    const message = str(err.message) ?? 'The upstream provider reported an error in the stream.';
-    return `data: ${JSON.stringify({ error: { message, type: str(err.status) ?? 'api_error', param: null, code: 'AE_UPSTREAM_ERROR' } })}\n\n`;
-  }
-
-  /** The first chunk carries the role. */
-  #start(): string {
-    if (this.#started) return '';
-    this.#started = true;
-    return this.#chunk({ role: 'assistant', content: '' });
-  }
-
-  #chunk(delta: Json, finish: string | null = null): string {
-    return this.#frame({ choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
-  }
-
-  #frame(rest: Json): string {
-    return `data: ${JSON.stringify({ id: this.#id, object: 'chat.completion.chunk', created: this.#created, model: this.#model.name, ...rest })}\n\n`;
+    return this.upstreamError(err.message, err.status);
   }
 }
 

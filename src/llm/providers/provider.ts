@@ -29,6 +29,12 @@ export interface TranslatedJson {
 export interface StreamTranslator {
   /** Takes an upstream chunk (any boundary); returns the OpenAI SSE text to send (maybe ''). */
   push(chunk: Buffer): string;
+  /**
+   * For an SSE upstream: takes whole events, framed once (and capped) by the relay
+   * (core/stream-stages.ts), instead of raw chunks. Without it (bedrock's AWS event stream)
+   * the relay passes raw bytes to `push`.
+   */
+  events?(region: Buffer): string;
   /** True once a terminal event (the `[DONE]` line or an error event) was produced. */
   readonly finished: boolean;
   /** True when the terminal event was the upstream's error, translated. */
