@@ -1,7 +1,7 @@
 // Config validation's view of CEL: whether a rule or a key expression compiles, and why
 // not, so that a bad expression is a config error naming its path before anything runs.
 import { compileAuthorize } from './authorize.js';
-import { CelCompileError, compileCel } from './cel.js';
+import { CelCompileError, compileCel, protocolPhaseOf } from './cel.js';
 
 export interface CelProblem {
   readonly path: readonly (string | number)[];
@@ -26,14 +26,18 @@ export function authorizeProblems(allow: readonly string[], deny: readonly strin
 }
 
 /**
- * The problem of a key expression (rateLimit.key, budget.key), or null. `beforeModel`: the
- * key is also used before the model is known (a request limit), so it cannot read llm.*.
+ * The problem of a key expression (rateLimit.key, budget.key), or null. A key may read the
+ * variable of a metered protocol (llm: its calls carry tokens and USD), which the call gate
+ * sets; `beforeModel`: the key is also used in the request phase (a request limit), before
+ * any call is known, so it cannot read a protocol variable at all.
  */
 export function keyExpressionProblem(source: string, beforeModel = false): string | null {
   try {
     const c = compileCel(source);
-    if (c.phase === 'mcp' || c.phase === 'a2a') return `reads ${c.phase}.*, which limits and budgets never see`;
-    if (beforeModel && c.phase === 'llm') return 'reads llm.*, but a request limit is counted before the model is known';
+    const protocol = protocolPhaseOf(c.phase);
+    if (protocol === null) return null;
+    if (!protocol.metered) return `reads ${c.phase}.*, which limits and budgets never see`;
+    if (beforeModel) return `reads ${c.phase}.*, but a request limit is counted before the ${protocol.calls} is known`;
     return null;
   } catch (err) {
     if (err instanceof CelCompileError) return err.message;

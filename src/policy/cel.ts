@@ -248,16 +248,30 @@ export function requestActivation(ctx: RequestContext): CelActivation {
   return new RequestActivation(ctx);
 }
 
-/** Each protocol phase's variable as its registered CEL type: the one table of protocol variables. */
-const SUBJECT_OF: Readonly<Record<Exclude<CelPhase, 'request'>, (subject: object) => object>> = Object.freeze({
-  llm: (s: object) => celLlm(s as CelLlm),
-  mcp: (s: object) => celMcp(s as CelMcp),
-  a2a: (s: object) => celA2a(s as CelA2a),
+/** What policy knows of a protocol phase: the one table of protocol variables. */
+interface ProtocolPhase {
+  /** The call's subject as the variable's registered CEL type. */
+  readonly subject: (subject: object) => object;
+  /** Its calls carry tokens and USD (a usage meter): token limits and budgets may key on the variable. */
+  readonly metered: boolean;
+  /** What its call gate learns, in messages ("before the model is known"). */
+  readonly calls: string;
+}
+
+const PROTOCOL_PHASES: Readonly<Record<Exclude<CelPhase, 'request'>, ProtocolPhase>> = Object.freeze({
+  llm: { subject: (s: object) => celLlm(s as CelLlm), metered: true, calls: 'model' },
+  mcp: { subject: (s: object) => celMcp(s as CelMcp), metered: false, calls: 'tool' },
+  a2a: { subject: (s: object) => celA2a(s as CelA2a), metered: false, calls: 'agent' },
 });
+
+/** The protocol phase an expression needs, when it reads a protocol variable; null for the request phase. */
+export function protocolPhaseOf(phase: CelPhase): ProtocolPhase | null {
+  return isProtocolPhase(phase) ? PROTOCOL_PHASES[phase] : null;
+}
 
 /** True when `protocol` names a protocol phase with a CEL variable. */
 export function isProtocolPhase(protocol: string): protocol is Exclude<CelPhase, 'request'> {
-  return Object.hasOwn(SUBJECT_OF, protocol);
+  return Object.hasOwn(PROTOCOL_PHASES, protocol);
 }
 
 /**
@@ -265,8 +279,8 @@ export function isProtocolPhase(protocol: string): protocol is Exclude<CelPhase,
  * call's subject (core/call-gate.ts), as its registered type. Returns the activation.
  */
 export function withSubject(act: CelActivation, phase: CelPhase, subject: object): CelActivation {
-  if (phase === 'request') return act;
-  (act as Record<Exclude<CelPhase, 'request'>, object | undefined>)[phase] = SUBJECT_OF[phase](subject);
+  if (!isProtocolPhase(phase)) return act;
+  (act as Record<Exclude<CelPhase, 'request'>, object | undefined>)[phase] = PROTOCOL_PHASES[phase].subject(subject);
   return act;
 }
 
