@@ -2,7 +2,8 @@
 // request, and the answer back (a chat.completion → a Message, OpenAI chunks → Anthropic
 // SSE events). Fields OpenAI chat cannot express are refused with a 400 naming them; see
 // README.md ("Anthropic front") for the table.
-import { GatewayError, parseJson, SseEventReader, sseTextEvents, UNTRUSTED_JSON } from '../core/index.js';
+import { GatewayError, parseJson, UNTRUSTED_JSON } from '../core/index.js';
+import { ChatEventTranslator } from './chat-events.js';
 import { LLM_LIMIT_DEFAULTS, type LlmModelSpec } from './spec.js';
 import { readChatChunk } from './chat-chunk.js';
 import { isObject } from './openai-errors.js';
@@ -273,10 +274,7 @@ function event(data: Json): string {
  * events: message_start, content blocks (text, tool_use with input_json_delta), then
  * message_delta and message_stop on `[DONE]`.
  */
-export class OpenAIToAnthropicStream {
-  readonly #maxEventBytes: number;
-  /** Only for push(): in the relay, events() gets the provider stage's whole events. */
-  #reader: SseEventReader | null = null;
+export class OpenAIToAnthropicStream extends ChatEventTranslator {
   readonly #model: string;
   #started = false;
   /** The open block: its Anthropic index, and for a tool call the OpenAI tool index. */
@@ -284,40 +282,16 @@ export class OpenAIToAnthropicStream {
   #next = 0;
   #finish: unknown = null;
   #usage: AnthropicUsage | null = null;
-  finished = false;
-  failed = false;
-  /** The upstream's error message, when `failed`. */
-  errorMessage = '';
 
   constructor(clientModel: string, maxEventBytes = LLM_LIMIT_DEFAULTS.maxEventBytes) {
+    super(maxEventBytes);
     this.#model = clientModel;
-    this.#maxEventBytes = maxEventBytes;
   }
 
   get usage(): Usage | null { return gatewayUsage(this.#usage); }
 
   /** True when the upstream said how it finished (its `[DONE]` may still be missing). */
   get sawFinish(): boolean { return this.#finish !== null; }
-
-  /** Takes OpenAI chat SSE at any chunk boundary. */
-  push(chunk: Buffer | string): string {
-    if (this.finished) return '';
-    return this.#translate((this.#reader ??= new SseEventReader(this.#maxEventBytes, 'chat stream')).push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
-  }
-
-  /** Takes whole OpenAI chat events (a provider stage's output). */
-  events(text: string): string {
-    return this.finished ? '' : this.#translate(sseTextEvents(text));
-  }
-
-  #translate(events: string[]): string {
-    let out = '';
-    for (const ev of events) {
-      if (this.finished) break;
-      out += this.#event(ev);
-    }
-    return out;
-  }
 
   /** Ends the message (on `[DONE]`, or when the upstream closed after its finish reason). */
   end(): string {
@@ -335,7 +309,7 @@ export class OpenAIToAnthropicStream {
     return out;
   }
 
-  #event(ev: string): string {
+  protected override translateEvent(ev: string): string {
     const c = readChatChunk(ev);
     if (c.kind === 'skip') return '';
     if (c.kind === 'done') return this.end();

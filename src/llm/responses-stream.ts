@@ -1,6 +1,7 @@
 // The Responses front's streams: OpenAI chat chunks → Responses stream events (a stage of
 // the relay, chat-leg.ts), and the terminal error event of a Responses stream.
-import { ERRORS, GatewayError, SseEventReader, sseTextEvents } from '../core/index.js';
+import { ERRORS, GatewayError } from '../core/index.js';
+import { ChatEventTranslator } from './chat-events.js';
 import { LLM_LIMIT_DEFAULTS } from './spec.js';
 import { readChatChunk } from './chat-chunk.js';
 import { isObject } from './openai-errors.js';
@@ -48,10 +49,7 @@ interface OpenCall {
  * each item closed when the next begins, then response.completed (or .incomplete) with the
  * full response and usage on `[DONE]`.
  */
-export class ChatToResponsesStream {
-  readonly #maxEventBytes: number;
-  /** Only for push(): in the relay, events() gets the provider stage's whole events. */
-  #reader: SseEventReader | null = null;
+export class ChatToResponsesStream extends ChatEventTranslator {
   readonly #model: string;
   readonly #request: Json;
   readonly #id: string;
@@ -64,13 +62,9 @@ export class ChatToResponsesStream {
   readonly #calls = new Map<number, OpenCall>();
   #finish: unknown = null;
   #usage: BothUsages | null = null;
-  finished = false;
-  failed = false;
-  /** The upstream's error message, when `failed` (for logs; clients get the gateway's error). */
-  errorMessage = '';
 
   constructor(modelName: string, request: Json, ids: ResponseIds = {}, maxEventBytes = LLM_LIMIT_DEFAULTS.maxEventBytes) {
-    this.#maxEventBytes = maxEventBytes;
+    super(maxEventBytes);
     this.#model = modelName;
     this.#request = request;
     this.#id = ids.id ?? newId();
@@ -84,26 +78,6 @@ export class ChatToResponsesStream {
 
   /** The sequence number the next event gets (for an error event written by the caller). */
   get sequenceNumber(): number { return this.#seq; }
-
-  /** Takes upstream chat SSE bytes; returns whole Responses events (maybe none). */
-  push(chunk: Buffer | string): string {
-    if (this.finished) return '';
-    return this.#translate((this.#reader ??= new SseEventReader(this.#maxEventBytes, 'chat stream')).push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
-  }
-
-  /** Takes whole chat events (a provider stage's output); returns whole Responses events. */
-  events(text: string): string {
-    return this.finished ? '' : this.#translate(sseTextEvents(text));
-  }
-
-  #translate(events: string[]): string {
-    let out = '';
-    for (const ev of events) {
-      if (this.finished) break;
-      out += this.#event(ev);
-    }
-    return out;
-  }
 
   /** Ends the response (on `[DONE]`, or when the upstream closed after its finish reason). */
   end(): string {
@@ -132,7 +106,7 @@ export class ChatToResponsesStream {
     return sseEvent(type, { type, sequence_number: this.#seq++, ...fields });
   }
 
-  #event(ev: string): string {
+  protected override translateEvent(ev: string): string {
     const c = readChatChunk(ev);
     if (c.kind === 'skip') return '';
     if (c.kind === 'done') return this.end();
