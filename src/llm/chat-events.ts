@@ -4,6 +4,7 @@
 // the backend's event cap) — and give back whole events of their own format. Each subclass
 // says only what one chat event becomes.
 import { SseEventReader, sseTextEvents } from '../core/index.js';
+import { readChatChunk } from './chat-chunk.js';
 
 export abstract class ChatEventTranslator {
   readonly #maxEventBytes: number;
@@ -35,11 +36,28 @@ export abstract class ChatEventTranslator {
     let out = '';
     for (const ev of events) {
       if (this.finished) break;
-      out += this.translateEvent(ev);
+      out += this.#event(ev);
     }
     return out;
   }
 
-  /** One chat event (its data) → the front's events for it. */
-  protected abstract translateEvent(ev: string): string;
+  /** One chat event: `[DONE]` ends the front's stream, an upstream error event fails it, a chunk is translated. */
+  #event(ev: string): string {
+    const c = readChatChunk(ev);
+    if (c.kind === 'skip') return '';
+    if (c.kind === 'done') return this.end();
+    if (c.kind === 'error') {
+      this.failed = true;
+      this.finished = true;
+      this.errorMessage = c.message;
+      return '';
+    }
+    return this.translateChunk(c.chunk);
+  }
+
+  /** Ends the front's stream (on `[DONE]`, or when the upstream closed after its finish reason). */
+  abstract end(): string;
+
+  /** One chat.completion.chunk → the front's events for it. */
+  protected abstract translateChunk(chunk: Record<string, unknown>): string;
 }

@@ -5,7 +5,6 @@
 import { GatewayError, parseJson, UNTRUSTED_JSON } from '../core/index.js';
 import { ChatEventTranslator } from './chat-events.js';
 import { LLM_LIMIT_DEFAULTS, type LlmModelSpec } from './spec.js';
-import { readChatChunk } from './chat-chunk.js';
 import { isObject } from './openai-errors.js';
 import type { Usage } from './usage.js';
 
@@ -294,7 +293,7 @@ export class OpenAIToAnthropicStream extends ChatEventTranslator {
   get sawFinish(): boolean { return this.#finish !== null; }
 
   /** Ends the message (on `[DONE]`, or when the upstream closed after its finish reason). */
-  end(): string {
+  override end(): string {
     if (this.finished) return '';
     let out = this.#start('');
     out += this.#close();
@@ -309,17 +308,7 @@ export class OpenAIToAnthropicStream extends ChatEventTranslator {
     return out;
   }
 
-  protected override translateEvent(ev: string): string {
-    const c = readChatChunk(ev);
-    if (c.kind === 'skip') return '';
-    if (c.kind === 'done') return this.end();
-    if (c.kind === 'error') {
-      this.failed = true;
-      this.finished = true;
-      this.errorMessage = c.message;
-      return '';
-    }
-    const obj = c.chunk;
+  protected override translateChunk(obj: Json): string {
     let out = this.#start(obj.id);
     const u = usageFrom(obj.usage);
     if (u !== null) this.#usage = u;

@@ -3,7 +3,6 @@
 import { ERRORS, GatewayError } from '../core/index.js';
 import { ChatEventTranslator } from './chat-events.js';
 import { LLM_LIMIT_DEFAULTS } from './spec.js';
-import { readChatChunk } from './chat-chunk.js';
 import { isObject } from './openai-errors.js';
 import type { Usage } from './usage.js';
 import { newId, outcome, shell, textPart, usageFrom, ZERO_USAGE, type BothUsages, type ResponseIds } from './responses-answer.js';
@@ -80,7 +79,7 @@ export class ChatToResponsesStream extends ChatEventTranslator {
   get sequenceNumber(): number { return this.#seq; }
 
   /** Ends the response (on `[DONE]`, or when the upstream closed after its finish reason). */
-  end(): string {
+  override end(): string {
     if (this.finished) return '';
     let out = this.#start();
     const end = outcome(this.#finish);
@@ -106,17 +105,7 @@ export class ChatToResponsesStream extends ChatEventTranslator {
     return sseEvent(type, { type, sequence_number: this.#seq++, ...fields });
   }
 
-  protected override translateEvent(ev: string): string {
-    const c = readChatChunk(ev);
-    if (c.kind === 'skip') return '';
-    if (c.kind === 'done') return this.end();
-    if (c.kind === 'error') {
-      this.failed = true;
-      this.finished = true;
-      this.errorMessage = c.message;
-      return '';
-    }
-    const obj = c.chunk;
+  protected override translateChunk(obj: Json): string {
     let out = this.#start();
     const u = usageFrom(obj.usage);
     if (u !== null) this.#usage = u;
