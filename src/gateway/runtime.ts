@@ -46,10 +46,13 @@ export class LiveBackend {
       this.#active++;
       return inner.upgrade!(ctx, route, socket, head).finally(release);
     };
-    const handler: BackendHandler = inner.upgrade ? { kind: inner.kind, handle, upgrade } : { kind: inner.kind, handle };
-    if (inner.protocol !== undefined) (handler as { protocol?: string }).protocol = inner.protocol;
-    if (inner.renderer !== undefined) handler.renderer = inner.renderer.bind(inner);
-    this.handler = handler;
+    this.handler = {
+      kind: inner.kind,
+      handle,
+      ...(inner.protocol !== undefined && { protocol: inner.protocol }),
+      ...(inner.upgrade !== undefined && { upgrade }),
+      ...(inner.renderer !== undefined && { renderer: inner.renderer.bind(inner) }),
+    };
   }
 
   get active(): number { return this.#active; }
