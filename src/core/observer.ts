@@ -93,6 +93,12 @@ export interface RequestObserver {
   readonly budgetSettleFailed?: (policy: string, err: unknown) => void;
   /** A budget met a model with no known price: its calls are not charged. */
   readonly budgetUnpriced?: (policy: string, model: string) => void;
+  /**
+   * Something about an upstream the operator should see and no client is told: a server
+   * process that started, exited or wrote to stderr, a connection that failed (`target`:
+   * the server, model or agent within the backend). Secrets are scrubbed by the log.
+   */
+  readonly upstreamEvent?: (backend: string, target: string, level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
 /**
@@ -129,7 +135,7 @@ type EventName = keyof RequestObserver;
 const EVENT_NAMES: Readonly<Record<EventName, true>> = {
   start: true, decision: true, attemptStart: true, attemptEnd: true, firstByte: true, end: true, internalError: true,
   upstreamError: true, upstreamRetry: true, upstreamOverloaded: true, upstreamQueue: true, credentialsFailed: true,
-  downstreamRejected: true, stateStoreError: true, budgetSettleFailed: true, budgetUnpriced: true,
+  downstreamRejected: true, stateStoreError: true, budgetSettleFailed: true, budgetUnpriced: true, upstreamEvent: true,
 };
 const EVENTS = Object.keys(EVENT_NAMES) as EventName[];
 
@@ -153,13 +159,13 @@ export function composeObservers(...subscribers: readonly RequestObserver[]): Re
   return Object.freeze(out);
 }
 
-// Events take at most three arguments; fixed parameters (not a rest array) keep a fan-out
+// Events take at most four arguments; fixed parameters (not a rest array) keep a fan-out
 // call free of allocation.
-type Listener = (a?: unknown, b?: unknown, c?: unknown) => void;
+type Listener = (a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void;
 
 function fanOut(name: string, fns: readonly Listener[]): Listener {
-  const all: Listener = (a, b, c) => {
-    for (const fn of fns) fn(a, b, c);
+  const all: Listener = (a, b, c, d) => {
+    for (const fn of fns) fn(a, b, c, d);
   };
   // Named after the event, so a stack trace through it says which one.
   Object.defineProperty(all, 'name', { value: name });

@@ -4,8 +4,9 @@
 import type { BackendKind } from '../core/index.js';
 import { httpKind } from '../http/kind.js';
 import { llmKind } from '../llm/index.js';
+import { mcpKind } from '../mcp/index.js';
 
-export const BACKEND_KINDS: readonly BackendKind[] = [httpKind, llmKind];
+export const BACKEND_KINDS: readonly BackendKind[] = [httpKind, llmKind, mcpKind];
 
 /** The kind a compiled spec belongs to. */
 export function kindOf(spec: { readonly kind: string }): BackendKind {

@@ -15,6 +15,7 @@ export function operatorLogObserver(logger: Logger): RequestObserver {
     budgetSettleFailed: (policy, err) => {
       logger.warn({ policy, err: err instanceof Error ? err.message : String(err) }, 'budget settle failed; the reservation expires by itself');
     },
+    upstreamEvent: (backend, target, level, message) => logger[level]({ backend, upstream: target }, message),
     budgetUnpriced: (policy, model) => {
       logger.warn({ policy, model }, 'a budget applies to a model without a known price: its calls are not charged; set the model\'s price');
     },

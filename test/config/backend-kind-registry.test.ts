@@ -57,12 +57,12 @@ test("a kind's schema and semantic checks apply at its path", () => {
 });
 
 test('the kinds are listed in registry order where config lists them', () => {
-  assert.deepEqual(issues(WITH_ECHO, yaml('echo: { greeting: hi }\n    http: { url: "http://127.0.0.1:9" }')), ['backends.b: must set exactly one of: http, llm, echo']);
+  assert.deepEqual(issues(WITH_ECHO, yaml('echo: { greeting: hi }\n    http: { url: "http://127.0.0.1:9" }')), ['backends.b: must set exactly one of: http, llm, mcp, echo']);
   const backend = (configSchema(WITH_ECHO.backendKinds) as unknown as { properties: { backends: { patternProperties: Record<string, { description: string; properties: object }> } } })
     .properties.backends.patternProperties;
   const b = Object.values(backend)[0]!;
-  assert.deepEqual(Object.keys(b.properties), ['http', 'llm', 'echo', 'policies']);
-  assert.match(b.description, /exactly one kind \(http, llm or echo\)/);
+  assert.deepEqual(Object.keys(b.properties), ['http', 'llm', 'mcp', 'echo', 'policies']);
+  assert.match(b.description, /exactly one kind \(http, llm, mcp or echo\)/);
 });
 
 test('a kind that is not registered is an unknown key', () => {

@@ -1,0 +1,383 @@
+// The `mcp` backend: one MCP endpoint at the route prefix P for the servers of the
+// backend (federation.ts). Streamable HTTP at P (POST a message; GET the session's
+// standalone stream; DELETE the session) for protocol revisions 2025-03-26, 2025-06-18 and
+// 2025-11-25, negotiated per client in initialize; the legacy HTTP+SSE transport
+// (2024-11-05) at P/sse (GET opens the stream, whose `endpoint` event names where to POST).
+//
+// A request's answer is JSON, unless something must reach the client before it (a
+// progress notification, a server's sampling or elicitation request): then, when the
+// client accepts an event stream, the reply turns into one for that request.
+import type { ServerResponse } from 'node:http';
+import type { RouteSpec } from '../config/index.js';
+import {
+  ClientGoneError, GatewayError, JsonRefusedError, parseJson, readRequestBody,
+  type BackendDeps, type BodyLimits, type ErrorRenderer, type PooledHandler, type RequestContext, type Upstream,
+} from '../core/index.js';
+import { federatedServer, Federation } from './federation.js';
+import { classify, gatewayRpcError, isObject, RPC, rpcFailure, rpcResult, toRpcError, type JsonRpcErrorObject, type JsonRpcId, type JsonRpcRequest, type JsonRpcResponse } from './jsonrpc.js';
+import { ServerHandle } from './server-pool.js';
+import { Session, SessionTable, SseOutbox, type ActiveRequest, type Outbox } from './session.js';
+import { GATEWAY_INFO } from './upstream.js';
+import type { McpBackendSpec } from './spec.js';
+
+/** Revisions a client may negotiate, newest first. */
+export const DOWNSTREAM_VERSIONS: readonly string[] = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
+
+/** Errors of requests that never reached the federation (auth, limits, bad bodies), as JSON-RPC. */
+export const renderJsonRpcError: ErrorRenderer = (err) => ({
+  status: err.status,
+  headers: { 'content-type': 'application/json', ...err.headers },
+  body: JSON.stringify(rpcFailure(null, gatewayRpcError(err))),
+});
+
+const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' };
+
+export class McpBackend implements PooledHandler {
+  readonly kind = 'mcp';
+  /** Its calls fill the `mcp` CEL variable: the route's policies give it a call gate for that phase. */
+  readonly protocol = 'mcp';
+  readonly spec: McpBackendSpec;
+  readonly #upstreams: Upstream[] = [];
+  readonly #federation: Federation;
+  readonly #sessions: SessionTable;
+
+  constructor(spec: McpBackendSpec, deps: BackendDeps) {
+    this.spec = spec;
+    const sessionsView = () => this.#sessions.all();
+    const byId = (id: string) => this.#byId(id);
+    const handles = spec.servers.map((s) => {
+      let upstream: Upstream | null = null;
+      if (s.transport !== 'stdio') {
+        upstream = deps.upstreams.create({
+          origin: new URL(s.url).origin,
+          connections: null,
+          connectTimeoutMs: s.connectTimeoutMs,
+          // The call timeout is the gateway's (server-pool.ts); streams may idle for long.
+          responseTimeoutMs: 0,
+          idleTimeoutMs: 0,
+          retries: 0,
+        });
+        this.#upstreams.push(upstream);
+      }
+      return new ServerHandle(s, upstream, {
+        serverRequest: (server, owner, conn, req) => this.#federation.serverRequest(server, owner, conn, req, sessionsView, byId, s.callTimeoutMs),
+        notification: (server, owner, n) => { this.#federation.notification(server, owner, n, sessionsView, byId); },
+        log: (server, level, message) => { deps.observer.upstreamEvent?.(spec.name, server, level, message); },
+      });
+    });
+    this.#federation = new Federation(handles.map(federatedServer));
+    this.#sessions = new SessionTable(spec.sessionTtlMs, spec.maxSessions, (s) => {
+      for (const f of this.#federation.servers) void f.handle.release(s.id);
+    });
+  }
+
+  /** The servers' state, for admin GET /mcp/servers. */
+  status(): object {
+    return {
+      backend: this.spec.name,
+      sessions: this.#sessions.size,
+      servers: this.#federation.servers.map((f) => f.handle.status()),
+    };
+  }
+
+  renderer(): ErrorRenderer { return renderJsonRpcError; }
+
+  handle(ctx: RequestContext, route: RouteSpec, limits: BodyLimits): void | Promise<void> {
+    ctx.render = renderJsonRpcError;
+    const sub = subPath(ctx.path, route.pathPrefix);
+    const origin = ctx.req.headers.origin;
+    if (typeof origin === 'string' && !sameOrigin(origin, ctx)) {
+      // DNS rebinding (RELIABILITY 29): a browser page of another origin must not reach a local MCP endpoint.
+      throw new GatewayError('AE_FORBIDDEN', { message: 'The Origin of this request is not allowed to reach this MCP endpoint.' });
+    }
+    if (sub === '/') {
+      if (ctx.method === 'POST') return this.#post(ctx, limits, null);
+      if (ctx.method === 'GET') return this.#standalone(ctx);
+      if (ctx.method === 'DELETE') return this.#delete(ctx);
+      return methodNotAllowed(ctx, 'GET, POST, DELETE');
+    }
+    if (sub === '/sse') {
+      if (ctx.method === 'GET') return this.#legacyOpen(ctx, route);
+      if (ctx.method === 'POST') {
+        const id = new URLSearchParams(ctx.query).get('sessionId') ?? '';
+        const session = this.#sessions.get(id, ownerOf(ctx));
+        if (session === undefined || session.transport !== 'sse') return void reply(ctx.res, 404, rpcFailure(null, { code: RPC.INVALID_REQUEST, message: 'Session not found' }));
+        return this.#post(ctx, limits, session);
+      }
+      return methodNotAllowed(ctx, 'GET, POST');
+    }
+    throw new GatewayError('AE_ROUTE_NOT_FOUND', { message: 'This MCP route serves its endpoint at the route prefix (Streamable HTTP) and the legacy SSE transport at <prefix>/sse.' });
+  }
+
+  // --- Streamable HTTP -------------------------------------------------------------
+
+  async #post(ctx: RequestContext, limits: BodyLimits, legacy: Session | null): Promise<void> {
+    let raw: Buffer;
+    try {
+      raw = await readBody(ctx, limits);
+    } catch (err) {
+      if (err instanceof ClientGoneError) return;
+      throw err;
+    }
+    let body: unknown;
+    try {
+      body = parseJson(raw.toString('utf8'), { maxDepth: limits.maxJsonDepth, refuseProtoKey: true });
+    } catch (err) {
+      const why = err instanceof JsonRefusedError ? err.message : 'the body is not valid JSON';
+      return void reply(ctx.res, 400, rpcFailure(null, { code: RPC.PARSE_ERROR, message: `Parse error: ${why}` }));
+    }
+    if (Array.isArray(body)) return this.#batch(ctx, body, legacy);
+    const c = classify(body);
+    if (c.kind === 'invalid') return void reply(ctx.res, 400, rpcFailure(c.id, { code: RPC.INVALID_REQUEST, message: `Invalid request: ${c.why}` }));
+    if (c.kind === 'request' && c.msg.method === 'initialize') return this.#initialize(ctx, c.msg, legacy);
+    const session = legacy ?? this.#session(ctx);
+    if (session === null) return;
+    if (c.kind === 'notification') {
+      this.#clientNotification(session, c.msg.method, c.msg.params ?? {});
+      return void accepted(ctx.res);
+    }
+    if (c.kind === 'response') {
+      session.answer(c.msg.id, c.msg.result, c.msg.error);
+      return void accepted(ctx.res);
+    }
+    if (!session.initialized && legacy === null && session.protocolVersion === null) {
+      return void reply(ctx.res, 400, rpcFailure(c.msg.id, { code: RPC.INVALID_REQUEST, message: 'The session is not initialized' }));
+    }
+    if (legacy !== null) {
+      // Legacy SSE: the answer goes on the session's stream; the POST is only accepted.
+      accepted(ctx.res);
+      const response = await this.#answer(ctx, session, c.msg, () => null);
+      session.stream?.send(response);
+      return;
+    }
+    return this.#respond(ctx, session, c.msg);
+  }
+
+  /** Answers one request on its own HTTP response: JSON, or an event stream once an interim message needs one. */
+  async #respond(ctx: RequestContext, session: Session, req: JsonRpcRequest): Promise<void> {
+    const res = ctx.res;
+    const wantsSse = acceptsSse(ctx);
+    let stream: SseOutbox | null = null;
+    const outbox = (): Outbox | null => {
+      if (stream !== null) return stream;
+      if (!wantsSse || res.headersSent || res.destroyed) return null;
+      res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': session.id });
+      ctx.observer.firstByte?.(ctx);
+      stream = new SseOutbox(res);
+      return stream;
+    };
+    const response = await this.#answer(ctx, session, req, outbox);
+    const open: SseOutbox | null = stream;
+    if (open !== null) {
+      (open as SseOutbox).send(response);
+      (open as SseOutbox).end();
+    } else {
+      reply(res, 200, response, session.id);
+      ctx.observer.firstByte?.(ctx);
+    }
+  }
+
+  /** Runs a request through the federation; the outcome as a JSON-RPC response, never a throw. */
+  async #answer(ctx: RequestContext, session: Session, req: JsonRpcRequest, outbox: () => Outbox | null): Promise<JsonRpcResponse> {
+    const abort = new AbortController();
+    const active: ActiveRequest = { id: req.id, server: null, abort, outbox };
+    session.active.set(req.id, active);
+    // A client that leaves mid-call cancels it upstream.
+    const onClose = () => { if (!ctx.res.writableFinished) abort.abort(); };
+    ctx.res.once('close', onClose);
+    try {
+      const result = await this.#federation.dispatch({ ctx, session, active }, req);
+      return rpcResult(req.id, result);
+    } catch (err) {
+      if (err instanceof GatewayError) ctx.errorCode = err.code;
+      else if (!(isObject(err) && typeof (err as { code?: unknown }).code === 'number')) ctx.observer.internalError?.(ctx, err);
+      return rpcFailure(req.id, toRpcError(err));
+    } finally {
+      ctx.res.off('close', onClose);
+      if (session.active.get(req.id) === active) session.active.delete(req.id);
+    }
+  }
+
+  async #batch(ctx: RequestContext, items: unknown[], legacy: Session | null): Promise<void> {
+    // Batches exist in 2025-03-26 only; their requests are answered together, as JSON.
+    if (items.length === 0) return void reply(ctx.res, 400, rpcFailure(null, { code: RPC.INVALID_REQUEST, message: 'Invalid request: an empty batch' }));
+    const session = legacy ?? this.#session(ctx);
+    if (session === null) return;
+    const out: JsonRpcResponse[] = [];
+    await Promise.all(items.map(async (item) => {
+      const c = classify(item);
+      if (c.kind === 'invalid') out.push(rpcFailure(c.id, { code: RPC.INVALID_REQUEST, message: `Invalid request: ${c.why}` }));
+      else if (c.kind === 'notification') this.#clientNotification(session, c.msg.method, c.msg.params ?? {});
+      else if (c.kind === 'response') session.answer(c.msg.id, c.msg.result, c.msg.error);
+      else if (c.msg.method === 'initialize') out.push(rpcFailure(c.msg.id, { code: RPC.INVALID_REQUEST, message: 'initialize must not be part of a batch' }));
+      else out.push(await this.#answer(ctx, session, c.msg, () => null));
+    }));
+    if (legacy !== null) { accepted(ctx.res); for (const r of out) legacy.stream?.send(r); return; }
+    if (out.length === 0) return void accepted(ctx.res);
+    reply(ctx.res, 200, out, session.id);
+  }
+
+  async #initialize(ctx: RequestContext, req: JsonRpcRequest, legacy: Session | null): Promise<void> {
+    const p = req.params ?? {};
+    const asked = typeof p.protocolVersion === 'string' ? p.protocolVersion : '';
+    const version = DOWNSTREAM_VERSIONS.includes(asked) ? asked : DOWNSTREAM_VERSIONS[0]!;
+    const session = legacy ?? new Session(ownerOf(ctx), 'streamable-http');
+    session.protocolVersion = version;
+    session.clientCapabilities = isObject(p.capabilities) ? p.capabilities : {};
+    session.clientInfo = isObject(p.clientInfo) ? p.clientInfo : null;
+    if (legacy === null) this.#sessions.add(session);
+    const hello = await this.#federation.hello(session.id);
+    const result: Record<string, unknown> = { protocolVersion: version, capabilities: hello.capabilities, serverInfo: GATEWAY_INFO };
+    if (hello.instructions !== null) result.instructions = hello.instructions;
+    const response = rpcResult(req.id, result);
+    if (legacy !== null) { accepted(ctx.res); legacy.stream?.send(response); return; }
+    reply(ctx.res, 200, response, session.id);
+  }
+
+  /** The session a request names, or null after answering 400 / 404. */
+  #session(ctx: RequestContext): Session | null {
+    const id = ctx.req.headers['mcp-session-id'];
+    if (typeof id !== 'string' || id === '') {
+      reply(ctx.res, 400, rpcFailure(null, { code: RPC.SERVER_ERROR, message: 'Bad Request: Mcp-Session-Id header is required (send initialize first)' }));
+      return null;
+    }
+    const session = this.#sessions.get(id, ownerOf(ctx));
+    if (session === undefined || session.transport !== 'streamable-http') {
+      // Unknown, expired, or another identity's: the same 404, so ids cannot be probed.
+      reply(ctx.res, 404, rpcFailure(null, { code: -32001, message: 'Session not found' }));
+      return null;
+    }
+    const header = ctx.req.headers['mcp-protocol-version'];
+    if (typeof header === 'string' && header !== session.protocolVersion && !DOWNSTREAM_VERSIONS.includes(header)) {
+      reply(ctx.res, 400, rpcFailure(null, { code: RPC.SERVER_ERROR, message: `Bad Request: unsupported MCP-Protocol-Version ${header.slice(0, 40)} (supported: ${DOWNSTREAM_VERSIONS.join(', ')})` }));
+      return null;
+    }
+    return session;
+  }
+
+  #byId(id: string): Session | undefined {
+    for (const s of this.#sessions.all()) if (s.id === id) return s;
+    return undefined;
+  }
+
+  #clientNotification(session: Session, method: string, params: Record<string, unknown>): void {
+    if (method === 'notifications/initialized') { session.initialized = true; return; }
+    if (method === 'notifications/cancelled') {
+      const a = session.active.get(params.requestId as JsonRpcId);
+      a?.abort.abort();
+      return;
+    }
+    if (method === 'notifications/roots/list_changed') {
+      for (const f of this.#federation.servers) f.handle.notify(session.id, method);
+    }
+  }
+
+  /** GET P: the session's standalone stream (list changes, resource updates, unrelated server messages). */
+  #standalone(ctx: RequestContext): void {
+    if (!acceptsSse(ctx)) return methodNotAllowed(ctx, 'POST, DELETE');
+    const session = this.#session(ctx);
+    if (session === null) return;
+    if (session.stream !== null && session.stream.open) {
+      return void reply(ctx.res, 409, rpcFailure(null, { code: RPC.SERVER_ERROR, message: 'Conflict: this session already has an open stream' }));
+    }
+    ctx.res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': session.id });
+    ctx.res.flushHeaders();
+    ctx.observer.firstByte?.(ctx);
+    const stream = new SseOutbox(ctx.res);
+    session.stream = stream;
+    ctx.res.once('close', () => { if (session.stream === stream) session.stream = null; });
+  }
+
+  #delete(ctx: RequestContext): void {
+    const session = this.#session(ctx);
+    if (session === null) return;
+    this.#sessions.end(session);
+    ctx.res.writeHead(200, { 'content-length': '0' });
+    ctx.res.end();
+  }
+
+  // --- legacy HTTP+SSE -------------------------------------------------------------
+
+  #legacyOpen(ctx: RequestContext, route: RouteSpec): void {
+    const session = new Session(ownerOf(ctx), 'sse');
+    this.#sessions.add(session);
+    ctx.res.writeHead(200, SSE_HEADERS);
+    ctx.observer.firstByte?.(ctx);
+    const stream = new SseOutbox(ctx.res, 'message');
+    session.stream = stream;
+    const prefix = route.pathPrefix === null || route.pathPrefix === '/' ? '' : route.pathPrefix;
+    stream.raw(`event: endpoint\ndata: ${prefix}/sse?sessionId=${session.id}\n\n`);
+    // The legacy transport's session lives as long as its stream.
+    ctx.res.once('close', () => { this.#sessions.end(session); });
+  }
+
+  async close(): Promise<void> {
+    this.#sessions.close();
+    await Promise.all(this.#federation.servers.map((f) => f.handle.close()));
+    await Promise.all(this.#upstreams.map((u) => u.close()));
+  }
+
+  async destroy(): Promise<void> {
+    this.#sessions.close();
+    await Promise.all(this.#federation.servers.map((f) => f.handle.close()));
+    await Promise.all(this.#upstreams.map((u) => u.destroy()));
+  }
+}
+
+/** The identity a session belongs to. */
+function ownerOf(ctx: RequestContext): string {
+  const id = ctx.identity;
+  return id === null ? 'anonymous' : `${id.kind}:${id.policy}:${id.name}`;
+}
+
+function subPath(path: string, prefix: string | null): string {
+  let sub = prefix !== null && prefix !== '/' ? path.slice(prefix.length) : path;
+  if (sub.length > 1 && sub.endsWith('/')) sub = sub.slice(0, -1);
+  return sub.startsWith('/') ? sub : '/' + sub;
+}
+
+function acceptsSse(ctx: RequestContext): boolean {
+  const accept = ctx.req.headers.accept;
+  return typeof accept === 'string' && accept.includes('text/event-stream');
+}
+
+/** True when a browser's Origin is the endpoint's own host (same host and port). */
+function sameOrigin(origin: string, ctx: RequestContext): boolean {
+  try {
+    return new URL(origin).host === ctx.req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+function readBody(ctx: RequestContext, limits: BodyLimits): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    readRequestBody(ctx, limits, (err, body) => {
+      if (err === null) { resolve(body!); return; }
+      if (err instanceof ClientGoneError) ctx.clientAborted = true;
+      reject(err);
+    });
+  });
+}
+
+function reply(res: ServerResponse, status: number, body: JsonRpcResponse | JsonRpcResponse[], sessionId?: string): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) };
+  if (sessionId !== undefined) headers['mcp-session-id'] = sessionId;
+  res.writeHead(status, headers);
+  res.end(text);
+}
+
+function accepted(res: ServerResponse): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(202, { 'content-length': '0' });
+  res.end();
+}
+
+function methodNotAllowed(ctx: RequestContext, allow: string): void {
+  const body: JsonRpcErrorObject = { code: RPC.SERVER_ERROR, message: `Method not allowed (this endpoint allows ${allow})` };
+  const text = JSON.stringify(rpcFailure(null, body));
+  ctx.res.writeHead(405, { allow, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+  ctx.res.end(text);
+}

@@ -1,0 +1,365 @@
+// The federation: what one client request means across the servers of a backend. Lists
+// are merged from every server that answers (a failing one is left out and logged, never
+// failing the list), names are namespaced (names.ts) and filtered twice: by the server's
+// tools.include / exclude (whoever asks) and by the route's call gate (what this caller may
+// use). Calls go to the one server a name or URI belongs to, through the call gate first;
+// a refused or unknown call is a JSON-RPC error and the upstream is never reached.
+import type { CallGate, RequestContext } from '../core/index.js';
+import { isObject, RPC, RpcError, type JsonRpcNotification, type JsonRpcRequest } from './jsonrpc.js';
+import { globMatcher, namespaced, splitNamespaced } from './names.js';
+import type { ServerHandle } from './server-pool.js';
+import type { ActiveRequest, Session } from './session.js';
+import { UpstreamFailure, type UpstreamConnection } from './upstream.js';
+
+/** Most entries of one list page the gateway sends a client. */
+export const PAGE_SIZE = 100;
+/** Most pages read from one server for one list (a server that pages forever is cut off). */
+const MAX_UPSTREAM_PAGES = 100;
+
+type ListKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
+const LIST_METHOD: Record<ListKind, string> = { tools: 'tools/list', prompts: 'prompts/list', resources: 'resources/list', resourceTemplates: 'resources/templates/list' };
+const CAPABILITY: Record<ListKind, string> = { tools: 'tools', prompts: 'prompts', resources: 'resources', resourceTemplates: 'resources' };
+
+/** One server as the federation sees it. */
+export interface FederatedServer {
+  readonly handle: ServerHandle;
+  /** tools.include / exclude as one predicate on the server's own tool names. */
+  readonly allowsTool: (name: string) => boolean;
+}
+
+export function federatedServer(handle: ServerHandle): FederatedServer {
+  const include = globMatcher(handle.spec.tools.include);
+  const exclude = globMatcher(handle.spec.tools.exclude);
+  return { handle, allowsTool: (name) => (include === null || include(name)) && (exclude === null || !exclude(name)) };
+}
+
+/** A call on its way: the request, its session and what a server needs to answer it. */
+export interface CallContext {
+  readonly ctx: RequestContext;
+  readonly session: Session;
+  readonly active: ActiveRequest;
+}
+
+export class Federation {
+  readonly #servers = new Map<string, FederatedServer>();
+  readonly #order: readonly FederatedServer[];
+  /** Gateway progress tokens → the client's own, and where to send the notifications. */
+  readonly #progress = new Map<string, { readonly token: unknown; readonly session: Session; readonly active: ActiveRequest }>();
+  #nextToken = 1;
+
+  constructor(servers: readonly FederatedServer[]) {
+    this.#order = servers;
+    for (const s of servers) this.#servers.set(s.handle.name, s);
+  }
+
+  get servers(): readonly FederatedServer[] { return this.#order; }
+
+  /** The merged capabilities and instructions of the servers that answer (initialize). */
+  async hello(owner: string): Promise<{ capabilities: Record<string, unknown>; instructions: string | null }> {
+    await Promise.all(this.#order.map((s) => s.handle.connection(owner).catch(() => undefined)));
+    const has = (cap: string, sub?: string) => this.#order.some((s) => {
+      const c = s.handle.hello?.capabilities[cap];
+      return sub === undefined ? c !== undefined : isObject(c) && c[sub] === true;
+    });
+    const capabilities: Record<string, unknown> = {
+      // Servers may come and go (a reload, a failing server): lists can always change.
+      tools: { listChanged: true },
+      prompts: { listChanged: true },
+      resources: { listChanged: true, subscribe: true },
+      logging: {},
+    };
+    if (has('completions')) capabilities.completions = {};
+    const parts = this.#order.flatMap((s) => s.handle.hello?.instructions ? [`## ${s.handle.name}\n${s.handle.hello.instructions}`] : []);
+    return { capabilities, instructions: parts.length === 0 ? null : parts.join('\n\n') };
+  }
+
+  /** Answers one client request (not initialize, which the endpoint handles). */
+  async dispatch(call: CallContext, req: JsonRpcRequest): Promise<unknown> {
+    const params = req.params ?? {};
+    switch (req.method) {
+      case 'ping': return {};
+      case 'tools/list': return this.#list(call, 'tools', params);
+      case 'prompts/list': return this.#list(call, 'prompts', params);
+      case 'resources/list': return this.#list(call, 'resources', params);
+      case 'resources/templates/list': return this.#list(call, 'resourceTemplates', params);
+      case 'tools/call': return this.#callNamed(call, req, 'tool');
+      case 'prompts/get': return this.#callNamed(call, req, 'prompt');
+      case 'resources/read': return this.#callResource(call, req);
+      case 'resources/subscribe':
+      case 'resources/unsubscribe': return this.#subscribe(call, req);
+      case 'completion/complete': return this.#complete(call, req);
+      case 'logging/setLevel': return this.#setLevel(call, params);
+      default: throw new RpcError(RPC.METHOD_NOT_FOUND, `Method not found: ${req.method}`);
+    }
+  }
+
+  // --- lists -----------------------------------------------------------------------
+
+  async #list(call: CallContext, kind: ListKind, params: Record<string, unknown>): Promise<unknown> {
+    const offset = decodeCursor(params.cursor);
+    const owner = call.session.id;
+    const perServer = await Promise.all(this.#order.map(async (s) => {
+      if (s.handle.failed) return [];
+      try {
+        const conn = await s.handle.connection(owner);
+        if (conn.hello !== null && conn.hello.capabilities[CAPABILITY[kind]] === undefined) return [];
+        return (await this.#listAll(s, owner, kind)).flatMap((entry) => this.#federate(call, s, kind, entry));
+      } catch {
+        // The server's failure is logged by its handle and shown by admin /mcp/servers.
+        return [];
+      }
+    }));
+    const all = perServer.flat();
+    const page = all.slice(offset, offset + PAGE_SIZE);
+    const out: Record<string, unknown> = { [kind]: page };
+    if (offset + PAGE_SIZE < all.length) out.nextCursor = encodeCursor(offset + PAGE_SIZE);
+    return out;
+  }
+
+  /** Every page of one server's list. */
+  async #listAll(s: FederatedServer, owner: string, kind: ListKind): Promise<Record<string, unknown>[]> {
+    const entries: Record<string, unknown>[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_UPSTREAM_PAGES; page++) {
+      const result = await s.handle.request(owner, LIST_METHOD[kind], cursor === undefined ? undefined : { cursor });
+      if (!isObject(result)) break;
+      const list = result[kind];
+      if (Array.isArray(list)) for (const e of list) if (isObject(e)) entries.push(e);
+      if (typeof result.nextCursor !== 'string' || result.nextCursor === '') break;
+      cursor = result.nextCursor;
+    }
+    return entries;
+  }
+
+  /** One server's entry as the client sees it (namespaced), or nothing when it is hidden. */
+  #federate(call: CallContext, s: FederatedServer, kind: ListKind, entry: Record<string, unknown>): Record<string, unknown>[] {
+    const server = s.handle.name;
+    const gate = call.ctx.gate;
+    if (kind === 'tools' || kind === 'prompts') {
+      if (typeof entry.name !== 'string') return [];
+      if (kind === 'tools' && !s.allowsTool(entry.name)) return [];
+      const method = kind === 'tools' ? 'tools/call' : 'prompts/get';
+      if (!permits(gate, call.ctx, { server, method, tool: { name: entry.name } })) return [];
+      return [{ ...entry, name: namespaced(server, entry.name) }];
+    }
+    if (kind === 'resources') {
+      if (typeof entry.uri !== 'string') return [];
+      if (!permits(gate, call.ctx, { server, method: 'resources/read', tool: { name: entry.uri } })) return [];
+      return [{ ...entry, uri: namespaced(server, entry.uri) }];
+    }
+    if (typeof entry.uriTemplate !== 'string') return [];
+    return [{ ...entry, uriTemplate: namespaced(server, entry.uriTemplate) }];
+  }
+
+  // --- calls -----------------------------------------------------------------------
+
+  /** The server a namespaced name or URI belongs to, and the name as that server knows it. */
+  #target(value: unknown, what: string): { s: FederatedServer; name: string } {
+    if (typeof value !== 'string' || value === '') throw new RpcError(RPC.INVALID_PARAMS, `${what} is required`);
+    const split = splitNamespaced(value);
+    const s = split === null ? undefined : this.#servers.get(split.server);
+    if (split === null || s === undefined) {
+      const code = what === 'uri' ? RPC.RESOURCE_NOT_FOUND : RPC.INVALID_PARAMS;
+      throw new RpcError(code, `Unknown ${what === 'uri' ? 'resource' : what}: ${clip(value)} (names are <server>__<name>; no server of this route is called "${clip(split?.server ?? value)}")`);
+    }
+    return { s, name: split.name };
+  }
+
+  async #callNamed(call: CallContext, req: JsonRpcRequest, what: 'tool' | 'prompt'): Promise<unknown> {
+    const params = req.params ?? {};
+    const { s, name } = this.#target(params.name, what === 'tool' ? 'tool' : 'prompt');
+    if (what === 'tool' && !s.allowsTool(name)) throw new RpcError(RPC.INVALID_PARAMS, `Unknown tool: ${clip(String(params.name))}`);
+    const args = isObject(params.arguments) ? params.arguments : undefined;
+    await admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name, arguments: args ?? {} } });
+    return this.#forward(call, s, req, { ...params, name });
+  }
+
+  async #callResource(call: CallContext, req: JsonRpcRequest): Promise<unknown> {
+    const params = req.params ?? {};
+    const { s, name: uri } = this.#target(params.uri, 'uri');
+    await admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name: uri, arguments: {} } });
+    const result = await this.#forward(call, s, req, { ...params, uri });
+    if (isObject(result) && Array.isArray(result.contents)) {
+      return { ...result, contents: result.contents.map((c: unknown) => isObject(c) && typeof c.uri === 'string' ? { ...c, uri: namespaced(s.handle.name, c.uri) } : c) };
+    }
+    return result;
+  }
+
+  async #subscribe(call: CallContext, req: JsonRpcRequest): Promise<unknown> {
+    const params = req.params ?? {};
+    const { s, name: uri } = this.#target(params.uri, 'uri');
+    await admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name: uri, arguments: {} } });
+    const result = await this.#forward(call, s, req, { ...params, uri });
+    if (req.method === 'resources/subscribe') call.session.subscriptions.add(String(params.uri));
+    else call.session.subscriptions.delete(String(params.uri));
+    return result;
+  }
+
+  async #complete(call: CallContext, req: JsonRpcRequest): Promise<unknown> {
+    const params = req.params ?? {};
+    const ref = isObject(params.ref) ? params.ref : null;
+    if (ref === null) throw new RpcError(RPC.INVALID_PARAMS, 'ref is required');
+    if (ref.type === 'ref/prompt') {
+      const { s, name } = this.#target(ref.name, 'prompt');
+      await admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name, arguments: {} } });
+      return this.#forward(call, s, req, { ...params, ref: { ...ref, name } });
+    }
+    if (ref.type === 'ref/resource') {
+      const { s, name: uri } = this.#target(ref.uri, 'uri');
+      await admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name: uri, arguments: {} } });
+      return this.#forward(call, s, req, { ...params, ref: { ...ref, uri } });
+    }
+    throw new RpcError(RPC.INVALID_PARAMS, 'ref.type must be ref/prompt or ref/resource');
+  }
+
+  async #setLevel(call: CallContext, params: Record<string, unknown>): Promise<unknown> {
+    if (typeof params.level !== 'string') throw new RpcError(RPC.INVALID_PARAMS, 'level is required');
+    call.session.logLevel = params.level;
+    await Promise.all(this.#order.map(async (s) => {
+      if (s.handle.failed || s.handle.hello?.capabilities.logging === undefined) return;
+      await s.handle.request(call.session.id, 'logging/setLevel', { level: params.level }).catch(() => undefined);
+    }));
+    return {};
+  }
+
+  /** Sends the call to its server, with the client's progress token swapped for one of ours. */
+  async #forward(call: CallContext, s: FederatedServer, req: JsonRpcRequest, params: Record<string, unknown>): Promise<unknown> {
+    const server = s.handle.name;
+    call.active.server = server;
+    let token: string | null = null;
+    const meta = isObject(params._meta) ? params._meta : null;
+    if (meta !== null && meta.progressToken !== undefined) {
+      token = `${server}-p${this.#nextToken++}`;
+      this.#progress.set(token, { token: meta.progressToken, session: call.session, active: call.active });
+      params = { ...params, _meta: { ...meta, progressToken: token } };
+    }
+    try {
+      return await s.handle.request(call.session.id, req.method, params, { signal: call.active.abort.signal });
+    } catch (err) {
+      throw upstreamError(server, err);
+    } finally {
+      if (token !== null) this.#progress.delete(token);
+    }
+  }
+
+  // --- what servers send -------------------------------------------------------------
+
+  /**
+   * A notification from a server: progress goes to the request it belongs to, with the
+   * client's own token; list changes and resource updates to the sessions concerned.
+   */
+  notification(server: string, owner: string, n: JsonRpcNotification, sessions: () => Iterable<Session>, byId: (id: string) => Session | undefined): void {
+    const p = n.params ?? {};
+    switch (n.method) {
+      case 'notifications/progress': {
+        const entry = typeof p.progressToken === 'string' ? this.#progress.get(p.progressToken) : undefined;
+        if (entry !== undefined) entry.session.send({ jsonrpc: '2.0', method: n.method, params: { ...p, progressToken: entry.token } }, entry.active);
+        return;
+      }
+      case 'notifications/tools/list_changed':
+      case 'notifications/prompts/list_changed':
+      case 'notifications/resources/list_changed':
+        for (const s of concerned(owner, sessions, byId)) s.send({ jsonrpc: '2.0', method: n.method }, null);
+        return;
+      case 'notifications/resources/updated': {
+        if (typeof p.uri !== 'string') return;
+        const uri = namespaced(server, p.uri);
+        for (const s of concerned(owner, sessions, byId)) {
+          if (s.subscriptions.has(uri)) s.send({ jsonrpc: '2.0', method: n.method, params: { ...p, uri } }, null);
+        }
+        return;
+      }
+      case 'notifications/message': {
+        const msg = { jsonrpc: '2.0', method: n.method, params: { ...p, logger: typeof p.logger === 'string' ? `${server}/${p.logger}` : server } };
+        const target = owner === '' ? onlyCaller(server, sessions) : byId(owner);
+        if (target !== undefined) target.send(msg, callerOf(target, server));
+        return;
+      }
+      default:
+        // Other notifications (cancelled, custom ones) concern the upstream session only.
+        return;
+    }
+  }
+
+  /**
+   * A server's own request (sampling, elicitation, roots): relayed to the client session it
+   * belongs to, when the client declared the capability, on the open reply of its call.
+   */
+  async serverRequest(server: string, owner: string, _conn: UpstreamConnection, req: JsonRpcRequest, sessions: () => Iterable<Session>, byId: (id: string) => Session | undefined, timeoutMs: number): Promise<unknown> {
+    const session = owner === '' ? onlyCaller(server, sessions) : byId(owner);
+    if (session === undefined) {
+      throw new RpcError(RPC.INTERNAL_ERROR, `agentedge cannot tell which client session ${req.method} of server ${server} belongs to (no single client has a call in flight on it)`);
+    }
+    const needs = CLIENT_CAPABILITY[req.method];
+    if (needs === undefined) throw new RpcError(RPC.METHOD_NOT_FOUND, `agentedge does not relay ${req.method} to clients`);
+    if (session.clientCapabilities[needs] === undefined) {
+      throw new RpcError(RPC.METHOD_NOT_FOUND, `the client did not declare the ${needs} capability, so ${req.method} cannot reach it`);
+    }
+    try {
+      return await session.request(req.method, req.params, callerOf(session, server), timeoutMs);
+    } catch (err) {
+      const rpc = isObject(err) && isObject((err as { rpc?: unknown }).rpc) ? (err as unknown as { rpc: { code?: unknown; message?: unknown; data?: unknown } }).rpc : null;
+      if (rpc !== null) throw new RpcError(typeof rpc.code === 'number' ? rpc.code : RPC.INTERNAL_ERROR, typeof rpc.message === 'string' ? rpc.message : 'error', rpc.data);
+      throw new RpcError(RPC.INTERNAL_ERROR, err instanceof Error ? err.message : String(err));
+    }
+  }
+}
+
+const CLIENT_CAPABILITY: Readonly<Record<string, string>> = { 'sampling/createMessage': 'sampling', 'elicitation/create': 'elicitation', 'roots/list': 'roots' };
+
+/** The sessions a notification of a connection concerns: its own session, or all for a shared one. */
+function concerned(owner: string, sessions: () => Iterable<Session>, byId: (id: string) => Session | undefined): Iterable<Session> {
+  if (owner !== '') { const s = byId(owner); return s === undefined ? [] : [s]; }
+  return sessions();
+}
+
+/** The one session with a call in flight on `server`; undefined when none or several. */
+function onlyCaller(server: string, sessions: () => Iterable<Session>): Session | undefined {
+  let found: Session | undefined;
+  for (const s of sessions()) {
+    if (callerOf(s, server) === null) continue;
+    if (found !== undefined) return undefined;
+    found = s;
+  }
+  return found;
+}
+
+/** The session's most recent request in flight on `server`. */
+function callerOf(s: Session, server: string): ActiveRequest | null {
+  let last: ActiveRequest | null = null;
+  for (const a of s.active.values()) if (a.server === server) last = a;
+  return last;
+}
+
+function permits(gate: CallGate | null, ctx: RequestContext, subject: object): boolean {
+  return gate === null || gate.permits(ctx, subject);
+}
+
+async function admit(ctx: RequestContext, subject: { server: string; method: string; tool: { name: string; arguments: Record<string, unknown> } }): Promise<void> {
+  const gate = ctx.gate;
+  if (gate !== null) await gate.admit(ctx, { subject, usage: null });
+}
+
+/** A failure to reach a server as the client's JSON-RPC error, naming the server. */
+export function upstreamError(server: string, err: unknown): unknown {
+  if (err instanceof RpcError) return err;
+  if (err instanceof UpstreamFailure) return new RpcError(RPC.SERVER_ERROR, `MCP server ${server} ${err.message}`, { server });
+  return err;
+}
+
+function encodeCursor(offset: number): string {
+  return Buffer.from(`o:${offset}`).toString('base64url');
+}
+
+function decodeCursor(cursor: unknown): number {
+  if (cursor === undefined || cursor === null) return 0;
+  if (typeof cursor === 'string') {
+    const m = /^o:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString('latin1'));
+    if (m !== null) return Number(m[1]);
+  }
+  throw new RpcError(RPC.INVALID_PARAMS, 'Invalid cursor');
+}
+
+function clip(s: string): string {
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+}
