@@ -32,6 +32,8 @@ export interface AdminHost extends StateApiHost {
   adminToken(): string | null;
   /** POST /reload: the whole outcome is the answer's body. */
   reload(): Promise<{ readonly ok: boolean }>;
+  /** GET /<path> served by backends (e.g. mcp/servers), by backend name; null when no backend serves it. */
+  backendViews(path: string): Record<string, object> | null;
 }
 
 export class AdminServer {
@@ -104,6 +106,10 @@ async function route(gw: AdminHost, req: http.IncomingMessage, res: http.ServerR
   if (path === '/reload' && method === 'POST') {
     const r = await gw.reload();
     return json(res, r.ok ? 200 : 400, r);
+  }
+  if (method === 'GET' && path.length > 1) {
+    const views = gw.backendViews(path.slice(1));
+    if (views !== null) return json(res, 200, { backends: views });
   }
   const answer = await stateApi(gw, req, path, new URLSearchParams(query));
   if (answer instanceof GatewayError) return renderError(res, answer);

@@ -22,6 +22,11 @@ export interface PooledHandler extends BackendHandler {
   close(): Promise<void>;
   /** Closes now, cutting whatever is still running. */
   destroy(): Promise<void>;
+  /**
+   * Read-only views the admin API serves under GET /<path> (e.g. `mcp/servers`): the
+   * backend's live state, never a secret or an upstream credential. Optional.
+   */
+  adminView?(path: string): object | null;
 }
 
 export interface BackendKind<Raw = unknown, Spec extends BackendSpec = BackendSpec> extends BackendKindConfig<Raw, Spec> {

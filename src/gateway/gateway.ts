@@ -153,6 +153,16 @@ export class Gateway implements AdminHost {
   }
   listenerNames(): string[] { return [...this.#listeners.keys()]; }
 
+  /** The admin views of the serving backends at `path`, by backend name; null when none has one. */
+  backendViews(path: string): Record<string, object> | null {
+    let out: Record<string, object> | null = null;
+    for (const [name, b] of this.#runtime.backends) {
+      const view = b.adminView(path);
+      if (view !== null) (out ??= {})[name] = view;
+    }
+    return out;
+  }
+
   /** Drops cached stored-key lookups, so a key revoked here stops working at once. */
   forgetKeys(): void { this.#runtime.policies.forgetKeys(); }
 

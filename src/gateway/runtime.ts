@@ -57,6 +57,9 @@ export class LiveBackend {
 
   get active(): number { return this.#active; }
 
+  /** The handler's admin view at `path` (PooledHandler.adminView), or null. */
+  adminView(path: string): object | null { return this.#inner.adminView?.(path) ?? null; }
+
   /** Closes the pool gracefully once no request is using it. */
   retire(): Promise<void> {
     if (this.#active === 0) return this.#inner.close();

@@ -71,7 +71,11 @@ export class McpBackend implements PooledHandler {
     });
   }
 
-  /** The servers' state, for admin GET /mcp/servers. */
+  /** Admin GET /mcp/servers: each server's state, connections and last error (never a credential). */
+  adminView(path: string): object | null {
+    return path === 'mcp/servers' ? this.status() : null;
+  }
+
   status(): object {
     return {
       backend: this.spec.name,

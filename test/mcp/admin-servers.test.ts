@@ -1,0 +1,57 @@
+// Admin GET /mcp/servers: each mcp backend's servers with their state, connections,
+// protocol revision and last error, so an operator sees why a server's tools are missing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'undici';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { startGateway } from '../helpers/gateway.js';
+import { startStreamableServer } from './fixtures/servers.js';
+
+interface ServerView { name: string; state: string; connections: number; protocolVersion: string | null; lastError: string | null }
+
+test('GET /mcp/servers shows idle servers, then ready and failed ones with the failure', async () => {
+  const alpha = await startStreamableServer({ name: 'alpha' });
+  const g = await startGateway(`
+gateway: { admin: { host: 127.0.0.1, port: 0 } }
+listeners:
+  - name: edge
+    port: 0
+    routes:
+      - { name: tools, match: { path: /mcp }, backend: tools }
+backends:
+  tools:
+    mcp:
+      servers:
+        - { name: alpha, url: "${alpha.url}", headers: { X-Api-Key: sekrit-value-123 } }
+        - { name: gone, url: "http://127.0.0.1:9/mcp" }
+`);
+  try {
+    const view = async (): Promise<ServerView[]> => {
+      const r = await request(`${g.adminUrl()}/mcp/servers`);
+      assert.equal(r.statusCode, 200);
+      const text = await r.body.text();
+      assert.ok(!text.includes('sekrit-value-123'), 'no upstream credential in the admin view');
+      return (JSON.parse(text) as { backends: { tools: { servers: ServerView[] } } }).backends.tools.servers;
+    };
+    assert.deepEqual((await view()).map((s) => [s.name, s.state]), [['alpha', 'idle'], ['gone', 'idle']]);
+
+    const client = new Client({ name: 'admin-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${g.url()}/mcp`)));
+    await client.listTools();
+    const [a, gone] = await view();
+    assert.equal(a!.state, 'ready');
+    assert.equal(a!.connections, 1);
+    assert.equal(a!.protocolVersion, '2025-11-25');
+    assert.equal(gone!.state, 'failed');
+    assert.match(gone!.lastError ?? '', /ECONNREFUSED|fetch failed|could not|connect/i);
+    await client.close();
+
+    const none = await request(`${g.adminUrl()}/llm/servers`);
+    assert.equal(none.statusCode, 404, 'a view no backend serves is not found');
+    await none.body.dump();
+  } finally {
+    await g.close();
+    await alpha.close();
+  }
+});
