@@ -151,7 +151,7 @@ export class McpBackend implements PooledHandler {
       // Legacy SSE: the answer goes on the session's stream; the POST is only accepted.
       accepted(ctx.res);
       const response = await this.#answer(ctx, session, c.msg, () => null);
-      session.stream?.send(response);
+      if (response !== null) session.stream?.send(response);
       return;
     }
     return this.#respond(ctx, session, c.msg);
@@ -172,7 +172,13 @@ export class McpBackend implements PooledHandler {
     };
     const response = await this.#answer(ctx, session, req, outbox);
     const open: SseOutbox | null = stream;
-    if (open !== null) {
+    if (response === null) {
+      // Cancelled: the reply ends without a response, as an empty event stream when the
+      // client takes one; a JSON reply must carry one, so a JSON-only client gets an error.
+      if (open !== null) (open as SseOutbox).end();
+      else if (!wantsSse) reply(res, 200, rpcFailure(req.id, { code: RPC.SERVER_ERROR, message: 'Request cancelled' }), session.id);
+      else if (!res.headersSent && !res.destroyed) res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': session.id }).end();
+    } else if (open !== null) {
       (open as SseOutbox).send(response);
       (open as SseOutbox).end();
     } else {
@@ -181,8 +187,12 @@ export class McpBackend implements PooledHandler {
     }
   }
 
-  /** Runs a request through the federation; the outcome as a JSON-RPC response, never a throw. */
-  async #answer(ctx: RequestContext, session: Session, req: JsonRpcRequest, outbox: () => Outbox | null): Promise<JsonRpcResponse> {
+  /**
+   * Runs a request through the federation; the outcome as a JSON-RPC response, never a
+   * throw. Null when the client cancelled it (or left): MCP's cancellation sends no
+   * response, and the SDK reports one for an id it has forgotten as an error.
+   */
+  async #answer(ctx: RequestContext, session: Session, req: JsonRpcRequest, outbox: () => Outbox | null): Promise<JsonRpcResponse | null> {
     const abort = new AbortController();
     const active: ActiveRequest = { id: req.id, server: null, abort, outbox };
     session.active.set(req.id, active);
@@ -191,11 +201,11 @@ export class McpBackend implements PooledHandler {
     ctx.res.once('close', onClose);
     try {
       const result = await this.#federation.dispatch({ ctx, session, active }, req);
-      return rpcResult(req.id, result);
+      return abort.signal.aborted ? null : rpcResult(req.id, result);
     } catch (err) {
       if (err instanceof GatewayError) ctx.errorCode = err.code;
       else if (!(isObject(err) && typeof (err as { code?: unknown }).code === 'number')) ctx.observer.internalError?.(ctx, err);
-      return rpcFailure(req.id, toRpcError(err));
+      return abort.signal.aborted ? null : rpcFailure(req.id, toRpcError(err));
     } finally {
       ctx.res.off('close', onClose);
       if (session.active.get(req.id) === active) session.active.delete(req.id);
@@ -214,7 +224,10 @@ export class McpBackend implements PooledHandler {
       else if (c.kind === 'notification') this.#clientNotification(session, c.msg.method, c.msg.params ?? {});
       else if (c.kind === 'response') session.answer(c.msg.id, c.msg.result, c.msg.error);
       else if (c.msg.method === 'initialize') out.push(rpcFailure(c.msg.id, { code: RPC.INVALID_REQUEST, message: 'initialize must not be part of a batch' }));
-      else out.push(await this.#answer(ctx, session, c.msg, () => null));
+      else {
+        const response = await this.#answer(ctx, session, c.msg, () => null);
+        if (response !== null) out.push(response);
+      }
     }));
     if (legacy !== null) { accepted(ctx.res); for (const r of out) legacy.stream?.send(r); return; }
     if (out.length === 0) return void accepted(ctx.res);

@@ -42,6 +42,8 @@ export class ServerHandle {
   readonly #events: PoolEvents;
   readonly #conns = new Map<string, Promise<UpstreamConnection>>();
   readonly #open = new Map<string, UpstreamConnection>();
+  /** Connections whose upstream session expired, closed once their last call is answered. */
+  readonly #retired = new WeakSet<UpstreamConnection>();
   #lastError: string | null = null;
   #lastErrorAt = 0;
   #failedUntil = 0;
@@ -114,6 +116,9 @@ export class ServerHandle {
       this.#open.set(key, conn);
       this.#backoffMs = spec.transport === 'stdio' ? spec.restartBackoffMs : 1000;
       if (spec.transport === 'stdio') this.#events.log(spec.name, 'info', `started (protocol ${hello.protocolVersion})`);
+      // The idle clock starts now, not at the first request: a process started by a client's
+      // initialize and never called would otherwise run forever (a caller's #busy() stops it).
+      this.#maybeIdle(conn);
       return conn;
     } catch (err) {
       this.#conns.delete(key);
@@ -126,23 +131,41 @@ export class ServerHandle {
 
   /** Sends a request on the owner's connection; an expired upstream session is replaced once. */
   async request(owner: string, method: string, params: Record<string, unknown> | undefined, opts: Omit<RequestOptions, 'timeoutMs'> = {}): Promise<unknown> {
+    let used: UpstreamConnection | null = null;
     const run = async (): Promise<unknown> => {
-      const conn = await this.connection(owner);
+      const conn = used = await this.connection(owner);
       this.#busy();
       try {
         return await conn.request(method, params, { ...opts, timeoutMs: this.spec.callTimeoutMs });
       } finally {
         this.#maybeIdle(conn);
+        if (this.#retired.has(conn) && conn.inFlight === 0) void conn.close('the upstream session expired');
       }
     };
     try {
       return await run();
     } catch (err) {
-      if (!(err instanceof UpstreamFailure) || !err.sessionLost) throw err;
-      await this.release(owner);
+      if (!(err instanceof UpstreamFailure) || !err.sessionLost || used === null) throw err;
+      // Only the expired connection is retired: another call that saw the same expiry may
+      // already be opening its replacement, which releasing by owner would close under it.
+      await this.#retire(this.#key(owner), used);
       this.#events.log(this.spec.name, 'warn', 'upstream session expired; re-established');
       return run();
     }
+  }
+
+  /**
+   * Forgets an expired connection (unless it was already replaced). Calls still in flight on
+   * it keep it until they have their own answer (a 404 sends them to the replacement too);
+   * the last one out closes it.
+   */
+  async #retire(key: string, conn: UpstreamConnection): Promise<void> {
+    this.#retired.add(conn);
+    if (this.#open.get(key) === conn) {
+      this.#open.delete(key);
+      this.#conns.delete(key);
+    }
+    if (conn.inFlight === 0) await conn.close('the upstream session expired');
   }
 
   /** Sends a notification on the owner's connection when it is open (never opens one). */

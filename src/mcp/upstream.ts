@@ -23,6 +23,9 @@ export const UPSTREAM_PROTOCOL_VERSION = '2025-11-25';
 /** Revisions the gateway accepts from a server's initialize answer. */
 export const UPSTREAM_VERSIONS: readonly string[] = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
 
+/** Longest wait for an upstream to acknowledge the end of a session (best effort). */
+const TERMINATE_TIMEOUT_MS = 2000;
+
 export const GATEWAY_INFO = Object.freeze({ name: 'agentedge', version: '0.1.0' });
 
 /** What the server said about itself when it was initialized. */
@@ -184,11 +187,18 @@ export class UpstreamConnection {
     return this.#transport.send(msg as JSONRPCMessage).catch(() => undefined);
   }
 
-  /** Closes the transport (a stdio process is terminated); what is pending fails. */
+  /** Closes the transport (a stdio process is terminated, an HTTP session ended); what is pending fails. */
   async close(why = 'the connection was closed by the gateway'): Promise<void> {
     if (this.#closed) return;
     this.#failAll(why);
     this.#closed = true;
+    // Streamable HTTP: end the upstream session with DELETE, as the spec asks of a client that
+    // is done with it; closing the transport alone leaves it to the server, and a server that
+    // keeps sessions until told would hold one for every client session the gateway ever had.
+    const http = this.#transport as Partial<Pick<StreamableHTTPClientTransport, 'terminateSession'>>;
+    if (typeof http.terminateSession === 'function') {
+      await withTimeout(http.terminateSession(), TERMINATE_TIMEOUT_MS, 'did not end its session in time').catch(() => undefined);
+    }
     await this.#transport.close().catch(() => undefined);
   }
 
