@@ -16,8 +16,11 @@ import {
 import { federatedServer, Federation } from './federation.js';
 import { classify, gatewayRpcError, isObject, RPC, rpcFailure, rpcResult, toRpcError, type JsonRpcErrorObject, type JsonRpcId, type JsonRpcRequest, type JsonRpcResponse } from './jsonrpc.js';
 import { ServerHandle } from './server-pool.js';
-import { Session, SessionTable, SseOutbox, type ActiveRequest, type Outbox } from './session.js';
+import { Session, SessionTable, SseOutbox, type ActiveRequest, type Listen, type Outbox } from './session.js';
 import { GATEWAY_INFO } from './upstream.js';
+import { checkModernRequest, listenFilter, META_CAPABILITIES, META_SUBSCRIPTION, modernClaim, modernError, modernResult, MODERN_VERSION } from './modern.js';
+import { splitNamespaced } from './names.js';
+import { createHash } from 'node:crypto';
 import type { McpBackendSpec } from './spec.js';
 
 /** Revisions a client may negotiate, newest first. */
@@ -96,6 +99,8 @@ export class McpBackend implements PooledHandler {
     }
     if (sub === '/') {
       if (ctx.method === 'POST') return this.#post(ctx, limits, null);
+      // 2026-07-28 is POST only: no standalone stream, no session to delete.
+      if (ctx.req.headers['mcp-protocol-version'] === MODERN_VERSION) return methodNotAllowed(ctx, 'POST');
       if (ctx.method === 'GET') return this.#standalone(ctx);
       if (ctx.method === 'DELETE') return this.#delete(ctx);
       return methodNotAllowed(ctx, 'GET, POST, DELETE');
@@ -133,6 +138,16 @@ export class McpBackend implements PooledHandler {
     if (Array.isArray(body)) return this.#batch(ctx, body, legacy);
     const c = classify(body);
     if (c.kind === 'invalid') return void reply(ctx.res, 400, rpcFailure(c.id, { code: RPC.INVALID_REQUEST, message: `Invalid request: ${c.why}` }));
+    if (legacy === null && c.kind !== 'response') {
+      // 2026-07-28: the version travels in every message's _meta, and no session exists.
+      const claim = modernClaim(c.msg.params);
+      const modernHeader = ctx.req.headers['mcp-protocol-version'] === MODERN_VERSION;
+      if (claim !== null || modernHeader) {
+        if (c.kind === 'notification') return void accepted(ctx.res);
+        if (claim === null) return void reply(ctx.res, 400, rpcFailure(c.msg.id, { code: RPC.INVALID_PARAMS, message: `params._meta["io.modelcontextprotocol/protocolVersion"] is required with MCP-Protocol-Version ${MODERN_VERSION}` }));
+        return this.#modern(ctx, c.msg, claim);
+      }
+    }
     if (c.kind === 'request' && c.msg.method === 'initialize') return this.#initialize(ctx, c.msg, legacy);
     const session = legacy ?? this.#session(ctx);
     if (session === null) return;
@@ -158,31 +173,35 @@ export class McpBackend implements PooledHandler {
   }
 
   /** Answers one request on its own HTTP response: JSON, or an event stream once an interim message needs one. */
-  async #respond(ctx: RequestContext, session: Session, req: JsonRpcRequest): Promise<void> {
+  async #respond(ctx: RequestContext, session: Session, req: JsonRpcRequest, shape: ((r: JsonRpcResponse) => JsonRpcResponse) | null = null): Promise<void> {
     const res = ctx.res;
     const wantsSse = acceptsSse(ctx);
+    // A stateless (2026-07-28) client has no session id to be told.
+    const sessionHeader = session.transport === 'stateless' ? {} : { 'mcp-session-id': session.id };
     let stream: SseOutbox | null = null;
     const outbox = (): Outbox | null => {
       if (stream !== null) return stream;
       if (!wantsSse || res.headersSent || res.destroyed) return null;
-      res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': session.id });
+      res.writeHead(200, { ...SSE_HEADERS, ...sessionHeader });
       ctx.observer.firstByte?.(ctx);
       stream = new SseOutbox(res);
       return stream;
     };
-    const response = await this.#answer(ctx, session, req, outbox);
+    const answered = await this.#answer(ctx, session, req, outbox);
+    const response = answered === null || shape === null ? answered : shape(answered);
+    const sid = session.transport === 'stateless' ? undefined : session.id;
     const open: SseOutbox | null = stream;
     if (response === null) {
       // Cancelled: the reply ends without a response, as an empty event stream when the
       // client takes one; a JSON reply must carry one, so a JSON-only client gets an error.
       if (open !== null) (open as SseOutbox).end();
-      else if (!wantsSse) reply(res, 200, rpcFailure(req.id, { code: RPC.SERVER_ERROR, message: 'Request cancelled' }), session.id);
-      else if (!res.headersSent && !res.destroyed) res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': session.id }).end();
+      else if (!wantsSse) reply(res, 200, rpcFailure(req.id, { code: RPC.SERVER_ERROR, message: 'Request cancelled' }), sid);
+      else if (!res.headersSent && !res.destroyed) res.writeHead(200, { ...SSE_HEADERS, ...sessionHeader }).end();
     } else if (open !== null) {
       (open as SseOutbox).send(response);
       (open as SseOutbox).end();
     } else {
-      reply(res, 200, response, session.id);
+      reply(res, 200, response, sid);
       ctx.observer.firstByte?.(ctx);
     }
   }
@@ -273,8 +292,7 @@ export class McpBackend implements PooledHandler {
   }
 
   #byId(id: string): Session | undefined {
-    for (const s of this.#sessions.all()) if (s.id === id) return s;
-    return undefined;
+    return this.#sessions.byId(id);
   }
 
   #clientNotification(session: Session, method: string, params: Record<string, unknown>): void {
@@ -311,6 +329,68 @@ export class McpBackend implements PooledHandler {
     this.#sessions.end(session);
     ctx.res.writeHead(200, { 'content-length': '0' });
     ctx.res.end();
+  }
+
+  // --- 2026-07-28 ----------------------------------------------------------------
+
+  /** A stateless request: checked against the revision's rules, then run like any other. */
+  async #modern(ctx: RequestContext, req: JsonRpcRequest, claim: string): Promise<void> {
+    const refusal = checkModernRequest(ctx, req, claim);
+    if (refusal !== null) return void reply(ctx.res, refusal.status, rpcFailure(req.id, refusal.error));
+    const session = this.#stateless(ctx);
+    const meta = req.params!._meta as Record<string, unknown>;
+    // Capabilities come with each request; a relay checks the ones of the request it serves.
+    session.clientCapabilities = meta[META_CAPABILITIES] as Record<string, unknown>;
+    if (req.method === 'server/discover') {
+      const hello = await this.#federation.hello(session.id);
+      const { logging: _dropped, ...capabilities } = hello.capabilities;
+      const result = { supportedVersions: [MODERN_VERSION, ...DOWNSTREAM_VERSIONS], capabilities, ...(hello.instructions !== null && { instructions: hello.instructions }) };
+      return void reply(ctx.res, 200, rpcResult(req.id, modernResult(req.method, result, GATEWAY_INFO)));
+    }
+    if (req.method === 'subscriptions/listen') return this.#listen(ctx, session, req);
+    return this.#respond(ctx, session, req, (r) => r.error !== undefined
+      ? rpcFailure(r.id, modernError(r.error))
+      : rpcResult(r.id as JsonRpcId, modernResult(req.method, r.result, GATEWAY_INFO)));
+  }
+
+  /**
+   * The requests of one identity's 2026-07-28 clients share a stateless session: it holds
+   * their upstream sessions (an HTTP server still gets one per caller) and their listens.
+   */
+  #stateless(ctx: RequestContext): Session {
+    const owner = ownerOf(ctx);
+    const id = `sl-${createHash('sha256').update(owner).digest('hex').slice(0, 32)}`;
+    const existing = this.#sessions.get(id, owner);
+    if (existing !== undefined) return existing;
+    const session = new Session(owner, 'stateless', id);
+    session.protocolVersion = MODERN_VERSION;
+    session.initialized = true;
+    this.#sessions.add(session);
+    return session;
+  }
+
+  /** subscriptions/listen: a long-lived event stream of the notifications the client asked for. */
+  #listen(ctx: RequestContext, session: Session, req: JsonRpcRequest): void {
+    const filter = listenFilter(req.params);
+    const res = ctx.res;
+    res.writeHead(200, SSE_HEADERS);
+    ctx.observer.firstByte?.(ctx);
+    const stream = new SseOutbox(res);
+    stream.send({ jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { notifications: filter, _meta: { [META_SUBSCRIPTION]: req.id } } });
+    const listen: Listen = { id: req.id, filter, stream };
+    session.listens.add(listen);
+    for (const uri of filter.resourceSubscriptions ?? []) {
+      session.subscriptions.add(uri);
+      const split = splitNamespaced(uri);
+      const s = split === null ? undefined : this.#federation.servers.find((f) => f.handle.name === split.server);
+      // Upstream, a subscription is the older revisions' resources/subscribe (best effort).
+      if (s !== undefined && split !== null) void s.handle.request(session.id, 'resources/subscribe', { uri: split.name }).catch(() => undefined);
+    }
+    res.once('close', () => {
+      session.listens.delete(listen);
+      const still = new Set([...session.listens].flatMap((l) => l.filter.resourceSubscriptions ?? []));
+      for (const uri of filter.resourceSubscriptions ?? []) if (!still.has(uri)) session.subscriptions.delete(uri);
+    });
   }
 
   // --- legacy HTTP+SSE -------------------------------------------------------------

@@ -227,7 +227,14 @@ export class Federation {
     const server = s.handle.name;
     call.active.server = server;
     let token: string | null = null;
-    const meta = isObject(params._meta) ? params._meta : null;
+    let meta = isObject(params._meta) ? params._meta : null;
+    if (meta !== null && Object.keys(meta).some(isProtocolMetaKey)) {
+      // A 2026-07-28 client's envelope (version, capabilities, client info) is between it and
+      // the gateway: the upstream session speaks the revision it was initialized with, and the
+      // SDK transport would turn the claimed version into that session's header.
+      meta = Object.fromEntries(Object.entries(meta).filter(([k]) => !isProtocolMetaKey(k)));
+      params = { ...params, _meta: meta };
+    }
     if (meta !== null && meta.progressToken !== undefined) {
       token = `${server}-p${this.#nextToken++}`;
       this.#progress.set(token, { token: meta.progressToken, session: call.session, active: call.active });
@@ -304,6 +311,9 @@ export class Federation {
     }
   }
 }
+
+/** `_meta` keys of the protocol's own envelope (2026-07-28: version, capabilities, client info, log level). */
+const isProtocolMetaKey = (k: string): boolean => k.startsWith('io.modelcontextprotocol/');
 
 const CLIENT_CAPABILITY: Readonly<Record<string, string>> = { 'sampling/createMessage': 'sampling', 'elicitation/create': 'elicitation', 'roots/list': 'roots' };
 

@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { JsonRpcId } from './jsonrpc.js';
+import { listenWants, META_SUBSCRIPTION, MODERN_VERSION, type ListenFilter } from './modern.js';
 
 /** Somewhere a JSON-RPC message can be written to the client as an SSE event. */
 export interface Outbox {
@@ -54,6 +55,14 @@ export interface ActiveRequest {
   outbox(): Outbox | null;
 }
 
+/** A `subscriptions/listen` stream of a 2026-07-28 client: what it asked for, where it goes. */
+export interface Listen {
+  /** The listen request's id: every notification on the stream carries it as its subscriptionId. */
+  readonly id: JsonRpcId;
+  readonly filter: ListenFilter;
+  readonly stream: SseOutbox;
+}
+
 interface PendingClientRequest {
   readonly resolve: (result: unknown) => void;
   readonly reject: (err: Error) => void;
@@ -64,8 +73,12 @@ export class Session {
   readonly id: string;
   /** The identity that opened it (`kind:policy:name`, or `anonymous`). */
   readonly owner: string;
-  /** 'streamable-http' or 'sse' (legacy: every message goes on `stream`). */
-  readonly transport: 'streamable-http' | 'sse';
+  /**
+   * 'streamable-http' or 'sse' (legacy: every message goes on `stream`); 'stateless': the
+   * requests of one identity's 2026-07-28 clients, which have no session of their own (it
+   * holds their upstream sessions and their `subscriptions/listen` streams).
+   */
+  readonly transport: 'streamable-http' | 'sse' | 'stateless';
   protocolVersion: string | null = null;
   clientCapabilities: Record<string, unknown> = {};
   clientInfo: Record<string, unknown> | null = null;
@@ -80,9 +93,11 @@ export class Session {
   readonly subscriptions = new Set<string>();
   logLevel: string | null = null;
   closed = false;
+  /** Stateless (2026-07-28) only: the open `subscriptions/listen` streams. */
+  readonly listens = new Set<Listen>();
 
-  constructor(owner: string, transport: 'streamable-http' | 'sse') {
-    this.id = randomBytes(16).toString('hex');
+  constructor(owner: string, transport: 'streamable-http' | 'sse' | 'stateless', id: string = randomBytes(16).toString('hex')) {
+    this.id = id;
     this.owner = owner;
     this.transport = transport;
   }
@@ -91,7 +106,19 @@ export class Session {
   send(msg: object, via: ActiveRequest | null): boolean {
     const own = via?.outbox() ?? null;
     if (own !== null && own.open && own.send(msg)) return true;
+    if (this.transport === 'stateless') return this.#toListens(msg);
     return this.stream?.send(msg) ?? false;
+  }
+
+  /** A 2026-07-28 client gets a notification only on a listen that asked for it, tagged with its id. */
+  #toListens(msg: { method?: unknown; params?: Record<string, unknown> }): boolean {
+    let sent = false;
+    for (const l of this.listens) {
+      if (!l.stream.open || !listenWants(l.filter, msg)) continue;
+      const params = { ...msg.params, _meta: { ...(msg.params?._meta as object | undefined), [META_SUBSCRIPTION]: l.id } };
+      sent = l.stream.send({ ...msg, params }) || sent;
+    }
+    return sent;
   }
 
   /**
@@ -99,6 +126,10 @@ export class Session {
    * relayed) and waits for its answer, which arrives as a POSTed response.
    */
   request(method: string, params: Record<string, unknown> | undefined, via: ActiveRequest | null, timeoutMs: number): Promise<unknown> {
+    if (this.transport === 'stateless') {
+      // 2026-07-28 has no server-to-client requests: the client could not answer one.
+      return Promise.reject(new Error(`the client speaks MCP ${MODERN_VERSION}, which has no server-to-client requests: ${method} cannot be relayed to it`));
+    }
     const id = `ae-${this.#nextRequest++}`;
     return new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -137,6 +168,8 @@ export class Session {
     }
     this.stream?.end();
     this.stream = null;
+    for (const l of this.listens) l.stream.end();
+    this.listens.clear();
   }
 }
 
@@ -170,7 +203,7 @@ export class SessionTable {
   get(id: string, owner: string): Session | undefined {
     const s = this.#sessions.get(id);
     if (s === undefined || s.owner !== owner) return undefined;
-    if (Date.now() - s.lastUsed > this.#ttlMs && s.active.size === 0 && s.stream === null) {
+    if (Date.now() - s.lastUsed > this.#ttlMs && s.active.size === 0 && s.stream === null && s.listens.size === 0) {
       this.end(s);
       return undefined;
     }
@@ -182,6 +215,9 @@ export class SessionTable {
   }
 
   all(): IterableIterator<Session> { return this.#sessions.values(); }
+
+  /** A session by id whoever owns it (the upstream side: a connection knows its session's id only). */
+  byId(id: string): Session | undefined { return this.#sessions.get(id); }
 
   end(s: Session): void {
     if (this.#sessions.get(s.id) === s) this.#sessions.delete(s.id);
@@ -198,7 +234,7 @@ export class SessionTable {
   #expire(): void {
     const now = Date.now();
     for (const s of [...this.#sessions.values()]) {
-      if (now - s.lastUsed > this.#ttlMs && s.active.size === 0 && (s.stream === null || !s.stream.open)) this.end(s);
+      if (now - s.lastUsed > this.#ttlMs && s.active.size === 0 && (s.stream === null || !s.stream.open) && s.listens.size === 0) this.end(s);
     }
   }
 }
