@@ -30,6 +30,11 @@ export interface PooledHandler extends BackendHandler {
 }
 
 export interface BackendKind<Raw = unknown, Spec extends BackendSpec = BackendSpec> extends BackendKindConfig<Raw, Spec> {
-  /** A handler for a compiled spec of this kind (a reload makes a new one only when the spec's key changed). */
-  create(spec: Spec, deps: BackendDeps): PooledHandler;
+  /**
+   * A handler for a compiled spec of this kind (a reload makes a new one only when the spec's
+   * key changed). `previous`: the handler the same backend had before the reload, when it was
+   * of this kind; a kind may take over what did not change (sessions, connections), and the
+   * previous handler is then retired as usual, closing only what it kept.
+   */
+  create(spec: Spec, deps: BackendDeps, previous?: PooledHandler): PooledHandler;
 }

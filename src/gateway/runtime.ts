@@ -26,6 +26,8 @@ export class LiveBackend {
   readonly key: string;
   readonly handler: BackendHandler;
   readonly #inner: PooledHandler;
+  /** The handler itself (a reload hands it to its successor's create). */
+  get inner(): PooledHandler { return this.#inner; }
   #active = 0;
   #onIdle: (() => void) | null = null;
 
@@ -87,7 +89,7 @@ export function buildRuntime(
   const backends = new Map<string, LiveBackend>();
   for (const [name, spec] of config.backends) {
     const old = previous?.backends.get(name);
-    backends.set(name, old && old.key === spec.key ? old : new LiveBackend(spec.key, createBackend(spec, observer, secrets, upstreams)));
+    backends.set(name, old && old.key === spec.key ? old : new LiveBackend(spec.key, createBackend(spec, observer, secrets, upstreams, old?.inner)));
   }
   const listeners = new Map<string, ListenerRuntime>();
   for (const l of config.listeners) {
@@ -116,6 +118,8 @@ export function retiredBackends(previous: BuiltRuntime, next: BuiltRuntime): Liv
 }
 
 /** `secrets`: the serving config's secret values (a live view: a backend outlives the config it was built for). */
-function createBackend(spec: BackendSpec, observer: RequestObserver, secrets: () => readonly string[], upstreams: UpstreamStack): PooledHandler {
-  return kindOf(spec).create(spec, { observer, secrets, upstreams });
+function createBackend(spec: BackendSpec, observer: RequestObserver, secrets: () => readonly string[], upstreams: UpstreamStack, previous: PooledHandler | undefined): PooledHandler {
+  // A handler of another kind has nothing the new one could take over.
+  const same = previous !== undefined && previous.kind === spec.kind ? previous : undefined;
+  return kindOf(spec).create(spec, { observer, secrets, upstreams }, same);
 }

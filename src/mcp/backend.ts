@@ -15,7 +15,7 @@ import {
 } from '../core/index.js';
 import { federatedServer, Federation } from './federation.js';
 import { classify, gatewayRpcError, isObject, RPC, rpcFailure, rpcResult, toRpcError, type JsonRpcErrorObject, type JsonRpcId, type JsonRpcRequest, type JsonRpcResponse } from './jsonrpc.js';
-import { ServerHandle } from './server-pool.js';
+import { ServerHandle, type PoolEvents } from './server-pool.js';
 import { Session, SessionTable, SseOutbox, type ActiveRequest, type Listen, type Outbox } from './session.js';
 import { GATEWAY_INFO } from './upstream.js';
 import { checkModernRequest, listenFilter, META_CAPABILITIES, META_SUBSCRIPTION, modernClaim, modernError, modernResult, MODERN_VERSION } from './modern.js';
@@ -33,6 +33,15 @@ export const renderJsonRpcError: ErrorRenderer = (err) => ({
   body: JSON.stringify(rpcFailure(null, gatewayRpcError(err))),
 });
 
+/** A server this backend owns: its handle, its HTTP pool (null for stdio), its config as compiled. */
+interface OwnedServer {
+  readonly handle: ServerHandle;
+  readonly upstream: Upstream | null;
+  readonly config: string;
+}
+
+const LIST_CHANGED = ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'] as const;
+
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' };
 
 export class McpBackend implements PooledHandler {
@@ -40,15 +49,34 @@ export class McpBackend implements PooledHandler {
   /** Its calls fill the `mcp` CEL variable: the route's policies give it a call gate for that phase. */
   readonly protocol = 'mcp';
   readonly spec: McpBackendSpec;
-  readonly #upstreams: Upstream[] = [];
+  /** Each server's handle and, for an HTTP one, its upstream pool, by server name. */
+  readonly #servers = new Map<string, OwnedServer>();
   readonly #federation: Federation;
   readonly #sessions: SessionTable;
 
-  constructor(spec: McpBackendSpec, deps: BackendDeps) {
+  /**
+   * `previous`: the backend this one replaces on a reload. Servers whose config did not
+   * change are taken over with their connections (stdio processes keep running, upstream
+   * sessions survive), and so are the client sessions; when servers were added or removed,
+   * connected clients are told their lists changed.
+   */
+  constructor(spec: McpBackendSpec, deps: BackendDeps, previous: McpBackend | null = null) {
     this.spec = spec;
     const sessionsView = () => this.#sessions.all();
     const byId = (id: string) => this.#byId(id);
+    const inherited = previous === null ? null : previous.#handOver(spec);
     const handles = spec.servers.map((s) => {
+      const events: PoolEvents = {
+        serverRequest: (server, owner, conn, req) => this.#federation.serverRequest(server, owner, conn, req, sessionsView, byId, s.callTimeoutMs),
+        notification: (server, owner, n) => { this.#federation.notification(server, owner, n, sessionsView, byId); },
+        log: (server, level, message) => { deps.observer.upstreamEvent?.(spec.name, server, level, message); },
+      };
+      const kept = inherited?.servers.get(s.name);
+      if (kept !== undefined) {
+        kept.handle.rebind(events);
+        this.#servers.set(s.name, kept);
+        return kept.handle;
+      }
       let upstream: Upstream | null = null;
       if (s.transport !== 'stdio') {
         upstream = deps.upstreams.create({
@@ -60,18 +88,51 @@ export class McpBackend implements PooledHandler {
           idleTimeoutMs: 0,
           retries: 0,
         });
-        this.#upstreams.push(upstream);
       }
-      return new ServerHandle(s, upstream, {
-        serverRequest: (server, owner, conn, req) => this.#federation.serverRequest(server, owner, conn, req, sessionsView, byId, s.callTimeoutMs),
-        notification: (server, owner, n) => { this.#federation.notification(server, owner, n, sessionsView, byId); },
-        log: (server, level, message) => { deps.observer.upstreamEvent?.(spec.name, server, level, message); },
-      });
+      const handle = new ServerHandle(s, upstream, events);
+      this.#servers.set(s.name, { handle, upstream, config: JSON.stringify(s) });
+      return handle;
     });
     this.#federation = new Federation(handles.map(federatedServer));
     this.#sessions = new SessionTable(spec.sessionTtlMs, spec.maxSessions, (s) => {
       for (const f of this.#federation.servers) void f.handle.release(s.id);
     });
+    if (inherited !== null) {
+      for (const session of inherited.sessions) this.#sessions.add(session);
+      if (inherited.changed) {
+        for (const session of inherited.sessions) {
+          for (const method of LIST_CHANGED) session.send({ jsonrpc: '2.0', method }, null);
+        }
+      }
+    }
+  }
+
+  /**
+   * Hands the servers whose config is unchanged in `next` and every client session to the
+   * backend replacing this one; what stays here (removed or changed servers) is closed when
+   * this backend is retired. `changed`: the set of servers differs.
+   */
+  #handOver(next: McpBackendSpec): { servers: Map<string, OwnedServer>; sessions: Session[]; changed: boolean } {
+    const servers = new Map<string, OwnedServer>();
+    for (const s of next.servers) {
+      const mine = this.#servers.get(s.name);
+      if (mine !== undefined && mine.config === JSON.stringify(s)) {
+        servers.set(s.name, mine);
+        this.#servers.delete(s.name);
+      }
+    }
+    // What stays here is gone from the config: closed now, or once its calls in flight are
+    // answered (the client sessions that hold this backend's streams moved on; waiting for
+    // them to close would keep a removed server's processes and sessions open indefinitely).
+    for (const [name, o] of this.#servers) {
+      this.#servers.delete(name);
+      const close = () => { void o.handle.close().then(() => o.upstream?.close()); };
+      if (o.handle.inFlight === 0) close();
+      else setTimeout(close, o.handle.spec.callTimeoutMs).unref();
+    }
+    const before = this.spec.servers.map((s) => s.name).sort().join('\0');
+    const after = next.servers.map((s) => s.name).sort().join('\0');
+    return { servers, sessions: this.#sessions.handOver(), changed: before !== after };
   }
 
   /** Admin GET /mcp/servers: each server's state, connections and last error (never a credential). */
@@ -408,16 +469,19 @@ export class McpBackend implements PooledHandler {
     ctx.res.once('close', () => { this.#sessions.end(session); });
   }
 
+  /** Closes what this backend still owns (a successor may have taken servers and sessions over). */
   async close(): Promise<void> {
     this.#sessions.close();
-    await Promise.all(this.#federation.servers.map((f) => f.handle.close()));
-    await Promise.all(this.#upstreams.map((u) => u.close()));
+    const owned = [...this.#servers.values()];
+    await Promise.all(owned.map((o) => o.handle.close()));
+    await Promise.all(owned.flatMap((o) => o.upstream === null ? [] : [o.upstream.close()]));
   }
 
   async destroy(): Promise<void> {
     this.#sessions.close();
-    await Promise.all(this.#federation.servers.map((f) => f.handle.close()));
-    await Promise.all(this.#upstreams.map((u) => u.destroy()));
+    const owned = [...this.#servers.values()];
+    await Promise.all(owned.map((o) => o.handle.close()));
+    await Promise.all(owned.flatMap((o) => o.upstream === null ? [] : [o.upstream.destroy()]));
   }
 }
 

@@ -12,7 +12,7 @@ export const mcpKind: BackendKind<McpBackendConfig, McpBackendSpec> = {
   schema: McpBackendSchema,
   compile: compileMcpBackend,
   semanticIssues: mcpBackendIssues,
-  create: (spec, deps) => new McpBackend(spec, deps),
+  create: (spec, deps, previous) => new McpBackend(spec, deps, previous instanceof McpBackend ? previous : null),
 };
 
 // Registers the spec type under the kind's key: a spec narrows on `kind === 'mcp'`.

@@ -39,7 +39,7 @@ const GATEWAY_CLIENT_CAPABILITIES = Object.freeze({ sampling: {}, elicitation: {
 export class ServerHandle {
   readonly spec: McpServerSpec;
   readonly #upstream: Upstream | null;
-  readonly #events: PoolEvents;
+  #events: PoolEvents;
   readonly #conns = new Map<string, Promise<UpstreamConnection>>();
   readonly #open = new Map<string, UpstreamConnection>();
   /** Connections whose upstream session expired, closed once their last call is answered. */
@@ -62,6 +62,16 @@ export class ServerHandle {
   }
 
   get name(): string { return this.spec.name; }
+
+  /** Requests in flight on this server's connections. */
+  get inFlight(): number {
+    let n = 0;
+    for (const c of this.#open.values()) n += c.inFlight;
+    return n;
+  }
+
+  /** A reload's new backend took this server over: its events go there from now on. */
+  rebind(events: PoolEvents): void { this.#events = events; }
 
   /** True while a recent failure keeps the server out (lists skip it). */
   get failed(): boolean { return this.#failedUntil > Date.now(); }

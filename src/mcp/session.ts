@@ -226,6 +226,13 @@ export class SessionTable {
     this.#onEnd(s);
   }
 
+  /** A reload's new backend takes the sessions over: they leave this table without ending. */
+  handOver(): Session[] {
+    const all = [...this.#sessions.values()];
+    this.#sessions.clear();
+    return all;
+  }
+
   close(): void {
     clearInterval(this.#sweep);
     for (const s of [...this.#sessions.values()]) this.end(s);
