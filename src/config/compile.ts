@@ -227,20 +227,20 @@ function compilePolicy(name: string, p: PolicyConfig, secrets: Set<string>, at: 
   if (p.rateLimit) {
     const r = p.rateLimit;
     if (r.requests === undefined && r.tokens === undefined) at([...base, 'rateLimit'], 'limits nothing: give requests or tokens');
-    if (r.key !== undefined) checkKey(checks, r.key, [...base, 'rateLimit', 'key'], at, r.requests !== undefined);
+    if (r.key !== undefined) checkKey(checks, r.key, [...base, 'rateLimit', 'key'], at, r.tokens !== undefined);
     return { kind: 'rateLimit', name, rateLimit: { key: r.key ?? null, requests: rateSpec(r.requests), tokens: rateSpec(r.tokens) } };
   }
   if (p.budget) {
     const b = p.budget;
-    if (b.key !== undefined) checkKey(checks, b.key, [...base, 'budget', 'key'], at);
+    if (b.key !== undefined) checkKey(checks, b.key, [...base, 'budget', 'key'], at, true);
     return { kind: 'budget', name, budget: { key: b.key ?? null, usd: b.usd, period: b.period, reserveOutputTokens: b.reserveOutputTokens ?? DEFAULTS.budgetReserveOutputTokens } };
   }
   return null;
 }
 
 /** A key expression is compiled at load so that an error names its path (policy/cel.ts keeps the compiled program for where it runs). */
-function checkKey(checks: PolicyChecks, source: string, path: (string | number)[], at: At, beforeModel = false): void {
-  const problem = checks.keyExpressionProblem(source, beforeModel);
+function checkKey(checks: PolicyChecks, source: string, path: (string | number)[], at: At, metered: boolean): void {
+  const problem = checks.keyExpressionProblem(source, metered);
   if (problem !== null) at(path, problem);
 }
 

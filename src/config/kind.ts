@@ -60,8 +60,11 @@ export interface BackendKindConfig<Raw = unknown, Spec extends BackendSpec = Bac
 export interface PolicyChecks {
   /** Problems of an authorize policy's rules, each at its path under `path`. */
   authorizeProblems(allow: readonly string[], deny: readonly string[], path: readonly Segment[]): readonly PathIssue[];
-  /** The problem of a key expression (rateLimit.key, budget.key), or null. */
-  keyExpressionProblem(source: string, beforeModel: boolean): string | null;
+  /**
+   * The problem of a key expression (rateLimit.key, budget.key), or null. `metered`: the key
+   * also counts tokens or USD (a tokens limit, a budget), which only some protocols' calls carry.
+   */
+  keyExpressionProblem(source: string, metered: boolean): string | null;
 }
 
 /** Everything config is given by the composition root. */

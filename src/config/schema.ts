@@ -204,7 +204,7 @@ export const AuthorizePolicy = Closed({
 }, { description: 'CEL authorization. A rule runs at the first point where the variables it reads exist (request; model for llm.*; tool for mcp.*; agent for a2a.*). An evaluation error refuses (fail closed). Refused → 403.' });
 
 export const RateLimitPolicy = Closed({
-  key: Type.Optional(cel('What the limit counts per, e.g. apiKey.name or apiKey.metadata.team. Default: the caller (its identity, or its address when anonymous).')),
+  key: Type.Optional(cel('What the limit counts per, e.g. apiKey.name or apiKey.metadata.team. Default: the caller (its identity, or its address when anonymous). A key that reads a protocol variable (e.g. `apiKey.name + "/" + mcp.tool.name`, `llm.model`) makes `requests` count that protocol\'s calls, once per call when the call is known (a per-tool limit); With `tokens`, it may read llm.* but no other protocol\'s variable (only LLM calls carry tokens).')),
   requests: Type.Optional(rate('Requests allowed per period.')),
   tokens: Type.Optional(rate('LLM tokens (input + output) allowed per period: estimated before the call, trued up from the provider\'s usage after it.')),
 }, { description: 'A rate limit per key, in fixed windows of the period (aligned to the clock, shared by every replica using the same state). Over the limit → 429 with retry-after and x-ratelimit-* headers.' });

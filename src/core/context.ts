@@ -56,6 +56,47 @@ export interface LlmCall {
   estimated: boolean;
 }
 
+/**
+ * How a protocol call ended: `ok`, the upstream answered it; `error`, the upstream failed,
+ * answered an error, or said the call failed (an MCP tool result with isError); `refused`,
+ * the call gate refused it and the upstream never saw it.
+ */
+export type CallOutcome = 'ok' | 'error' | 'refused';
+
+/**
+ * A call a protocol handler made for a request, other than an LLM call (that is `ctx.llm`):
+ * an MCP tool call, prompt or resource read; an A2A message. Protocol-neutral: the handler
+ * begins it once it knows what is called and ends it when the answer is known
+ * (`beginCall` / `endCall` in observer.ts); the observer's `callEnd` hands it to the usage
+ * ledger. A request may carry several (an MCP batch); `ctx.call` is the latest.
+ */
+export interface ProtocolCall {
+  /** The handler's protocol (its CEL variable: `mcp`, `a2a`). */
+  readonly protocol: string;
+  /** The method of the protocol (`tools/call`, `prompts/get`, `resources/read`, `message/send`). */
+  readonly method: string;
+  /** What the client called, as it named it (an MCP tool's `<server>__<tool>`). */
+  readonly called: string;
+  /** Where it went within the backend: the MCP server, the A2A agent. */
+  readonly target: string;
+  /** Its name there: the tool, prompt or resource URI as the server knows it. */
+  readonly name: string;
+  /** Epoch milliseconds and performance.now() when it began (before the call gate). */
+  readonly startedAtMs: number;
+  readonly startedAt: number;
+  /** performance.now() when it ended; 0 while in flight. */
+  endedAt: number;
+  /** Null while in flight. */
+  outcome: CallOutcome | null;
+  /**
+   * The outcome in HTTP terms, as the client's error says it (JSON-RPC `data.status`): 200
+   * when answered (a tool result with isError too), a refusal's status (403, 429, 503), the
+   * gateway's error status, 502 when the upstream failed or answered an error, 499 when the
+   * client cancelled or left; 0 while in flight.
+   */
+  status: number;
+}
+
 const NO_HEADERS: readonly string[] = Object.freeze([]);
 
 export class RequestContext {
@@ -76,6 +117,8 @@ export class RequestContext {
   identity: Identity | null = null;
   /** Set by the llm handler once the model is known. */
   llm: LlmCall | null = null;
+  /** The latest call a protocol handler other than llm made for this request (an MCP tool call, …); see ProtocolCall. */
+  call: ProtocolCall | null = null;
   /** The route's call gate (call-gate.ts), when its backend's protocol has policies (set by the pipeline). */
   gate: CallGate | null = null;
   /** Request-phase decisions the call gate waits for (see DeferredDecision); null when none. */

@@ -1,11 +1,11 @@
-export { RequestContext, type Identity, type LlmCall } from './context.js';
+export { RequestContext, type CallOutcome, type Identity, type LlmCall, type ProtocolCall } from './context.js';
 export type { CallGate, DeferredDecision, GatedCall, UsageMeter } from './call-gate.js';
 export { ERRORS, GatewayError, isGatewayError, toGatewayError, type ErrorCode, type ErrorSpec } from './errors.js';
 export { renderJsonError, writeError, rawHttpError, type ErrorRenderer, type RenderedError } from './render.js';
 export { PHASES, CONTINUE, orderFilters, reject, runFilters, type Decision, type Filter, type FilterPhase, type PhaseSpec } from './lifecycle.js';
 export { corsFilter } from './cors.js';
 export { HttpBackend } from './http-proxy.js';
-export { beginAttempt, composeObservers, endAttempt, NO_OBSERVER, type AttemptOutcome, type PhaseDecision, type RequestObserver, type UpstreamAttempt } from './observer.js';
+export { beginAttempt, beginCall, composeObservers, endAttempt, endCall, NO_OBSERVER, type AttemptOutcome, type PhaseDecision, type RequestObserver, type UpstreamAttempt } from './observer.js';
 export type { BackendDeps, BackendKind, PooledHandler } from './backend-kind.js';
 export type { HttpBackendSpec } from './http-spec.js';
 export { handleRequest, handleUpgrade, failInFlight, type BackendHandler, type BodyLimits, type ListenerRuntime, type PipelineHooks, type RouteRuntime } from './pipeline.js';

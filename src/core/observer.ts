@@ -10,7 +10,7 @@
 // argument of an optional call whose method is absent, so an event nobody subscribed to
 // costs one property read: no object, no closure, no call. An emitter that would have to
 // build something before the call (an attempt record) checks the method first.
-import type { RequestContext } from './context.js';
+import type { CallOutcome, ProtocolCall, RequestContext } from './context.js';
 import type { GatewayError } from './errors.js';
 import type { OverloadReason } from './concurrency-limit.js';
 
@@ -61,6 +61,12 @@ export interface RequestObserver {
    * belongs to the request: firstByte and end. Every attemptStart has one attemptEnd.
    */
   readonly attemptEnd?: (ctx: RequestContext, a: UpstreamAttempt, outcome: AttemptOutcome) => void;
+  /**
+   * A protocol call (context.ts ProtocolCall: an MCP tool call, prompt or resource read)
+   * ended: answered, failed or refused. Once per call; a request may make several (a batch),
+   * and may end before its call does (the legacy SSE transport answers on another stream).
+   */
+  readonly callEnd?: (ctx: RequestContext, call: ProtocolCall) => void;
   /** The response headers were written to the client (whoever wrote them: upstream relay or an error). */
   readonly firstByte?: (ctx: RequestContext) => void;
   /**
@@ -127,13 +133,32 @@ export function endAttempt(ctx: RequestContext, a: UpstreamAttempt | null, statu
   return null;
 }
 
+/**
+ * Begins a protocol call (context.ts ProtocolCall) once the handler knows what is called,
+ * before its call gate: sets it as ctx.call and returns it for endCall.
+ */
+export function beginCall(ctx: RequestContext, protocol: string, method: string, called: string, target: string, name: string): ProtocolCall {
+  const call: ProtocolCall = { protocol, method, called, target, name, startedAtMs: Date.now(), startedAt: performance.now(), endedAt: 0, outcome: null, status: 0 };
+  ctx.call = call;
+  return call;
+}
+
+/** Ends a protocol call and emits callEnd; a call already ended is left as it was. */
+export function endCall(ctx: RequestContext, call: ProtocolCall, outcome: CallOutcome, status: number): void {
+  if (call.outcome !== null) return;
+  call.endedAt = performance.now();
+  call.outcome = outcome;
+  call.status = status;
+  ctx.observer.callEnd?.(ctx, call);
+}
+
 /** The observer of no subscriber: every event is absent. */
 export const NO_OBSERVER: RequestObserver = Object.freeze({});
 
 type EventName = keyof RequestObserver;
 // A record, not a list: the compiler then insists every event of the interface is here.
 const EVENT_NAMES: Readonly<Record<EventName, true>> = {
-  start: true, decision: true, attemptStart: true, attemptEnd: true, firstByte: true, end: true, internalError: true,
+  start: true, decision: true, attemptStart: true, attemptEnd: true, callEnd: true, firstByte: true, end: true, internalError: true,
   upstreamError: true, upstreamRetry: true, upstreamOverloaded: true, upstreamQueue: true, credentialsFailed: true,
   downstreamRejected: true, stateStoreError: true, budgetSettleFailed: true, budgetUnpriced: true, upstreamEvent: true,
 };

@@ -19,7 +19,7 @@ import { ServerHandle, type PoolEvents } from './server-pool.js';
 import { Session, SessionTable, SseOutbox, type ActiveRequest, type Listen, type Outbox } from './session.js';
 import { GATEWAY_INFO } from './upstream.js';
 import { checkModernRequest, listenFilter, META_CAPABILITIES, META_SUBSCRIPTION, modernClaim, modernError, modernResult, MODERN_VERSION } from './modern.js';
-import { splitNamespaced } from './names.js';
+import { NAMESPACED, unprefixed } from './names.js';
 import { createHash } from 'node:crypto';
 import type { McpBackendSpec } from './spec.js';
 
@@ -93,7 +93,7 @@ export class McpBackend implements PooledHandler {
       this.#servers.set(s.name, { handle, upstream, config: JSON.stringify(s) });
       return handle;
     });
-    this.#federation = new Federation(handles.map(federatedServer));
+    this.#federation = new Federation(handles.map(federatedServer), spec.namespace ? NAMESPACED : unprefixed(spec.servers[0]!.name));
     this.#sessions = new SessionTable(spec.sessionTtlMs, spec.maxSessions, (s) => {
       for (const f of this.#federation.servers) void f.handle.release(s.id);
     });
@@ -153,10 +153,10 @@ export class McpBackend implements PooledHandler {
   handle(ctx: RequestContext, route: RouteSpec, limits: BodyLimits): void | Promise<void> {
     ctx.render = renderJsonRpcError;
     const sub = subPath(ctx.path, route.pathPrefix);
-    const origin = ctx.req.headers.origin;
-    if (typeof origin === 'string' && !sameOrigin(origin, ctx)) {
-      // DNS rebinding (RELIABILITY 29): a browser page of another origin must not reach a local MCP endpoint.
-      throw new GatewayError('AE_FORBIDDEN', { message: 'The Origin of this request is not allowed to reach this MCP endpoint.' });
+    if (!hostAllowed(ctx, this.spec.allowedHosts)) {
+      // DNS rebinding (RELIABILITY 29): a page whose name was rebound to this address sends
+      // its own name as Host and Origin; a local MCP endpoint answers only its own names.
+      throw new GatewayError('AE_FORBIDDEN', { message: 'The Host or Origin of this request is not allowed to reach this MCP endpoint.' });
     }
     if (sub === '/') {
       if (ctx.method === 'POST') return this.#post(ctx, limits, null);
@@ -442,7 +442,7 @@ export class McpBackend implements PooledHandler {
     session.listens.add(listen);
     for (const uri of filter.resourceSubscriptions ?? []) {
       session.subscriptions.add(uri);
-      const split = splitNamespaced(uri);
+      const split = this.#federation.naming.inward(uri);
       const s = split === null ? undefined : this.#federation.servers.find((f) => f.handle.name === split.server);
       // Upstream, a subscription is the older revisions' resources/subscribe (best effort).
       if (s !== undefined && split !== null) void s.handle.request(session.id, 'resources/subscribe', { uri: split.name }).catch(() => undefined);
@@ -502,13 +502,40 @@ function acceptsSse(ctx: RequestContext): boolean {
   return typeof accept === 'string' && accept.includes('text/event-stream');
 }
 
-/** True when a browser's Origin is the endpoint's own host (same host and port). */
-function sameOrigin(origin: string, ctx: RequestContext): boolean {
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** The host name of a Host header or an origin's host (port and case dropped). */
+function hostName(hostPort: string): string {
+  const h = hostPort.toLowerCase();
+  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
+  const colon = h.lastIndexOf(':');
+  return colon === -1 ? h : h.slice(0, colon);
+}
+
+function isLoopbackAddress(a: string | undefined): boolean {
+  return a !== undefined && (a.startsWith('127.') || a === '::1' || a.startsWith('::ffff:127.'));
+}
+
+/**
+ * The DNS-rebinding check. On a listener bound to loopback, Host (and Origin, when a browser
+ * sent one) must be a loopback name or one of `allowedHosts`; on a listener bound beyond
+ * loopback, Host must be one of `allowedHosts` when set, and Origin must name the same host
+ * as Host (or an allowed one).
+ */
+function hostAllowed(ctx: RequestContext, allowed: readonly string[] | null): boolean {
+  const ok = (name: string) => LOOPBACK_NAMES.has(name) || (allowed?.includes(name) ?? false);
+  const host = hostName(ctx.req.headers.host ?? '');
+  const local = isLoopbackAddress(ctx.req.socket.localAddress);
+  if ((local || allowed !== null) && !ok(host)) return false;
+  const origin = ctx.req.headers.origin;
+  if (typeof origin !== 'string') return true;
+  let originHost: string;
   try {
-    return new URL(origin).host === ctx.req.headers.host;
+    originHost = hostName(new URL(origin).host);
   } catch {
     return false;
   }
+  return local || allowed !== null ? ok(originHost) : originHost === host;
 }
 
 function readBody(ctx: RequestContext, limits: BodyLimits): Promise<Buffer> {

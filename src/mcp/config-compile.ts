@@ -14,6 +14,9 @@ const HTTP_ONLY = ['transport', 'headers', 'bearer'] as const;
 /** Issues of `backends.<name>.mcp`, at paths under `path`. */
 export function mcpBackendIssues(b: McpBackendConfig, path: readonly Segment[]): PathIssue[] {
   const issues: PathIssue[] = [];
+  if (b.namespace === false && b.servers.length !== 1) {
+    issues.push({ path: [...path, 'namespace'], message: `namespace: false serves one server unprefixed; this backend has ${b.servers.length}` });
+  }
   const seen = new Map<string, number>();
   b.servers.forEach((s, i) => {
     const at = [...path, 'servers', i];
@@ -46,10 +49,13 @@ export function compileMcpBackend(b: McpBackendConfig, name: string, h: CompileH
     kind: 'mcp' as const,
     name,
     servers,
+    namespace: b.namespace ?? true,
+    allowedHosts: b.allowedHosts === undefined ? null : b.allowedHosts.map((h) => h.toLowerCase()),
     sessionTtlMs: ms([...base, 'sessionTtl'], b.sessionTtl, durationMs(MCP_DEFAULTS.sessionTtl, 0)),
     maxSessions: b.maxSessions ?? MCP_DEFAULTS.maxSessions,
     key: '',
   };
+  keyHash.update(JSON.stringify([spec.namespace, spec.allowedHosts]));
   spec.key = `mcp:${keyHash.update(String(spec.sessionTtlMs)).update(String(spec.maxSessions)).digest('hex')}`;
   return spec;
 }

@@ -45,6 +45,8 @@ export const McpServer = Closed({
 
 export const McpBackend = Closed({
   servers: Type.Array(McpServer, { minItems: 1, maxItems: 256, description: 'The servers federated behind this backend, in the order their tools are listed.' }),
+  namespace: Type.Optional(Type.Boolean({ default: true, description: 'false: serve the one server of this backend with its own tool and prompt names and resource URIs, unprefixed (a gateway in front of a single MCP server); only with exactly one server.' })),
+  allowedHosts: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:\\[\\]-]+$', 'x-expected': 'a host name or address, without a port' }), { maxItems: 100, description: 'Host names clients reach this endpoint by, besides localhost, 127.0.0.1 and [::1]. A request whose Host (or Origin) names another host is refused with 403 (DNS rebinding). Unset: any host on a listener bound beyond loopback, only the loopback names on a loopback listener.' })),
   sessionTtl: Type.Optional(duration('A client session unused for this long is forgotten (its next request gets 404 and the client initializes again).', { default: MCP_DEFAULTS.sessionTtl })),
   maxSessions: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000000, default: MCP_DEFAULTS.maxSessions, description: 'Most client sessions held at once, per gateway process; the least recently used one is forgotten beyond it.' })),
 }, { description: 'An MCP federation: serves one MCP endpoint at the route prefix P (Streamable HTTP; the legacy HTTP+SSE transport at P/sse) that lists and calls the tools, prompts and resources of every server, namespaced `<server>__<name>`.' });

@@ -5,8 +5,9 @@
 // use). Calls go to the one server a name or URI belongs to, through the call gate first;
 // a refused or unknown call is a JSON-RPC error and the upstream is never reached.
 import type { CallGate, RequestContext } from '../core/index.js';
+import { CallRecord } from './call-record.js';
 import { isObject, RPC, RpcError, type JsonRpcNotification, type JsonRpcRequest } from './jsonrpc.js';
-import { globMatcher, namespaced, splitNamespaced } from './names.js';
+import { globMatcher, NAMESPACED, type Naming } from './names.js';
 import type { ServerHandle } from './server-pool.js';
 import type { ActiveRequest, Session } from './session.js';
 import { UpstreamFailure, type UpstreamConnection } from './upstream.js';
@@ -47,12 +48,18 @@ export class Federation {
   readonly #progress = new Map<string, { readonly token: unknown; readonly session: Session; readonly active: ActiveRequest }>();
   #nextToken = 1;
 
-  constructor(servers: readonly FederatedServer[]) {
+  readonly #naming: Naming;
+
+  constructor(servers: readonly FederatedServer[], naming: Naming = NAMESPACED) {
     this.#order = servers;
+    this.#naming = naming;
     for (const s of servers) this.#servers.set(s.handle.name, s);
   }
 
   get servers(): readonly FederatedServer[] { return this.#order; }
+
+  /** How names and URIs are shown to clients (names.ts). */
+  get naming(): Naming { return this.#naming; }
 
   /** The merged capabilities and instructions of the servers that answer (initialize). */
   async hello(owner: string): Promise<{ capabilities: Record<string, unknown>; instructions: string | null }> {
@@ -140,15 +147,15 @@ export class Federation {
       if (kind === 'tools' && !s.allowsTool(entry.name)) return [];
       const method = kind === 'tools' ? 'tools/call' : 'prompts/get';
       if (!permits(gate, call.ctx, { server, method, tool: { name: entry.name } })) return [];
-      return [{ ...entry, name: namespaced(server, entry.name) }];
+      return [{ ...entry, name: this.#naming.outward(server, entry.name) }];
     }
     if (kind === 'resources') {
       if (typeof entry.uri !== 'string') return [];
       if (!permits(gate, call.ctx, { server, method: 'resources/read', tool: { name: entry.uri } })) return [];
-      return [{ ...entry, uri: namespaced(server, entry.uri) }];
+      return [{ ...entry, uri: this.#naming.outward(server, entry.uri) }];
     }
     if (typeof entry.uriTemplate !== 'string') return [];
-    return [{ ...entry, uriTemplate: namespaced(server, entry.uriTemplate) }];
+    return [{ ...entry, uriTemplate: this.#naming.outward(server, entry.uriTemplate) }];
   }
 
   // --- calls -----------------------------------------------------------------------
@@ -156,7 +163,7 @@ export class Federation {
   /** The server a namespaced name or URI belongs to, and the name as that server knows it. */
   #target(value: unknown, what: string): { s: FederatedServer; name: string } {
     if (typeof value !== 'string' || value === '') throw new RpcError(RPC.INVALID_PARAMS, `${what} is required`);
-    const split = splitNamespaced(value);
+    const split = this.#naming.inward(value);
     const s = split === null ? undefined : this.#servers.get(split.server);
     if (split === null || s === undefined) {
       const code = what === 'uri' ? RPC.RESOURCE_NOT_FOUND : RPC.INVALID_PARAMS;
@@ -170,17 +177,20 @@ export class Federation {
     const { s, name } = this.#target(params.name, what === 'tool' ? 'tool' : 'prompt');
     if (what === 'tool' && !s.allowsTool(name)) throw new RpcError(RPC.INVALID_PARAMS, `Unknown tool: ${clip(String(params.name))}`);
     const args = isObject(params.arguments) ? params.arguments : undefined;
-    await admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name, arguments: args ?? {} } });
-    return this.#forward(call, s, req, { ...params, name });
+    // The usage ledger's record of the call (call-record.ts): refused, or answered ok / error.
+    const record = new CallRecord(call.ctx, call.active.abort.signal, req.method, String(params.name), s.handle.name, name);
+    await record.admitted(admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name, arguments: args ?? {} } }));
+    return record.answered(this.#forward(call, s, req, { ...params, name }));
   }
 
   async #callResource(call: CallContext, req: JsonRpcRequest): Promise<unknown> {
     const params = req.params ?? {};
     const { s, name: uri } = this.#target(params.uri, 'uri');
-    await admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name: uri, arguments: {} } });
-    const result = await this.#forward(call, s, req, { ...params, uri });
+    const record = new CallRecord(call.ctx, call.active.abort.signal, req.method, String(params.uri), s.handle.name, uri);
+    await record.admitted(admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name: uri, arguments: {} } }));
+    const result = await record.answered(this.#forward(call, s, req, { ...params, uri }));
     if (isObject(result) && Array.isArray(result.contents)) {
-      return { ...result, contents: result.contents.map((c: unknown) => isObject(c) && typeof c.uri === 'string' ? { ...c, uri: namespaced(s.handle.name, c.uri) } : c) };
+      return { ...result, contents: result.contents.map((c: unknown) => isObject(c) && typeof c.uri === 'string' ? { ...c, uri: this.#naming.outward(s.handle.name, c.uri) } : c) };
     }
     return result;
   }
@@ -270,7 +280,7 @@ export class Federation {
         return;
       case 'notifications/resources/updated': {
         if (typeof p.uri !== 'string') return;
-        const uri = namespaced(server, p.uri);
+        const uri = this.#naming.outward(server, p.uri);
         for (const s of concerned(owner, sessions, byId)) {
           if (s.subscriptions.has(uri)) s.send({ jsonrpc: '2.0', method: n.method, params: { ...p, uri } }, null);
         }

@@ -28,3 +28,18 @@ export function globMatcher(patterns: readonly string[]): ((name: string) => boo
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/** How a backend shows its servers' names and URIs to clients, and reads them back. */
+export interface Naming {
+  outward(server: string, name: string): string;
+  /** The server and original name of a name a client sent; null when it names no server. */
+  inward(value: string): { readonly server: string; readonly name: string } | null;
+}
+
+/** `<server>__<name>`: the federation of several servers. */
+export const NAMESPACED: Naming = { outward: namespaced, inward: splitNamespaced };
+
+/** `namespace: false`: one server, its names and URIs as it gives them. */
+export function unprefixed(server: string): Naming {
+  return { outward: (_server, name) => name, inward: (value) => ({ server, name: value }) };
+}

@@ -58,6 +58,10 @@ export interface McpBackendSpec extends BackendSpec {
   readonly kind: 'mcp';
   readonly name: string;
   readonly servers: readonly McpServerSpec[];
+  /** false: one server, its names unprefixed (names.ts unprefixed). */
+  readonly namespace: boolean;
+  /** Host names allowed besides the loopback ones; null: any on a non-loopback listener. */
+  readonly allowedHosts: readonly string[] | null;
   /** An idle client session is forgotten after this long. */
   readonly sessionTtlMs: number;
   readonly maxSessions: number;

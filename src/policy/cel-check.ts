@@ -26,19 +26,18 @@ export function authorizeProblems(allow: readonly string[], deny: readonly strin
 }
 
 /**
- * The problem of a key expression (rateLimit.key, budget.key), or null. A key may read the
- * variable of a metered protocol (llm: its calls carry tokens and USD), which the call gate
- * sets; `beforeModel`: the key is also used in the request phase (a request limit), before
- * any call is known, so it cannot read a protocol variable at all.
+ * The problem of a key expression (rateLimit.key, budget.key), or null. A key may read a
+ * protocol variable (llm.*, mcp.*, a2a.*), which the call gate sets: a `requests` limit with
+ * such a key counts that protocol's calls in the gate, once per call. `metered`: the key is
+ * also used for what only a metered protocol's calls carry (tokens, USD: a `tokens` limit, a
+ * budget), so it may read only a metered protocol's variable (llm).
  */
-export function keyExpressionProblem(source: string, beforeModel = false): string | null {
+export function keyExpressionProblem(source: string, metered = false): string | null {
   try {
     const c = compileCel(source);
     const protocol = protocolPhaseOf(c.phase);
-    if (protocol === null) return null;
-    if (!protocol.metered) return `reads ${c.phase}.*, which limits and budgets never see`;
-    if (beforeModel) return `reads ${c.phase}.*, but a request limit is counted before the ${protocol.calls} is known`;
-    return null;
+    if (protocol === null || protocol.metered || !metered) return null;
+    return `reads ${c.phase}.*, but ${c.phase} calls carry no tokens or cost: only a requests limit can key on it`;
   } catch (err) {
     if (err instanceof CelCompileError) return err.message;
     throw err;

@@ -2,9 +2,10 @@
 //
 // Rate limits count in fixed windows aligned to the clock (every replica agrees on the
 // window without talking to the others): a request limit is hit once per request in the
-// rateLimit phase; a token limit is charged the call's estimate (input tokens, plus
-// max_tokens when the request sets it) once the model is known, and trued up to the
-// provider's usage when the call ends. A window lets through at most its limit; across a
+// rateLimit phase, or once per call in the call gate when its key reads the call's protocol
+// variable (a per-tool limit: `apiKey.name + "/" + mcp.tool.name`); a token limit is
+// charged the call's estimate (input tokens, plus max_tokens when the request sets it) once
+// the model is known, and trued up to the provider's usage when the call ends. A window lets through at most its limit; across a
 // window boundary a burst of up to twice the limit is possible (the price of needing no
 // coordination beyond one atomic counter).
 //
@@ -20,6 +21,7 @@ import type { BudgetSpec, RateLimitSpec, RateSpec } from '../config/index.js';
 import { GatewayError, type RequestContext, type UsageMeter } from '../core/index.js';
 import { windowStartOf } from '../state/shared.js';
 import type { MaybePromise, StateStore, WindowHit } from '../state/types.js';
+import type { CelPhase } from './cel.js';
 
 /** Turns a request into the key a limit or budget counts per. */
 export type KeyOf = (ctx: RequestContext) => string;
@@ -81,22 +83,32 @@ function after<T, R>(v: MaybePromise<T>, then: (t: T) => R): R | Promise<Awaited
 }
 
 export class RateLimit {
+  /**
+   * The phase its key needs: 'request', or the protocol whose variable it reads. A requests
+   * limit keyed on a protocol variable counts that protocol's calls in its call gate (once
+   * per call) instead of requests in the rateLimit phase.
+   */
+  readonly keyPhase: CelPhase;
   readonly #policy: string;
   readonly #spec: RateLimitSpec;
   readonly #keyOf: KeyOf;
   readonly #state: StateStore;
 
-  constructor(policy: string, spec: RateLimitSpec, keyOf: KeyOf, state: StateStore) {
+  constructor(policy: string, spec: RateLimitSpec, keyOf: KeyOf, state: StateStore, keyPhase: CelPhase = 'request') {
     this.#policy = policy;
     this.#spec = spec;
     this.#keyOf = keyOf;
     this.#state = state;
+    this.keyPhase = keyPhase;
   }
 
   get limitsRequests(): boolean { return this.#spec.requests !== null; }
   get limitsTokens(): boolean { return this.#spec.tokens !== null; }
 
-  /** The rateLimit phase: one request. Throws (or rejects with) AE_RATE_LIMITED. */
+  /**
+   * One request in the rateLimit phase, or one call in the call gate (a key that reads the
+   * call's protocol variable). Throws (or rejects with) AE_RATE_LIMITED.
+   */
   hitRequest(ctx: RequestContext): void | Promise<void> {
     const rate = this.#spec.requests!;
     const now = Date.now();
@@ -160,18 +172,21 @@ export interface BudgetEvents {
 let reservationCounter = 0;
 
 export class Budget {
+  /** The phase its key needs: 'request', or the (metered) protocol whose variable it reads. */
+  readonly keyPhase: CelPhase;
   readonly #policy: string;
   readonly #spec: BudgetSpec;
   readonly #keyOf: KeyOf;
   readonly #state: StateStore;
   readonly #events: BudgetEvents;
 
-  constructor(policy: string, spec: BudgetSpec, keyOf: KeyOf, state: StateStore, events: BudgetEvents) {
+  constructor(policy: string, spec: BudgetSpec, keyOf: KeyOf, state: StateStore, events: BudgetEvents, keyPhase: CelPhase = 'request') {
     this.#policy = policy;
     this.#spec = spec;
     this.#keyOf = keyOf;
     this.#state = state;
     this.#events = events;
+    this.keyPhase = keyPhase;
   }
 
   /** The bucket of this budget for the caller in the current period. */

@@ -4,7 +4,8 @@
 //   - a `rateLimit` filter per request limit;
 //   - an `authorize` filter with the rules that need only the request;
 //   - a call gate (core/call-gate.ts) the backend's handler calls once it knows what is
-//     called: the rules of its protocol phase (llm.*, mcp.*, a2a.*), token limits and budgets.
+//     called: the rules of its protocol phase (llm.*, mcp.*, a2a.*), the request limits
+//     keyed on that phase's variable (counted per call), token limits and budgets.
 // Policies are compiled once per runtime (a reload compiles the new config's) and shared
 // by every route that names them.
 import type { Logger } from 'pino';
@@ -63,13 +64,13 @@ export class PolicySet {
         this.#authorize.set(name, compileAuthorize(p.authorize, ['policies', name, 'authorize']));
         break;
       case 'rateLimit':
-        this.#rateLimits.set(name, new RateLimit(name, p.rateLimit, keyFn(p.rateLimit.key, logger, name), state));
+        this.#rateLimits.set(name, new RateLimit(name, p.rateLimit, keyFn(p.rateLimit.key, logger, name), state, keyPhase(p.rateLimit.key)));
         break;
       case 'budget':
         this.#budgets.set(name, new Budget(name, p.budget, keyFn(p.budget.key, logger, name), state, {
           failed: (policy, err) => observer?.budgetSettleFailed?.(policy, err),
           unpriced: this.#unpriced,
-        }));
+        }, keyPhase(p.budget.key)));
         break;
       case 'cors':
         break;
@@ -115,16 +116,19 @@ export class PolicySet {
     // On a route with a call phase a request limit's round trip (a shared store) is not
     // waited for here: the gate waits for it together with its own, one round trip before the call.
     const defer = phase !== null;
-    const requestLimits = rate.filter((r) => r.limitsRequests);
+    // A request limit whose key reads a protocol variable counts that protocol's calls in its
+    // gate, once per call (a per-tool limit); one of another protocol never applies here.
+    const requestLimits = rate.filter((r) => r.limitsRequests && r.keyPhase === 'request');
     for (const r of requestLimits) filters.push(requestLimitFilter(r, defer));
     const chain = authorize.length === 0 ? null : new AuthorizeChain(authorize);
     if (chain !== null && chain.has('request')) filters.push(authorizeFilter(chain, phase, logger));
     // Rules of a protocol phase wait for the gate of their protocol; a route with none has no gate.
     if (phase === null) return { filters, gate: null };
+    const calls = rate.filter((r) => r.limitsRequests && r.keyPhase === phase);
     const tokens = rate.filter((r) => r.limitsTokens);
     const rules = chain !== null && chain.has(phase) ? chain : null;
-    if (tokens.length + budgets.length + requestLimits.length === 0 && rules === null) return { filters, gate: null };
-    return { filters, gate: new RouteCallGate(phase, rules, tokens, budgets, logger) };
+    if (calls.length + tokens.length + budgets.length + requestLimits.length === 0 && rules === null) return { filters, gate: null };
+    return { filters, gate: new RouteCallGate(phase, rules, { calls, tokens, budgets }, logger) };
   }
 }
 
@@ -134,22 +138,41 @@ function protocolPhase(protocol: string): CelPhase {
   return protocol;
 }
 
+/** The phase a limit's or budget's key needs: 'request' for none (the caller) or one that reads no protocol variable. */
+function keyPhase(source: string | null): CelPhase {
+  return source === null ? 'request' : compileCel(source).phase;
+}
+
+/** What a route's gate counts and charges. */
+interface GateLimits {
+  /** Request limits keyed on the protocol's variable: one hit per call. */
+  readonly calls: readonly RateLimit[];
+  readonly tokens: readonly RateLimit[];
+  readonly budgets: readonly Budget[];
+}
+
 /**
- * The call gate of one route (core/call-gate.ts): the protocol phase's rules, then token
- * limits and budgets for a metered call, and the request limits the request phase deferred.
+ * The call gate of one route (core/call-gate.ts): the protocol phase's rules, then the call
+ * limits (request limits keyed on the call), token limits and budgets for a metered call,
+ * and the request limits the request phase deferred.
  */
 class RouteCallGate implements CallGate {
   readonly #phase: CelPhase;
   readonly #rules: AuthorizeChain | null;
+  readonly #calls: readonly RateLimit[];
   readonly #tokens: readonly RateLimit[];
   readonly #budgets: readonly Budget[];
+  /** Some key reads the call's protocol variable: the activation gets the call's subject before any is evaluated. */
+  readonly #keyed: boolean;
   readonly #logger: Logger;
 
-  constructor(phase: CelPhase, rules: AuthorizeChain | null, tokens: readonly RateLimit[], budgets: readonly Budget[], logger: Logger) {
+  constructor(phase: CelPhase, rules: AuthorizeChain | null, limits: GateLimits, logger: Logger) {
     this.#phase = phase;
     this.#rules = rules;
-    this.#tokens = tokens;
-    this.#budgets = budgets;
+    this.#calls = limits.calls;
+    this.#tokens = limits.tokens;
+    this.#budgets = limits.budgets;
+    this.#keyed = limits.calls.length > 0 || [...limits.tokens, ...limits.budgets].some((l) => l.keyPhase === phase);
     this.#logger = logger;
   }
 
@@ -181,16 +204,43 @@ class RouteCallGate implements CallGate {
   }
 
   #admit(ctx: RequestContext, call: GatedCall): void | Promise<void> {
+    // Rules and keys read the call's subject from the request's one activation: set it now.
+    // Keys are evaluated before the first await, so the calls of one request (an MCP batch)
+    // never see each other's subject.
+    const act = this.#rules !== null || this.#keyed ? withSubject(activationOf(ctx), this.#phase, call.subject) : null;
     if (this.#rules !== null) {
-      const act = withSubject(activationOf(ctx), this.#phase, call.subject);
-      const r = this.#rules.check(this.#phase, act, authorizeState(ctx));
+      const r = this.#rules.check(this.#phase, act!, authorizeState(ctx));
       if (typeof r !== 'number') throw denied(ctx, r, this.#logger);
     }
     const deferred = ctx.deferred;
+    // Counted before anything is charged: a call refused by its rate limit reserves nothing.
+    const counted = this.#calls.length === 0 ? undefined : this.#count(ctx);
     const usage = call.usage;
-    const charged = usage !== null && usage.billable ? this.#charge(ctx, usage) : undefined;
-    if (deferred === null) return charged;
-    return Promise.all([deferredLimits(deferred), charged]).then(() => undefined);
+    let charged: void | Promise<void>;
+    try {
+      charged = usage !== null && usage.billable ? this.#charge(ctx, usage) : undefined;
+    } catch (err) {
+      if (counted !== undefined) counted.catch(() => undefined);
+      throw err;
+    }
+    if (deferred === null && counted === undefined) return charged;
+    return Promise.all([deferred === null ? undefined : deferredLimits(deferred), counted, charged]).then(() => undefined);
+  }
+
+  /** One hit of each call limit, keyed on the call: throws (SQLite) or rejects (shared store) with AE_RATE_LIMITED. */
+  #count(ctx: RequestContext): void | Promise<void> {
+    let pending: Promise<void>[] | null = null;
+    try {
+      for (const r of this.#calls) {
+        const hit = r.hitRequest(ctx);
+        if (hit instanceof Promise) (pending ??= []).push(hit);
+      }
+    } catch (err) {
+      for (const p of pending ?? []) p.catch(() => undefined);
+      throw err;
+    }
+    if (pending === null) return;
+    return Promise.all(pending).then(() => undefined);
   }
 
   /**

@@ -1,5 +1,5 @@
 // The default SQLite store, opened when something first uses it. A config that never
-// names gateway.state and needs no state (no keys, limits, budgets or llm backends) then
+// names gateway.state and needs no state (no keys, limits, budgets, llm or mcp backends) then
 // writes no file: the gateway starts from a read-only folder. Opening is synchronous, so
 // the first call pays it (a few milliseconds, the migrations included) and no call waits
 // on a promise; a file that cannot be opened fails that call (limits and budgets answer 503)

@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { migratePostgres } from './migrations/postgres.js';
-import { fromMicros, toMicros, usageLimit, windowStartOf } from './shared.js';
+import { callFields, fromMicros, toMicros, usageLimit, windowStartOf } from './shared.js';
 import {
   StateConflictError,
   type BudgetState, type KeyFilter, type NewKey, type Reservation, type StateStore, type StoredKey,
@@ -280,7 +280,7 @@ interface UsageRow {
   time: number; request_id: string; identity_kind: string; identity: string; metadata: Record<string, string>;
   route: string; model: string; target: string; provider: string;
   input_tokens: number | null; output_tokens: number | null; cost_usd: number | null;
-  status: number; latency_ms: number; estimated: boolean;
+  status: number; latency_ms: number; estimated: boolean; method: string | null; outcome: string | null;
 }
 
 interface GroupRow {
@@ -604,7 +604,8 @@ export class RedisPostgresStore implements StateStore {
     if (q.groupBy === undefined) {
       const { rows } = await this.#pool.query<UsageRow>(
         `SELECT time::float8 AS time, request_id, identity_kind, identity, metadata, route, model, target, provider,
-           input_tokens::float8 AS input_tokens, output_tokens::float8 AS output_tokens, cost_usd, status, latency_ms, estimated
+           input_tokens::float8 AS input_tokens, output_tokens::float8 AS output_tokens, cost_usd, status, latency_ms, estimated,
+           method, outcome
          FROM usage ${whereSql} ORDER BY time DESC, id DESC LIMIT ${param(usageLimit(q.limit))}`, params);
       return rows.map(usageFromRow);
     }
@@ -658,15 +659,16 @@ export class RedisPostgresStore implements StateStore {
       time: e.time, request_id: e.requestId, identity_kind: e.identityKind, identity: e.identity, metadata: e.metadata,
       route: e.route, model: e.model, target: e.target, provider: e.provider, input_tokens: e.inputTokens,
       output_tokens: e.outputTokens, cost_usd: e.costUsd, status: e.status, latency_ms: e.latencyMs, estimated: e.estimated,
+      method: e.method ?? null, outcome: e.outcome ?? null,
     }));
     await this.#pool.query(
       `INSERT INTO usage (time, request_id, identity_kind, identity, metadata, route, model, target, provider,
-         input_tokens, output_tokens, cost_usd, status, latency_ms, estimated)
+         input_tokens, output_tokens, cost_usd, status, latency_ms, estimated, method, outcome)
        SELECT time, request_id, identity_kind, identity, metadata, route, model, target, provider,
-         input_tokens, output_tokens, cost_usd, status, latency_ms, estimated
+         input_tokens, output_tokens, cost_usd, status, latency_ms, estimated, method, outcome
        FROM jsonb_to_recordset($1::jsonb) AS r(time bigint, request_id text, identity_kind text, identity text,
          metadata jsonb, route text, model text, target text, provider text, input_tokens bigint, output_tokens bigint,
-         cost_usd double precision, status integer, latency_ms double precision, estimated boolean)`,
+         cost_usd double precision, status integer, latency_ms double precision, estimated boolean, method text, outcome text)`,
       [JSON.stringify(rows)]);
   }
 
@@ -708,6 +710,7 @@ function usageFromRow(r: UsageRow): UsageEntry {
     time: r.time, requestId: r.request_id, identityKind: r.identity_kind, identity: r.identity, metadata: r.metadata,
     route: r.route, model: r.model, target: r.target, provider: r.provider, inputTokens: r.input_tokens,
     outputTokens: r.output_tokens, costUsd: r.cost_usd, status: r.status, latencyMs: r.latency_ms, estimated: r.estimated,
+    ...callFields(r.method, r.outcome),
   };
 }
 

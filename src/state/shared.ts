@@ -22,3 +22,14 @@ export function usageLimit(limit: number | undefined): number {
 export function windowStartOf(now: number, windowMs: number): number {
   return Math.floor(now / windowMs) * windowMs;
 }
+
+/**
+ * The ledger's fields of a call of another protocol than llm (method, outcome), from their
+ * columns: absent for an LLM call (both NULL), so its entries read back as they were written.
+ */
+export function callFields(method: string | null, outcome: string | null): { method?: string; outcome?: 'ok' | 'error' | 'refused' } {
+  const out: { method?: string; outcome?: 'ok' | 'error' | 'refused' } = {};
+  if (method !== null) out.method = method;
+  if (outcome === 'ok' || outcome === 'error' || outcome === 'refused') out.outcome = outcome;
+  return out;
+}

@@ -19,7 +19,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import { migrateSqlite } from './migrations/sqlite.js';
-import { fromMicros, toMicros, usageLimit, windowStartOf } from './shared.js';
+import { callFields, fromMicros, toMicros, usageLimit, windowStartOf } from './shared.js';
 import {
   StateConflictError,
   type BudgetState, type KeyFilter, type NewKey, type Reservation, type StateStore, type StoredKey,
@@ -55,7 +55,7 @@ interface UsageRow {
   time: number; request_id: string; identity_kind: string; identity: string; metadata: string;
   route: string; model: string; target: string; provider: string;
   input_tokens: number | null; output_tokens: number | null; cost_usd: number | null;
-  status: number; latency_ms: number; estimated: number;
+  status: number; latency_ms: number; estimated: number; method: string | null; outcome: string | null;
 }
 
 interface GroupRow {
@@ -109,8 +109,8 @@ export class SqliteStore implements StateStore {
       addSpent: db.prepare(`INSERT INTO budget_spend (bucket, usd_micros) VALUES (?, ?)
         ON CONFLICT (bucket) DO UPDATE SET usd_micros = usd_micros + excluded.usd_micros`),
       insertUsage: db.prepare(`INSERT INTO usage (time, request_id, identity_kind, identity, metadata, route, model,
-        target, provider, input_tokens, output_tokens, cost_usd, status, latency_ms, estimated)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        target, provider, input_tokens, output_tokens, cost_usd, status, latency_ms, estimated, method, outcome)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     };
     this.#stmt = stmt;
 
@@ -120,7 +120,7 @@ export class SqliteStore implements StateStore {
         for (const e of entries) {
           stmt.insertUsage.run(e.time, e.requestId, e.identityKind, e.identity, JSON.stringify(e.metadata), e.route,
             e.model, e.target, e.provider, e.inputTokens, e.outputTokens, e.costUsd, e.status, e.latencyMs,
-            e.estimated ? 1 : 0);
+            e.estimated ? 1 : 0, e.method ?? null, e.outcome ?? null);
         }
       }),
     };
@@ -348,7 +348,7 @@ function usageFromRow(r: UsageRow): UsageEntry {
     time: r.time, requestId: r.request_id, identityKind: r.identity_kind, identity: r.identity,
     metadata: JSON.parse(r.metadata) as Record<string, string>, route: r.route, model: r.model, target: r.target,
     provider: r.provider, inputTokens: r.input_tokens, outputTokens: r.output_tokens, costUsd: r.cost_usd,
-    status: r.status, latencyMs: r.latency_ms, estimated: r.estimated === 1,
+    status: r.status, latencyMs: r.latency_ms, estimated: r.estimated === 1, ...callFields(r.method, r.outcome),
   };
 }
 

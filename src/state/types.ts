@@ -104,7 +104,10 @@ export interface BudgetStore {
   budget(bucket: string): MaybePromise<BudgetState>;
 }
 
-/** One LLM call, as the usage ledger keeps it. */
+/**
+ * One call, as the usage ledger keeps it: an LLM call, or a call of another protocol (an MCP
+ * tools/call, prompts/get or resources/read), which has no tokens and no cost.
+ */
 export interface UsageEntry {
   /** Epoch milliseconds when the call started. */
   readonly time: number;
@@ -116,17 +119,23 @@ export interface UsageEntry {
   /** Identity metadata (key metadata; for JWT none), for scoping by team/org. */
   readonly metadata: Readonly<Record<string, string>>;
   readonly route: string;
-  /** The model as the client named it. */
+  /** The model as the client named it; for an MCP call, the name the client called (`<server>__<tool>`). */
   readonly model: string;
-  /** The concrete model that served it. */
+  /** The concrete model that served it; for an MCP call, the server. */
   readonly target: string;
+  /** The target's provider; for a call of another protocol, the protocol (`mcp`). */
   readonly provider: string;
   readonly inputTokens: number | null;
   readonly outputTokens: number | null;
   readonly costUsd: number | null;
+  /** HTTP status; for an MCP call, its outcome in HTTP terms (200 answered, 429 rate limited, 502 server failure…). */
   readonly status: number;
   readonly latencyMs: number;
   readonly estimated: boolean;
+  /** Only for a call of another protocol than llm: its method (`tools/call`, `prompts/get`, `resources/read`). */
+  readonly method?: string;
+  /** Only for a call of another protocol than llm: answered (`ok`), failed (`error`) or refused by a policy. */
+  readonly outcome?: 'ok' | 'error' | 'refused';
 }
 
 export interface UsageQuery {

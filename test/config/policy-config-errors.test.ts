@@ -1,5 +1,5 @@
 // Config errors of the issue-4 policies and backends name their path: CEL that does not
-// compile or is not a rule, a key expression that reads mcp.*, a rate without a limit, a
+// compile or is not a rule, a budget or token limit keyed on mcp.*, a rate without a limit, a
 // jwt policy with no or two key sources, an unknown policy on a backend, a backend with two kinds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,9 +33,14 @@ test('limits: no rate, a bad rate, a key reading mcp.*', () => {
   assert.match(configError(base('  p:\n    rateLimit: { requests: 10/fortnight }\n')).message, /a rate like "600\/minute"/);
   const err = configError(base('  p:\n    budget: { key: mcp.server, usd: 1, period: day }\n'));
   assert.equal(err.issues[0]!.path, 'policies.p.budget.key');
-  // A request limit is counted before the model is known; a token limit may key on it.
-  assert.match(configError(base('  p:\n    rateLimit: { key: llm.model, requests: 1/second }\n')).message, /before the model is known/);
-  load(base('  p:\n    rateLimit: { key: llm.model, tokens: 1000/minute }\n'));
+  // A request limit keyed on a protocol variable counts that protocol's calls (per tool, per
+  // model); only tokens and USD need a metered protocol (llm).
+  load(base('  p:\n    rateLimit: { key: llm.model, requests: 1/second, tokens: 1000/minute }\n'));
+  load(base('  p:\n    rateLimit: { key: \'apiKey.name + "/" + mcp.tool.name\', requests: 5/minute }\n'));
+  load(base('  p:\n    rateLimit: { key: a2a.agent, requests: 5/minute }\n'));
+  const tokens = configError(base('  p:\n    rateLimit: { key: mcp.tool.name, requests: 5/minute, tokens: 1000/minute }\n'));
+  assert.equal(tokens.issues[0]!.path, 'policies.p.rateLimit.key');
+  assert.match(tokens.message, /mcp calls carry no tokens or cost: only a requests limit can key on it/);
 });
 
 test('jwt: exactly one key source', () => {

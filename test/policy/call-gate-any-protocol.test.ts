@@ -1,7 +1,8 @@
 // The call gate is protocol-neutral: a route's policies build one for whatever protocol its
 // backend declares (the CEL variable its calls fill), run that phase's rules on the call's
-// subject, and charge budgets only for calls that carry a usage meter. MCP and A2A have no
-// backend yet; their gates are exercised here directly, as their handlers will call them.
+// subject, count request limits keyed on the call's variable once per call, and charge
+// budgets only for calls that carry a usage meter. The gates are exercised here directly, as
+// their handlers call them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -9,6 +10,7 @@ import pino from 'pino';
 import type { RuntimeConfig } from '../../src/config/index.js';
 import { GatewayError, RequestContext } from '../../src/core/index.js';
 import { PolicySet } from '../../src/policy/runtime.js';
+import { SqliteStore } from '../../src/state/sqlite.js';
 import type { StateStore } from '../../src/state/types.js';
 
 function context(): RequestContext {
@@ -72,4 +74,66 @@ test('a backend with no protocol gets no gate; an allow rule only a protocol pha
 
 test('a protocol with no CEL variable is refused when the route is built', () => {
   assert.throws(() => policies().forRoute(['tools'], 'smtp'), /protocol "smtp"/);
+});
+
+test('a request limit keyed on mcp.* counts calls in the mcp gate, per tool; a request-phase limit stays a filter', async () => {
+  const state = SqliteStore.open(':memory:');
+  const config = {
+    policies: new Map<string, unknown>([
+      ['per-tool', { kind: 'rateLimit', name: 'per-tool', rateLimit: { key: 'apiKey.name + "/" + mcp.tool.name', requests: { limit: 2, windowMs: 60_000 }, tokens: null } }],
+      ['per-key', { kind: 'rateLimit', name: 'per-key', rateLimit: { key: null, requests: { limit: 100, windowMs: 60_000 }, tokens: null } }],
+    ]),
+  } as unknown as RuntimeConfig;
+  const set = new PolicySet(config, { state, logger: pino({ level: 'silent' }) });
+  const { gate, filters } = set.forRoute(['per-tool', 'per-key'], 'mcp');
+  assert.ok(gate !== null);
+  // The per-key limit counts requests in the rateLimit phase; the per-tool one is no filter.
+  assert.deepEqual(filters.map((f) => f.name), ['rateLimit']);
+  const ctx = context();
+  const call = (tool: string) => ({ subject: { server: 'github', method: 'tools/call', tool: { name: tool } }, usage: null });
+  // One request may make several calls (a batch): each is counted, under its own tool's key.
+  assert.equal(gate.admit(ctx, call('create_issue')), undefined);
+  assert.equal(gate.admit(ctx, call('create_issue')), undefined);
+  assert.throws(() => gate.admit(ctx, call('create_issue')), (e: unknown) => e instanceof GatewayError && e.code === 'AE_RATE_LIMITED' && Number(e.headers?.['retry-after']) >= 1);
+  assert.equal(gate.admit(context(), call('list_repos')), undefined);
+  // Listings never count.
+  for (let i = 0; i < 5; i++) assert.equal(gate.permits(context(), { server: 'github', method: 'tools/list', tool: { name: 'list_repos' } }), true);
+  assert.equal(gate.admit(context(), call('list_repos')), undefined);
+  assert.throws(() => gate.admit(context(), call('list_repos')), (e: unknown) => e instanceof GatewayError && e.code === 'AE_RATE_LIMITED');
+  // Not on an llm route (its calls have no mcp variable), nor on a backend with no protocol.
+  assert.equal(set.forRoute(['per-tool'], 'llm').gate, null);
+  assert.deepEqual(set.forRoute(['per-tool'], null).filters, []);
+  await state.close();
+});
+
+test('a call denied by a rule is not counted against a call limit', () => {
+  const state = SqliteStore.open(':memory:');
+  const config = {
+    policies: new Map<string, unknown>([
+      ['one', { kind: 'rateLimit', name: 'one', rateLimit: { key: 'mcp.server', requests: { limit: 1, windowMs: 60_000 }, tokens: null } }],
+      ['nodelete', { kind: 'authorize', name: 'nodelete', authorize: { deny: ['mcp.tool.name.startsWith("delete_")'] } }],
+    ]),
+  } as unknown as RuntimeConfig;
+  const { gate } = new PolicySet(config, { state, logger: pino({ level: 'silent' }) }).forRoute(['nodelete', 'one'], 'mcp');
+  assert.ok(gate !== null);
+  const call = (tool: string) => ({ subject: { server: 'github', method: 'tools/call', tool: { name: tool } }, usage: null });
+  assert.throws(() => gate.admit(context(), call('delete_repo')), (e: unknown) => e instanceof GatewayError && e.code === 'AE_FORBIDDEN');
+  assert.equal(gate.admit(context(), call('create_issue')), undefined);
+  assert.throws(() => gate.admit(context(), call('create_issue')), (e: unknown) => e instanceof GatewayError && e.code === 'AE_RATE_LIMITED');
+});
+
+test('a token limit keyed on llm.model counts per model, with no llm.* rule on the route', () => {
+  const state = SqliteStore.open(':memory:');
+  const config = {
+    policies: new Map<string, unknown>([
+      ['per-model', { kind: 'rateLimit', name: 'per-model', rateLimit: { key: 'llm.model', requests: null, tokens: { limit: 100, windowMs: 60_000 } } }],
+    ]),
+  } as unknown as RuntimeConfig;
+  const { gate } = new PolicySet(config, { state, logger: pino({ level: 'silent' }) }).forRoute(['per-model'], 'llm');
+  assert.ok(gate !== null);
+  const meter = { target: 'm', billable: true, inputTokens: () => 60, maxOutputTokens: null, costUsd: () => null, usedTokens: () => 60, usedUsd: () => null };
+  const call = (model: string) => ({ subject: { model, provider: 'openai', stream: false, inputTokens: 60, outputTokens: null, costUsd: null }, usage: meter });
+  assert.equal(gate.admit(context(), call('a')), undefined);
+  assert.equal(gate.admit(context(), call('b')), undefined);
+  assert.throws(() => gate.admit(context(), call('a')), (e: unknown) => e instanceof GatewayError && e.code === 'AE_RATE_LIMITED');
 });

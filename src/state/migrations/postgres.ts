@@ -53,6 +53,15 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX usage_identity_time ON usage (identity, time);
     `,
   },
+  {
+    version: 2,
+    name: 'usage of protocol calls',
+    // Calls of other protocols than llm (MCP tool calls…): their method and outcome. NULL for LLM calls.
+    sql: `
+      ALTER TABLE usage ADD COLUMN method text;
+      ALTER TABLE usage ADD COLUMN outcome text;
+    `,
+  },
 ];
 
 /** Applies the steps this database does not have yet; a no-op when it is up to date. */

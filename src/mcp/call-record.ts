@@ -1,0 +1,46 @@
+// The record of one MCP call (a tools/call, prompts/get or resources/read) for the usage
+// ledger and whoever else listens to the observer's `callEnd`: core's protocol-neutral
+// ProtocolCall, begun once the federation knows the server and name, ended refused when
+// the call gate says no, else ok or error when the server's answer (or failure) is known.
+import { beginCall, endCall, GatewayError, type ProtocolCall, type RequestContext } from '../core/index.js';
+import { isObject } from './jsonrpc.js';
+
+export class CallRecord {
+  readonly #ctx: RequestContext;
+  readonly #signal: AbortSignal;
+  readonly call: ProtocolCall;
+
+  /**
+   * `called`: the name or URI as the client sent it (`<server>__<name>`, or the server's own
+   * with `namespace: false`); `name`: as the server knows it (tool, prompt, resource URI).
+   */
+  constructor(ctx: RequestContext, signal: AbortSignal, method: string, called: string, server: string, name: string) {
+    this.#ctx = ctx;
+    this.#signal = signal;
+    this.call = beginCall(ctx, 'mcp', method, called, server, name);
+  }
+
+  /** Awaits the call gate: a refusal ends the call as refused (the server never sees it). */
+  async admitted(gate: Promise<void>): Promise<void> {
+    try {
+      await gate;
+    } catch (err) {
+      endCall(this.#ctx, this.call, 'refused', err instanceof GatewayError ? err.status : 500);
+      throw err;
+    }
+  }
+
+  /** Awaits the server's answer: ok (error for a tool result with isError), or error when it failed. */
+  async answered<T>(answer: Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await answer;
+    } catch (err) {
+      const status = this.#signal.aborted ? 499 : err instanceof GatewayError ? err.status : 502;
+      endCall(this.#ctx, this.call, 'error', status);
+      throw err;
+    }
+    endCall(this.#ctx, this.call, isObject(result) && result.isError === true ? 'error' : 'ok', 200);
+    return result;
+  }
+}
