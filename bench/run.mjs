@@ -25,12 +25,24 @@
 // and one openai-compatible model pointing at the fake. Chat JSON: autocannon rounds and a
 // concurrency-1 loop as above. Chat SSE: autocannon rounds (streams/s), then a node:http
 // keep-alive client measuring time to the first content event (TTFT) and to the end of
-// the stream, sequentially. BENCH_ONLY=http|llm|llm-json|llm-sse (comma-separated) picks
+// the stream, sequentially. BENCH_ONLY=http|llm|llm-json|llm-sse|mcp|… (comma-separated) picks
 // scenario groups; BENCH_LLM_DURATION (s per loaded LLM run; BENCH_DURATION when that is
 // set, else 6), BENCH_LLM_LATENCY_SECONDS (s per concurrency-1 run; BENCH_LATENCY_SECONDS
 // when set, else 3), BENCH_SSE_CHUNKS (content events per stream, 20), BENCH_TTFT_SECONDS
 // (s per TTFT run, 3), BENCH_TTFT_REQUESTS (most streams per TTFT run, 20000),
 // BENCH_SSE_GAP_MS (ms between the fake's events; 0: a setImmediate).
+//
+// MCP scenarios (issue 12; BENCH_ONLY=mcp): mcp-upstream.mjs, the official SDK's (1.x)
+// McpServer with one `echo` tool behind its StreamableHTTPServerTransport (stateful
+// sessions, JSON responses); a gateway with one route (/mcp) to an mcp backend with one
+// server `b` at that URL. There is no bare floor: the comparison is the one MCP clients
+// see, through the gateway (tool `b__echo`) vs directly to the same server (`echo`).
+// An undici driver here opens BENCH_MCP_SESSIONS (32) sessions (initialize,
+// notifications/initialized), each on its own keep-alive connection, then each keeps one
+// `tools/call` in flight for BENCH_MCP_DURATION s (BENCH_DURATION when set, else 6);
+// direct and gateway alternate for BENCH_ROUNDS rounds (each after a warmup); then one
+// session, sequential calls, BENCH_MCP_LATENCY_SECONDS (BENCH_LATENCY_SECONDS when set,
+// else 3) per run, direct and gateway alternating twice: added p50/p99.
 import { fork, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -60,7 +72,7 @@ const PROFILE_DIR = join(RESULTS, 'profiles');
 const B_BIN = process.env.BENCH_B_BIN || null;
 const B_FLAGS = (process.env.BENCH_B_FLAGS ?? '').split(' ').filter(Boolean);
 const GATEWAY_BIN = process.env.BENCH_BIN || join(ROOT, 'bin/agentedge.js');
-const GROUPS = ['http', 'llm-json', 'llm-sse', 'llm-chain', 'llm-chain-redis', 'llm-chain-redis-strict'];
+const GROUPS = ['http', 'llm-json', 'llm-sse', 'llm-chain', 'llm-chain-redis', 'llm-chain-redis-strict', 'mcp'];
 const ONLY = new Set((process.env.BENCH_ONLY || GROUPS.join(',')).split(',').map((g) => g.trim()).filter(Boolean)
   .flatMap((g) => (g === 'llm' ? ['llm-json', 'llm-sse'] : g === 'all' ? GROUPS : [g])));
 const REDIS_URL = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
@@ -72,6 +84,9 @@ const SSE_CHUNKS = env('BENCH_SSE_CHUNKS', 20);
 const SSE_GAP_MS = env('BENCH_SSE_GAP_MS', 0);
 const TTFT_SECONDS = env('BENCH_TTFT_SECONDS', QUICK ? 1 : 3);
 const TTFT_REQUESTS = env('BENCH_TTFT_REQUESTS', 20_000);
+const MCP_SESSIONS = env('BENCH_MCP_SESSIONS', 32);
+const MCP_DURATION = env('BENCH_MCP_DURATION', env('BENCH_DURATION', QUICK ? 2 : 6));
+const MCP_LATENCY_SECONDS = env('BENCH_MCP_LATENCY_SECONDS', env('BENCH_LATENCY_SECONDS', QUICK ? 1 : 3));
 
 const PATH = '/v1/chat/completions';
 const REQUEST_BODY = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'Say hello to the benchmark, briefly.' }], max_tokens: 16 });
@@ -671,6 +686,208 @@ async function llmChainScenarios(dir, store) {
   return part;
 }
 
+/** One listener, one route at /mcp to an mcp backend with one Streamable HTTP server `b`. */
+function mcpGatewayConfig({ port, adminPort, upstream }) {
+  return `# Written by bench/run.mjs for one run.
+gateway:
+  admin:
+    host: 127.0.0.1
+    port: ${adminPort}
+  accessLog:
+    format: off
+  reload:
+    watch: false
+listeners:
+  - name: bench
+    host: 127.0.0.1
+    port: ${port}
+    routes:
+      - name: tools
+        match: { path: /mcp }
+        backend: tools
+backends:
+  tools:
+    mcp:
+      servers:
+        - name: b
+          url: ${upstream}
+`;
+}
+
+const MCP_ACCEPT = 'application/json, text/event-stream';
+const MCP_TEXT = 'Hello from the agentedge bench.';
+
+/**
+ * An MCP client session on its own keep-alive undici Client: initialize (the session id
+ * from Mcp-Session-Id, the negotiated revision), notifications/initialized; then call()
+ * sends one tools/call of `tool` and resolves when its JSON answer is read.
+ */
+async function mcpSession(url, tool) {
+  const { origin, pathname } = new URL(url);
+  const client = new Client(origin, { pipelining: 1 });
+  const post = async (headers, message) => {
+    const res = await client.request({ path: pathname, method: 'POST', headers: { 'content-type': 'application/json', accept: MCP_ACCEPT, ...headers }, body: JSON.stringify(message) });
+    return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+  };
+  const init = await post({}, {
+    jsonrpc: '2.0', id: 0, method: 'initialize',
+    params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'agentedge-bench', version: '1.0.0' } },
+  });
+  const sessionId = init.headers['mcp-session-id'];
+  if (init.status !== 200 || typeof sessionId !== 'string') throw new Error(`initialize at ${url}: ${init.status} ${init.text.slice(0, 200)}`);
+  const protocolVersion = JSON.parse(init.text).result?.protocolVersion;
+  if (typeof protocolVersion !== 'string') throw new Error(`initialize at ${url}: no protocolVersion in ${init.text.slice(0, 200)}`);
+  const headers = { 'content-type': 'application/json', accept: MCP_ACCEPT, 'mcp-session-id': sessionId, 'mcp-protocol-version': protocolVersion };
+  const note = await post(headers, { jsonrpc: '2.0', method: 'notifications/initialized' });
+  if (note.status !== 202) throw new Error(`notifications/initialized at ${url}: ${note.status} ${note.text.slice(0, 200)}`);
+  let id = 1;
+  return {
+    sessionId,
+    protocolVersion,
+    /** One tools/call; `check`: parse the answer and compare the echoed text. */
+    async call(check = false) {
+      const { statusCode, headers: h, body } = await client.request({
+        path: pathname, method: 'POST', headers,
+        body: `{"jsonrpc":"2.0","id":${id++},"method":"tools/call","params":{"name":"${tool}","arguments":{"text":"${MCP_TEXT}"}}}`,
+      });
+      const text = await body.text();
+      if (statusCode !== 200 || !String(h['content-type']).startsWith('application/json') || !text.includes('"result"')) {
+        throw new Error(`tools/call ${tool} at ${url}: ${statusCode} ${h['content-type']} ${text.slice(0, 200)}`);
+      }
+      if (check && JSON.parse(text).result?.content?.[0]?.text !== MCP_TEXT) throw new Error(`tools/call ${tool} at ${url}: unexpected answer ${text.slice(0, 200)}`);
+    },
+    async close() {
+      try {
+        const res = await client.request({ path: pathname, method: 'DELETE', headers });
+        await res.body.dump();
+      } catch { /* best effort */ }
+      await client.close();
+    },
+  };
+}
+
+/**
+ * `sessions` sessions each keeping one tools/call in flight for `seconds`: calls/s, latency
+ * percentiles of the calls (ms), and the CPU the gateway and the MCP server used per call.
+ */
+async function mcpLoaded(name, target, sessions, seconds, upstreamPid, record = true) {
+  for (const s of sessions) await s.call(true);
+  const gwBefore = target.child ? cpuMs(target.child.pid) : null;
+  const upBefore = cpuMs(upstreamPid);
+  const latencies = [];
+  const t0 = performance.now();
+  const deadline = t0 + seconds * 1000;
+  const MAX_CALLS = 5_000_000;
+  let calls = 0;
+  await Promise.all(sessions.map(async (s) => {
+    while (performance.now() < deadline && calls < MAX_CALLS) {
+      const t = performance.now();
+      await s.call(false);
+      latencies.push(performance.now() - t);
+      calls++;
+    }
+  }));
+  const elapsed = (performance.now() - t0) / 1000;
+  const gwAfter = target.child ? cpuMs(target.child.pid) : null;
+  const upAfter = cpuMs(upstreamPid);
+  served(target, calls + sessions.length);
+  const l = stats(latencies);
+  const row = {
+    scenario: name,
+    sessions: sessions.length,
+    rps: calls / elapsed,
+    p50: l.p50,
+    p99: l.p99,
+    requests: calls,
+    cpuUsPerReq: gwBefore !== null && gwAfter !== null && calls > 0 ? ((gwAfter - gwBefore) * 1000) / calls : null,
+    upstreamCpuUsPerReq: upBefore !== null && upAfter !== null && calls > 0 ? ((upAfter - upBefore) * 1000) / calls : null,
+  };
+  if (record) console.log(`  ${name.padEnd(34)} ${fmt(row.rps, 0).padStart(7)} calls/s  p50 ${fmt(row.p50, 3)} ms  p99 ${fmt(row.p99, 3)} ms  CPU µs/call gateway ${fmt(row.cpuUsPerReq, 0)}, server ${fmt(row.upstreamCpuUsPerReq, 0)}`);
+  return row;
+}
+
+/** One session, sequential tools/call for `seconds` (after 200 warmup calls); latency of each in ms. */
+async function mcpSerial(target, tool, seconds) {
+  const s = await mcpSession(target.url, tool);
+  try {
+    await s.call(true);
+    for (let i = 0; i < 200; i++) await s.call(false);
+    const samples = [];
+    const deadline = performance.now() + seconds * 1000;
+    for (let i = 0; i < 1_000_000 && performance.now() < deadline; i++) {
+      const t = performance.now();
+      await s.call(false);
+      samples.push(performance.now() - t);
+    }
+    served(target, 201 + samples.length);
+    return samples;
+  } finally {
+    await s.close();
+  }
+}
+
+/** tools/call through the gateway's mcp backend vs directly to the same Streamable HTTP server. */
+async function mcpScenarios(dir) {
+  const upstream = await forkChild('mcp-upstream.mjs', 'mcp-upstream');
+  const mcpUrl = upstream.url + upstream.path;
+  const gateway = await startGateway('gateway-mcp', mcpUrl, 'off', dir, PROFILE, GATEWAY_BIN, [], mcpGatewayConfig);
+  const direct = { url: mcpUrl, child: null, tool: 'echo' };
+  const gw = { url: `${gateway.url}/mcp`, child: gateway.child, tool: 'b__echo' };
+  console.log(`\n=== MCP: tools/call (${MCP_TEXT.length}-character echo), SDK 1.x Streamable HTTP server, JSON responses ===`);
+  console.log(`MCP server ${mcpUrl} (tool echo), gateway ${gw.url} (tool b__echo); ${MCP_SESSIONS} sessions, one call in flight each, ${MCP_DURATION} s per run, ${ROUNDS} direct/gateway rounds\n`);
+
+  const sessions = {};
+  for (const [k, t] of [['direct', direct], ['gateway', gw]]) {
+    sessions[k] = [];
+    for (let i = 0; i < MCP_SESSIONS; i++) sessions[k].push(await mcpSession(t.url, t.tool));
+  }
+  console.log(`negotiated ${sessions.direct[0].protocolVersion} (direct), ${sessions.gateway[0].protocolVersion} (gateway)`);
+  console.log('warming up');
+  for (const k of ['direct', 'gateway']) await mcpLoaded('warmup', k === 'direct' ? direct : gw, sessions[k], WARMUP, upstream.child.pid, false);
+
+  console.log(`tools/call: throughput (${MCP_SESSIONS} sessions)`);
+  const rows = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    rows.push(await mcpLoaded(`tools/call, direct #${round}`, direct, sessions.direct, MCP_DURATION, upstream.child.pid));
+    rows.push(await mcpLoaded(`tools/call, gateway #${round}`, gw, sessions.gateway, MCP_DURATION, upstream.child.pid));
+  }
+  for (const list of Object.values(sessions)) await Promise.all(list.map((s) => s.close()));
+  const pick = (what, key) => rows.filter((r) => r.scenario.includes(what)).map((r) => r[key]);
+  const directRps = pick(', direct ', 'rps');
+  const gwRps = pick(', gateway ', 'rps');
+  const gwCpu = pick(', gateway ', 'cpuUsPerReq');
+  const upCpuDirect = pick(', direct ', 'upstreamCpuUsPerReq');
+  const upCpuGw = pick(', gateway ', 'upstreamCpuUsPerReq');
+  const summary = {
+    gatewayOverDirect: mean(gwRps) / mean(directRps),
+    gatewayOverDirectPerPair: gwRps.map((g, i) => g / directRps[i]),
+    cpuUsGateway: gwCpu.includes(null) ? null : mean(gwCpu),
+    upstreamCpuUsDirect: upCpuDirect.includes(null) ? null : mean(upCpuDirect),
+    upstreamCpuUsGateway: upCpuGw.includes(null) ? null : mean(upCpuGw),
+  };
+
+  console.log(`\ntools/call, concurrency 1 (one session on one keep-alive connection, sequential calls, ${MCP_LATENCY_SECONDS} s per run)`);
+  const serial = { direct: [], gateway: [] };
+  for (let round = 0; round < 2; round++) {
+    serial.direct.push(...await mcpSerial(direct, 'echo', MCP_LATENCY_SECONDS));
+    serial.gateway.push(...await mcpSerial(gw, 'b__echo', MCP_LATENCY_SECONDS));
+  }
+  const latency = Object.fromEntries(Object.entries(serial).map(([k, v]) => [k, stats(v)]));
+  for (const [k, v] of Object.entries(latency)) console.log(`  ${k.padEnd(10)} n=${v.n}  p50 ${fmt(v.p50, 3)} ms  p99 ${fmt(v.p99, 3)} ms`);
+  summary.addedP50Ms = latency.gateway.p50 - latency.direct.p50;
+  summary.addedP99Ms = latency.gateway.p99 - latency.direct.p99;
+
+  const verdict = (ok) => (ok ? 'met' : 'NOT met');
+  console.log('\n| MCP scenario | calls/s | p50 ms | p99 ms | gateway CPU µs/call | MCP server CPU µs/call |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const r of rows) console.log(`| ${r.scenario} | ${fmt(r.rps, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpuUsPerReq, 0)} | ${fmt(r.upstreamCpuUsPerReq, 0)} |`);
+  console.log(`
+MCP tools/call  gateway / direct ${fmt(summary.gatewayOverDirect, 3)} (per pair ${summary.gatewayOverDirectPerPair.map((x) => fmt(x, 3)).join(', ')}; target ≥ 0.7 → ${verdict(summary.gatewayOverDirect >= 0.7)}); CPU µs/call gateway ${fmt(summary.cpuUsGateway, 0)}, MCP server ${fmt(summary.upstreamCpuUsDirect, 0)} direct / ${fmt(summary.upstreamCpuUsGateway, 0)} via gateway
+MCP tools/call  concurrency 1 p50 direct ${fmt(latency.direct.p50, 3)} ms, gateway ${fmt(latency.gateway.p50, 3)} ms → added ${fmt(summary.addedP50Ms, 3)} ms, p99 added ${fmt(summary.addedP99Ms, 3)} ms (target ≤ 0.3 ms → ${verdict(summary.addedP50Ms <= 0.3)})`);
+  await Promise.all([upstream.child, gateway.child].map(stop));
+  return { rows, latency, summary };
+}
+
 async function main() {
   mkdirSync(RESULTS, { recursive: true });
   if (PROFILE) mkdirSync(PROFILE_DIR, { recursive: true });
@@ -693,6 +910,9 @@ async function main() {
     connections: CONNECTIONS,
     sseChunks: SSE_CHUNKS,
     sseGapMs: SSE_GAP_MS,
+    mcpSessions: MCP_SESSIONS,
+    mcpDurationSeconds: MCP_DURATION,
+    mcpLatencySeconds: MCP_LATENCY_SECONDS,
   };
   console.log(`agentedge bench — ${info.date}, Node ${info.node}, ${info.cpus} CPUs (${info.cpuModel}), load average ${info.loadavgAtStart.join(' ')}; scenarios ${info.groups.join(', ')}`);
 
@@ -703,6 +923,7 @@ async function main() {
     if (ONLY.has('llm-chain')) out.llmChain = await llmChainScenarios(dir, 'sqlite');
     if (ONLY.has('llm-chain-redis')) out.llmChainRedis = await llmChainScenarios(dir, 'redis');
     if (ONLY.has('llm-chain-redis-strict')) out.llmChainRedisStrict = await llmChainScenarios(dir, 'redis-strict');
+    if (ONLY.has('mcp')) out.mcp = await mcpScenarios(dir);
     const file = join(RESULTS, `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
     console.log(`\nresults: ${file} (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)`);

@@ -8,7 +8,7 @@
 // of lists, while the other servers carry on.
 import type { Upstream } from '../core/index.js';
 import { RpcError } from './jsonrpc.js';
-import { createTransport, UpstreamConnection, UpstreamFailure, type ConnectionOwner, type RequestOptions, type ServerHello } from './upstream.js';
+import { createLink, UpstreamConnection, UpstreamFailure, type ConnectionOwner, type RequestOptions, type ServerHello } from './upstream.js';
 import type { McpServerSpec } from './spec.js';
 
 /** The owner key of the one shared connection of a stdio server. */
@@ -115,8 +115,8 @@ export class ServerHandle {
     };
     let conn: UpstreamConnection | null = null;
     try {
-      const transport = createTransport(spec, this.#upstream, (line) => { this.#events.log(spec.name, 'info', `stderr: ${line}`); });
-      conn = new UpstreamConnection(spec.name, transport, owner);
+      const link = createLink(spec, this.#upstream, (line) => { this.#events.log(spec.name, 'info', `stderr: ${line}`); });
+      conn = new UpstreamConnection(spec.name, link, owner);
       const hello = await conn.open(spec.connectTimeoutMs, GATEWAY_CLIENT_CAPABILITIES);
       if (this.#closed || this.#conns.get(key) === undefined) {
         await conn.close();

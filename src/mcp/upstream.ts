@@ -10,13 +10,15 @@
 // restarted with backoff after a crash, stopped when idle: server-pool.ts). An HTTP server
 // gets one upstream session per client session, so its server-initiated requests and
 // notifications reach exactly the client they belong to.
-import { fetch as undiciFetch } from 'undici';
+import { Readable } from 'node:stream';
+import { request as undiciRequest, type Dispatcher } from 'undici';
 import { SSEClientTransport, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import type { JSONRPCMessage } from '@modelcontextprotocol/client';
 import type { Upstream } from '../core/index.js';
 import { isObject, RPC, RpcError, type JsonRpcErrorObject, type JsonRpcId, type JsonRpcNotification, type JsonRpcRequest } from './jsonrpc.js';
 import type { McpServerSpec } from './spec.js';
+import { PostFailure, StreamablePoster } from './http-post.js';
 
 /** The revision the gateway offers upstream; a server answers with it or its own latest. */
 export const UPSTREAM_PROTOCOL_VERSION = '2025-11-25';
@@ -69,36 +71,91 @@ export interface RequestOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Builds the SDK transport for a server; HTTP ones fetch through `upstream`'s stack. */
-export function createTransport(spec: McpServerSpec, upstream: Upstream | null, stderr: (line: string) => void): Transport {
+/**
+ * How a connection reaches its server: the SDK transport (built when the connection opens,
+ * with the upstream session's id when this side obtained it) and, for Streamable HTTP, the
+ * gateway's own POST for requests (http-post.ts).
+ */
+export interface UpstreamLink {
+  transport(session: { readonly sessionId?: string; readonly protocolVersion?: string }): Transport;
+  readonly poster: StreamablePoster | null;
+}
+
+/** The link to a server; HTTP ones go through `upstream`'s stack. */
+export function createLink(spec: McpServerSpec, upstream: Upstream | null, stderr: (line: string) => void): UpstreamLink {
   if (spec.transport === 'stdio') {
-    const t = new StdioClientTransport({
-      command: spec.command,
-      args: [...spec.args],
-      env: { ...getDefaultEnvironment(), ...spec.env },
-      cwd: spec.cwd,
-      stderr: 'pipe',
-    });
-    const err = t.stderr;
-    if (err !== null) {
-      let rest = '';
-      err.on('data', (chunk: Buffer | string) => {
-        const lines = (rest + chunk.toString()).split('\n');
-        rest = lines.pop() ?? '';
-        // Bounded: a server that floods stderr is logged in pieces, never held whole.
-        if (rest.length > 8192) { stderr(rest.slice(0, 8192)); rest = ''; }
-        for (const line of lines) if (line.trim() !== '') stderr(line.slice(0, 8192));
-      });
-    }
-    return t;
+    return {
+      poster: null,
+      transport: () => {
+        const t = new StdioClientTransport({
+          command: spec.command,
+          args: [...spec.args],
+          env: { ...getDefaultEnvironment(), ...spec.env },
+          cwd: spec.cwd,
+          stderr: 'pipe',
+        });
+        const err = t.stderr;
+        if (err !== null) {
+          let rest = '';
+          err.on('data', (chunk: Buffer | string) => {
+            const lines = (rest + chunk.toString()).split('\n');
+            rest = lines.pop() ?? '';
+            // Bounded: a server that floods stderr is logged in pieces, never held whole.
+            if (rest.length > 8192) { stderr(rest.slice(0, 8192)); rest = ''; }
+            for (const line of lines) if (line.trim() !== '') stderr(line.slice(0, 8192));
+          });
+        }
+        return t;
+      },
+    };
   }
-  const dispatcher = upstream!.dispatcher;
-  const fetch = ((url: string | URL, init?: RequestInit) =>
-    undiciFetch(url, { ...(init as object), dispatcher })) as unknown as typeof globalThis.fetch;
+  const fetch = lightFetch(upstream!.dispatcher);
   const requestInit: RequestInit = { headers: { ...spec.headers } };
-  return spec.transport === 'sse'
-    ? new SSEClientTransport(new URL(spec.url), { fetch, requestInit })
-    : new StreamableHTTPClientTransport(new URL(spec.url), { fetch, requestInit });
+  if (spec.transport === 'sse') {
+    return { poster: null, transport: () => new SSEClientTransport(new URL(spec.url), { fetch, requestInit }) };
+  }
+  return {
+    poster: new StreamablePoster(spec.url, spec.headers, upstream!.dispatcher),
+    transport: (session) => new StreamableHTTPClientTransport(new URL(spec.url), { fetch, requestInit, ...session }),
+  };
+}
+
+/**
+ * The `fetch` the SDK's HTTP transports are given: one undici request through the upstream
+ * stack's dispatcher, answered as a web Response. WHATWG fetch costs several times more per
+ * call (a request clone and body tee for `redirect: 'manual'`, which the SDK always asks for,
+ * web streams both ways) and keeps an abort listener on the transport's session-long signal
+ * per request until the Request is collected; undici's request removes its listener when the
+ * exchange ends. Redirects are returned as they are, which is what `manual` means.
+ */
+export function lightFetch(dispatcher: Dispatcher): typeof globalThis.fetch {
+  return (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const headers: Record<string, string> = {};
+    new Headers(init?.headers).forEach((value, name) => { headers[name] = value; });
+    const method = init?.method ?? 'GET';
+    const body = init?.body;
+    const res = await undiciRequest(typeof input === 'string' || input instanceof URL ? input : input.url, {
+      dispatcher,
+      method: method,
+      headers,
+      ...(typeof body === 'string' && { body }),
+      ...(init?.signal != null && { signal: init.signal }),
+    });
+    const out = new Headers();
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (Array.isArray(value)) for (const v of value) out.append(name, v);
+      else if (value !== undefined) out.set(name, value);
+    }
+    const status = res.statusCode;
+    if (status === 204 || status === 205 || status === 304 || method === 'HEAD') {
+      await res.body.dump();
+      return new Response(null, { status, headers: out });
+    }
+    // An event stream is read as it comes; anything else is small and read whole.
+    const streamed = (out.get('content-type') ?? '').startsWith('text/event-stream');
+    const payload = streamed ? Readable.toWeb(res.body) as ReadableStream : await res.body.text();
+    return new Response(payload, { status, headers: out });
+  });
 }
 
 /**
@@ -107,7 +164,10 @@ export function createTransport(spec: McpServerSpec, upstream: Upstream | null, 
  */
 export class UpstreamConnection {
   readonly server: string;
-  readonly #transport: Transport;
+  readonly #link: UpstreamLink;
+  /** Built by open(): after initialize when this side POSTs (the session id is known then). */
+  #transport: Transport | null = null;
+  readonly #poster: StreamablePoster | null;
   readonly #owner: ConnectionOwner;
   readonly #pending = new Map<JsonRpcId, Pending>();
   #nextId = 1;
@@ -116,22 +176,32 @@ export class UpstreamConnection {
   /** Requests in flight (an idle stdio process is stopped only when this is 0). */
   get inFlight(): number { return this.#pending.size; }
 
-  constructor(server: string, transport: Transport, owner: ConnectionOwner) {
+  constructor(server: string, link: UpstreamLink, owner: ConnectionOwner) {
     this.server = server;
-    this.#transport = transport;
+    this.#link = link;
+    this.#poster = link.poster;
     this.#owner = owner;
+  }
+
+  /** Builds and starts the SDK transport. */
+  async #startTransport(session: { sessionId?: string; protocolVersion?: string }, timeoutMs: number): Promise<void> {
+    const transport = this.#link.transport(session);
     transport.onmessage = (m) => { this.#onMessage(m); };
     transport.onerror = () => {
       // Errors of one request reach its send(); a broken transport ends in onclose.
     };
     transport.onclose = () => { this.#onClose('the connection closed'); };
+    this.#transport = transport;
+    await withTimeout(transport.start(), timeoutMs, `did not start within ${timeoutMs} ms`);
   }
 
   get closed(): boolean { return this.#closed; }
 
   /** Starts the transport and initializes the server, within `timeoutMs`. */
   async open(timeoutMs: number, clientCapabilities: Record<string, unknown>): Promise<ServerHello> {
-    await withTimeout(this.#transport.start(), timeoutMs, `did not start within ${timeoutMs} ms`);
+    // With the gateway's own POST, initialize goes first and the SDK transport starts with
+    // the session it opened; otherwise the transport carries initialize too.
+    if (this.#poster === null) await this.#startTransport({}, timeoutMs);
     const result = await this.request('initialize', {
       protocolVersion: UPSTREAM_PROTOCOL_VERSION,
       capabilities: clientCapabilities,
@@ -139,7 +209,13 @@ export class UpstreamConnection {
     }, { timeoutMs });
     if (!isObject(result) || typeof result.protocolVersion !== 'string') throw new UpstreamFailure('answered initialize without a protocolVersion');
     if (!UPSTREAM_VERSIONS.includes(result.protocolVersion)) throw new UpstreamFailure(`speaks protocol revision ${result.protocolVersion}, which the gateway does not (it speaks ${UPSTREAM_VERSIONS.join(', ')})`);
-    this.#transport.setProtocolVersion?.(result.protocolVersion);
+    if (this.#poster !== null) {
+      this.#poster.protocolVersion = result.protocolVersion;
+      const sessionId = this.#poster.sessionId;
+      await this.#startTransport({ ...(sessionId !== null && { sessionId }), protocolVersion: result.protocolVersion }, timeoutMs);
+    } else {
+      this.#transport!.setProtocolVersion?.(result.protocolVersion);
+    }
     this.hello = {
       protocolVersion: result.protocolVersion,
       capabilities: isObject(result.capabilities) ? result.capabilities : {},
@@ -175,14 +251,20 @@ export class UpstreamConnection {
         signal.addEventListener('abort', onAbort, { once: true });
       }
       const msg = params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
-      this.#transport.send(msg as JSONRPCMessage).catch((err: unknown) => {
+      const sent = this.#poster !== null
+        ? this.#poster.post(msg, (m) => { this.#onMessage(m); }, signal)
+        : this.#transport!.send(msg as JSONRPCMessage);
+      sent.then(() => {
+        // An answer without the response (202, or a stream that ended early) leaves the request
+        // pending: a response may still come on the standalone stream, or the timeout fires.
+      }, (err: unknown) => {
         if (this.#settle(id)) reject(sendFailure(err));
       });
     });
   }
 
   notify(method: string, params?: Record<string, unknown>): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+    if (this.#closed || this.#transport === null) return Promise.resolve();
     const msg = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params };
     return this.#transport.send(msg as JSONRPCMessage).catch(() => undefined);
   }
@@ -195,11 +277,13 @@ export class UpstreamConnection {
     // Streamable HTTP: end the upstream session with DELETE, as the spec asks of a client that
     // is done with it; closing the transport alone leaves it to the server, and a server that
     // keeps sessions until told would hold one for every client session the gateway ever had.
-    const http = this.#transport as Partial<Pick<StreamableHTTPClientTransport, 'terminateSession'>>;
+    const transport = this.#transport;
+    if (transport === null) return;
+    const http = transport as Partial<Pick<StreamableHTTPClientTransport, 'terminateSession'>>;
     if (typeof http.terminateSession === 'function') {
       await withTimeout(http.terminateSession(), TERMINATE_TIMEOUT_MS, 'did not end its session in time').catch(() => undefined);
     }
-    await this.#transport.close().catch(() => undefined);
+    await transport.close().catch(() => undefined);
   }
 
   #cancel(id: JsonRpcId, reason: string): void {
@@ -247,7 +331,7 @@ export class UpstreamConnection {
       const e = err instanceof RpcError ? err.toJSON() : { code: RPC.INTERNAL_ERROR, message: 'The gateway could not relay this request.' };
       reply = { jsonrpc: '2.0', id: req.id, error: e };
     }
-    if (!this.#closed) await this.#transport.send(reply as JSONRPCMessage).catch(() => undefined);
+    if (!this.#closed) await this.#transport?.send(reply as JSONRPCMessage).catch(() => undefined);
   }
 
   #onClose(why: string): void {
@@ -268,6 +352,7 @@ export class UpstreamConnection {
 
 /** A send that failed: an HTTP 404 means the upstream session expired. */
 function sendFailure(err: unknown): UpstreamFailure {
+  if (err instanceof PostFailure) return new UpstreamFailure(err.message, err.sessionLost);
   const message = err instanceof Error ? err.message : String(err);
   const status = isObject(err) && typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null;
   const lost = status === 404 || /\b404\b/.test(message) || /session not found/i.test(message);
