@@ -61,3 +61,15 @@ export interface CallGate {
  * request that never reaches its gate leaves no unhandled rejection behind.
  */
 export type DeferredDecision = Promise<GatewayError | null>;
+
+/**
+ * Settles the request-phase decisions that wait for the call gate, for a request that will
+ * not reach one (an MCP list, an initialize): throws the first refusal. Clears them, so a gate
+ * the request does reach later does not wait again.
+ */
+export async function settleDeferred(ctx: RequestContext): Promise<void> {
+  const deferred = ctx.deferred;
+  if (deferred === null) return;
+  ctx.deferred = null;
+  for (const err of await Promise.all(deferred)) if (err !== null) throw err;
+}

@@ -1,5 +1,6 @@
 export { RequestContext, type CallOutcome, type Identity, type LlmCall, type ProtocolCall } from './context.js';
 export type { CallGate, DeferredDecision, GatedCall, UsageMeter } from './call-gate.js';
+export { settleDeferred } from './call-gate.js';
 export { ERRORS, GatewayError, isGatewayError, toGatewayError, type ErrorCode, type ErrorSpec } from './errors.js';
 export { renderJsonError, writeError, rawHttpError, type ErrorRenderer, type RenderedError } from './render.js';
 export { PHASES, CONTINUE, orderFilters, reject, runFilters, type Decision, type Filter, type FilterPhase, type PhaseSpec } from './lifecycle.js';

@@ -10,7 +10,7 @@
 import type { ServerResponse } from 'node:http';
 import type { RouteSpec } from '../config/index.js';
 import {
-  ClientGoneError, GatewayError, JsonRefusedError, parseJson, readRequestBody,
+  ClientGoneError, GatewayError, JsonRefusedError, parseJson, readRequestBody, settleDeferred,
   type BackendDeps, type BodyLimits, type ErrorRenderer, type PooledHandler, type RequestContext, type Upstream,
 } from '../core/index.js';
 import { federatedServer, Federation } from './federation.js';
@@ -39,6 +39,9 @@ interface OwnedServer {
   readonly upstream: Upstream | null;
   readonly config: string;
 }
+
+/** Methods whose calls pass the call gate (federation.ts), which settles deferred request limits itself. */
+const GATED = new Set(['tools/call', 'prompts/get', 'resources/read', 'resources/subscribe', 'resources/unsubscribe', 'completion/complete']);
 
 const LIST_CHANGED = ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'] as const;
 
@@ -196,8 +199,12 @@ export class McpBackend implements PooledHandler {
       const why = err instanceof JsonRefusedError ? err.message : 'the body is not valid JSON';
       return void reply(ctx.res, 400, rpcFailure(null, { code: RPC.PARSE_ERROR, message: `Parse error: ${why}` }));
     }
-    if (Array.isArray(body)) return this.#batch(ctx, body, legacy);
-    const c = classify(body);
+    const c = Array.isArray(body) ? null : classify(body);
+    // A request limit whose round trip waits for the call gate (a shared store) is settled
+    // here for a message that never reaches one (a list, initialize, a notification):
+    // counted is not enough, it must be able to refuse.
+    if (c === null || c.kind !== 'request' || !GATED.has(c.msg.method)) await settleDeferred(ctx);
+    if (c === null) return this.#batch(ctx, body as unknown[], legacy);
     if (c.kind === 'invalid') return void reply(ctx.res, 400, rpcFailure(c.id, { code: RPC.INVALID_REQUEST, message: `Invalid request: ${c.why}` }));
     if (legacy === null && c.kind !== 'response') {
       // 2026-07-28: the version travels in every message's _meta, and no session exists.

@@ -169,3 +169,32 @@ test('legacy SSE: the call is answered on the stream after its POST ended, and r
     ['beta__add', 'ok', 200], ['beta__add', 'ok', 200], ['beta__add', 'ok', 200], ['beta__add', 'refused', 429],
   ]);
 });
+
+test('with Redis + Postgres, a request limit refuses MCP POSTs that never reach the call gate (initialize, lists)', { timeout: 60_000 }, async (t) => {
+  const env = await isolate();
+  t.after(() => env.cleanup());
+  if (!servicesOk(t, env)) return;
+  const alpha = await startStreamableServer({ name: 'alpha' });
+  const yaml = config(alpha.url, alpha.url, `  state: { redis: "redis://127.0.0.1:6379", postgres: "${env.postgresUrl}", prefix: "${env.prefix}", leases: false }`)
+    .replace('rateLimit: { requests: 1000/minute }', 'rateLimit: { requests: 4/minute }');
+  const g = await startGateway(yaml);
+  t.after(async () => { await g.close(); await alpha.close(); });
+  const post = (body: object, sid?: string) => fetch(`${g.url()}/mcp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${KEY_A}`, ...(sid !== undefined && { 'mcp-session-id': sid }) },
+    body: JSON.stringify(body),
+  });
+  const init = await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+  assert.equal(init.status, 200);
+  const sid = init.headers.get('mcp-session-id')!;
+  await init.text();
+  const statuses: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const r = await post({ jsonrpc: '2.0', id: 10 + i, method: 'tools/list' }, sid);
+    statuses.push(r.status);
+    const body = await r.json() as { error?: { data?: { code?: string } } };
+    if (r.status === 429) assert.equal(body.error?.data?.code, 'rate_limit_exceeded');
+  }
+  // 4 a minute: initialize and three lists pass, the fourth list is refused.
+  assert.deepEqual(statuses, [200, 200, 200, 429]);
+});
