@@ -6,6 +6,7 @@
 // a refused or unknown call is a JSON-RPC error and the upstream is never reached.
 import type { CallGate, RequestContext } from '../core/index.js';
 import { CallRecord } from './call-record.js';
+import { InputBridge } from './input-bridge.js';
 import { isObject, RPC, RpcError, type JsonRpcNotification, type JsonRpcRequest } from './jsonrpc.js';
 import { globMatcher, NAMESPACED, type Naming } from './names.js';
 import type { ServerHandle } from './server-pool.js';
@@ -47,6 +48,8 @@ export class Federation {
   /** Gateway progress tokens → the client's own, and where to send the notifications. */
   readonly #progress = new Map<string, { readonly token: unknown; readonly session: Session; readonly active: ActiveRequest }>();
   #nextToken = 1;
+  /** Calls of 2026-07-28 clients waiting for their input, by requestState (input-bridge.ts). */
+  readonly #parked = new Map<string, InputBridge>();
 
   readonly #naming: Naming;
 
@@ -251,12 +254,63 @@ export class Federation {
       params = { ...params, _meta: { ...meta, progressToken: token } };
     }
     try {
+      if (call.session.transport === 'stateless' && BRIDGED.has(req.method)) return await this.#bridged(call, s, req, params);
       return await s.handle.request(call.session.id, req.method, params, { signal: call.active.abort.signal });
     } catch (err) {
       throw upstreamError(server, err);
     } finally {
       if (token !== null) this.#progress.delete(token);
     }
+  }
+
+  /**
+   * A 2026-07-28 client's call: the server's own requests during it become input_required
+   * rounds (input-bridge.ts). A retry carrying `requestState` continues the held call.
+   */
+  async #bridged(call: CallContext, s: FederatedServer, req: JsonRpcRequest, params: Record<string, unknown>): Promise<unknown> {
+    const session = call.session;
+    const server = s.handle.name;
+    let bridge: InputBridge;
+    if (params.requestState !== undefined) {
+      const held = typeof params.requestState === 'string' ? this.#parked.get(params.requestState) : undefined;
+      if (held === undefined || held.owner !== session.id || held.server !== server || held.method !== req.method) {
+        throw new RpcError(RPC.INVALID_PARAMS, 'requestState is unknown or has expired (a call waiting for input is kept for the call timeout, by the gateway process that answered input_required)');
+      }
+      this.#parked.delete(held.token);
+      bridge = held;
+      bridge.resume();
+      bridge.answer(params.inputResponses);
+    } else {
+      // The upstream call outlives this response (it waits for the client's retry): its own abort.
+      const abort = new AbortController();
+      const upstream = s.handle.request(session.id, req.method, params, { signal: abort.signal });
+      bridge = new InputBridge(session.id, server, req.method, upstream, abort);
+      session.bridges.add(bridge);
+    }
+    // 2026-07-28: closing the response stream cancels the call.
+    const onAbort = () => { this.#drop(session, bridge); };
+    call.active.abort.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const step = await bridge.next();
+      if (step.kind === 'result') {
+        session.bridges.delete(bridge);
+        return step.value;
+      }
+      this.#parked.set(bridge.token, bridge);
+      bridge.park(s.handle.spec.callTimeoutMs, () => { this.#drop(session, bridge); });
+      return step.result;
+    } catch (err) {
+      session.bridges.delete(bridge);
+      throw err;
+    } finally {
+      call.active.abort.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #drop(session: Session, bridge: InputBridge): void {
+    this.#parked.delete(bridge.token);
+    session.bridges.delete(bridge);
+    bridge.cancel();
   }
 
   // --- what servers send -------------------------------------------------------------
@@ -304,6 +358,17 @@ export class Federation {
    */
   async serverRequest(server: string, owner: string, _conn: UpstreamConnection, req: JsonRpcRequest, sessions: () => Iterable<Session>, byId: (id: string) => Session | undefined, timeoutMs: number): Promise<unknown> {
     const session = owner === '' ? onlyCaller(server, sessions) : byId(owner);
+    if (session?.transport === 'stateless') {
+      // A 2026-07-28 client: the request is held and put to it as an input_required round.
+      const bridges = [...session.bridges].filter((b) => b.server === server);
+      if (bridges.length === 1) {
+        const needs = CLIENT_CAPABILITY[req.method];
+        if (needs === undefined || session.clientCapabilities[needs] === undefined) {
+          throw new RpcError(RPC.METHOD_NOT_FOUND, `the client did not declare the ${needs ?? req.method} capability, so ${req.method} cannot reach it`);
+        }
+        return bridges[0]!.hold(req.method, req.params);
+      }
+    }
     if (session === undefined) {
       throw new RpcError(RPC.INTERNAL_ERROR, `agentedge cannot tell which client session ${req.method} of server ${server} belongs to (no single client has a call in flight on it)`);
     }
@@ -325,6 +390,9 @@ export class Federation {
 /** `_meta` keys of the protocol's own envelope (2026-07-28: version, capabilities, client info, log level). */
 const isProtocolMetaKey = (k: string): boolean => k.startsWith('io.modelcontextprotocol/');
 
+/** The methods whose results may be input_required in 2026-07-28. */
+const BRIDGED = new Set(['tools/call', 'prompts/get', 'resources/read']);
+
 const CLIENT_CAPABILITY: Readonly<Record<string, string>> = { 'sampling/createMessage': 'sampling', 'elicitation/create': 'elicitation', 'roots/list': 'roots' };
 
 /** The sessions a notification of a connection concerns: its own session, or all for a shared one. */
@@ -333,11 +401,11 @@ function concerned(owner: string, sessions: () => Iterable<Session>, byId: (id: 
   return sessions();
 }
 
-/** The one session with a call in flight on `server`; undefined when none or several. */
+/** The one session with a call in flight on `server` (or one waiting for its input); undefined when none or several. */
 function onlyCaller(server: string, sessions: () => Iterable<Session>): Session | undefined {
   let found: Session | undefined;
   for (const s of sessions()) {
-    if (callerOf(s, server) === null) continue;
+    if (callerOf(s, server) === null && ![...s.bridges].some((b) => b.server === server)) continue;
     if (found !== undefined) return undefined;
     found = s;
   }

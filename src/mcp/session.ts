@@ -12,6 +12,7 @@
 // legacy SSE connection).
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import type { InputBridge } from './input-bridge.js';
 import type { JsonRpcId } from './jsonrpc.js';
 import { listenWants, META_SUBSCRIPTION, MODERN_VERSION, type ListenFilter } from './modern.js';
 
@@ -93,6 +94,8 @@ export class Session {
   readonly subscriptions = new Set<string>();
   logLevel: string | null = null;
   closed = false;
+  /** Stateless (2026-07-28) only: calls waiting for (or able to ask for) the client's input (input-bridge.ts). */
+  readonly bridges = new Set<InputBridge>();
   /** Stateless (2026-07-28) only: the open `subscriptions/listen` streams. */
   readonly listens = new Set<Listen>();
 
@@ -170,6 +173,8 @@ export class Session {
     this.stream = null;
     for (const l of this.listens) l.stream.end();
     this.listens.clear();
+    for (const b of this.bridges) b.cancel();
+    this.bridges.clear();
   }
 }
 

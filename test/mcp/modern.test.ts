@@ -125,14 +125,54 @@ test('requests that break the revision\'s rules get its errors', async () => {
   await get.body?.cancel();
 });
 
-test('a server\'s sampling request cannot reach a 2026-07-28 client, and the error says which feature and server', async () => {
-  const client = await modernClient({ sampling: {} });
+test('a server\'s sampling and elicitation reach a 2026-07-28 client as input_required rounds, the call held meanwhile', async () => {
+  const client = await modernClient({ sampling: {}, elicitation: {} });
+  const asked: string[] = [];
+  client.setRequestHandler('sampling/createMessage', async (request) => {
+    const first = request.params.messages[0]!.content as { text: string };
+    asked.push(first.text);
+    return { model: 'test-model', role: 'assistant', content: { type: 'text', text: 'forty-two' } };
+  });
+  client.setRequestHandler('elicitation/create', async () => ({ action: 'accept', content: { name: 'Ada' } }));
+  try {
+    // The SDK's client answers input_required by itself and retries with the requestState.
+    const r = await client.callTool({ name: 'alpha__ask-llm', arguments: { question: 'meaning?' } });
+    assert.deepEqual(r.content, [{ type: 'text', text: 'sampled:forty-two' }]);
+    assert.deepEqual(asked, ['meaning?']);
+    const e = await client.callTool({ name: 'alpha__ask-user', arguments: {} });
+    assert.deepEqual(e.content, [{ type: 'text', text: 'accept:Ada' }]);
+  } finally {
+    await client.close();
+  }
+});
+
+test('the raw rounds: input_required with the held request, a retry that answers it, a stale requestState refused', async () => {
+  const headers = { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'alpha__ask-llm' };
+  const meta = { ...META, 'io.modelcontextprotocol/clientCapabilities': { sampling: {} } };
+  const params = { name: 'alpha__ask-llm', arguments: { question: 'q?' }, _meta: meta };
+  const first = await post({ jsonrpc: '2.0', id: 1, method: 'tools/call', params }, headers);
+  assert.equal(first.status, 200);
+  const round = first.body.result;
+  assert.equal(round.resultType, 'input_required');
+  const [key, request] = Object.entries(round.inputRequests as Record<string, { method: string; params: { messages: unknown[] } }>)[0]!;
+  assert.equal(request.method, 'sampling/createMessage');
+  assert.ok(typeof round.requestState === 'string' && round.requestState.length >= 16);
+  const answer = { model: 'm', role: 'assistant', content: { type: 'text', text: 'raw' } };
+  const second = await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { ...params, inputResponses: { [key]: answer }, requestState: round.requestState } }, headers);
+  assert.equal(second.status, 200);
+  assert.equal(second.body.result.resultType, 'complete');
+  assert.deepEqual(second.body.result.content, [{ type: 'text', text: 'sampled:raw' }]);
+  const stale = await post({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { ...params, inputResponses: { [key]: answer }, requestState: round.requestState } }, headers);
+  assert.equal(stale.body.error.code, -32602);
+  assert.match(stale.body.error.message, /requestState is unknown or has expired/);
+});
+
+test('a 2026-07-28 client that did not declare sampling gets an error naming the capability', async () => {
+  const client = await modernClient({});
   try {
     const r = await client.callTool({ name: 'alpha__ask-llm', arguments: { question: 'q' } });
     assert.equal(r.isError, true);
-    const text = JSON.stringify(r.content);
-    assert.match(text, /2026-07-28/);
-    assert.match(text, /sampling\/createMessage/);
+    assert.match(JSON.stringify(r.content), /did not declare the sampling capability/);
   } finally {
     await client.close();
   }
