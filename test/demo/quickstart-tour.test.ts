@@ -25,6 +25,11 @@ const HELLO_ROUTE = `      - name: hello
         backend: echo
 `;
 
+/** The MCP requests of the tour (2026-07-28: no session, so one curl each). */
+const MCP_META = '"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}';
+const MCP_LIST = `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{${MCP_META}}}`;
+const MCP_CALL = `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"everything__echo","arguments":{"message":"hello"},${MCP_META}}}`;
+
 interface Tour {
   /** localhost:8080 in the README */
   edge: string;
@@ -106,6 +111,23 @@ const STEPS: Step[] = [
     },
   },
   {
+    command: `curl -s localhost:8080/mcp -H 'content-type: application/json' -H 'mcp-protocol-version: 2026-07-28' -H 'mcp-method: tools/list' -d '${MCP_LIST}'`,
+    async check({ edge }) {
+      const r = await getJson(`${edge}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' }, body: MCP_LIST });
+      assert.equal(r.status, 200);
+      const names = (r.body.result.tools as { name: string }[]).map((tool) => tool.name);
+      assert.ok(names.includes('everything__echo') && names.every((n) => n.startsWith('everything__')), names.join());
+    },
+  },
+  {
+    command: `curl -s localhost:8080/mcp -H 'content-type: application/json' -H 'mcp-protocol-version: 2026-07-28' -H 'mcp-method: tools/call' -H 'mcp-name: everything__echo' -d '${MCP_CALL}'`,
+    async check({ edge }) {
+      const r = await getJson(`${edge}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'everything__echo' }, body: MCP_CALL });
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.body.result.content, [{ type: 'text', text: 'Echo: hello' }]);
+    },
+  },
+  {
     command: 'curl -s localhost:15000/healthz',
     async check({ admin }) {
       const r = await getJson(`${admin}/healthz`);
@@ -139,7 +161,7 @@ const STEPS: Step[] = [
       const r = await getJson(`${admin}/config`);
       assert.equal(r.status, 200);
       assert.deepEqual(r.body.listeners.map((l: { name: string }) => l.name), ['edge']);
-      assert.deepEqual(r.body.listeners[0].routes.map((x: { name: string }) => x.name), ['echo', 'browser']);
+      assert.deepEqual(r.body.listeners[0].routes.map((x: { name: string }) => x.name), ['echo', 'tools', 'browser']);
       assert.deepEqual(r.body.policies['local-web'].cors.allowOrigins, ['http://localhost:3000']);
     },
   },
@@ -212,7 +234,8 @@ test('every command of the README tour gives the documented result against the q
   try {
     gw = await Gateway.start({
       configPath,
-      env: { PORT: '0', ADMIN_PORT: '0', DEMO_UPSTREAM: demo.echoUrl },
+      // The config is copied out of config/, so the MCP server's script is given absolute.
+      env: { PORT: '0', ADMIN_PORT: '0', DEMO_UPSTREAM: demo.echoUrl, EVERYTHING_SERVER: join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js') },
       watch: false,
       processMetrics: false,
       logDestination: logs,
