@@ -6,13 +6,15 @@
 //   GET  /config    effective config, secrets redacted         (token when set)
 //   POST /reload    reload the config file now                 (token when set)
 //   /keys, /usage   API keys and the usage ledger (state-api.ts) (token when set)
+//   GET  /<path>    backends' views, e.g. /mcp/servers          (token when set)
+//   /backends/<name>/<path>  a backend's actions, e.g. POST …/mcp/pins/approve (token when set)
 import http from 'node:http';
-import { GatewayError, renderJsonError } from '../core/index.js';
+import { GatewayError, renderJsonError, type AdminActionAnswer } from '../core/index.js';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { redactedConfig, type RuntimeConfig } from '../config/index.js';
-import { stateApi, type StateApiHost } from './state-api.js';
+import { KEY_LIMITS, readBody, stateApi, type StateApiHost } from './state-api.js';
 
 /**
  * What the admin API needs of the process it serves. Declared here and implemented by
@@ -33,7 +35,9 @@ export interface AdminHost extends StateApiHost {
   /** POST /reload: the whole outcome is the answer's body. */
   reload(): Promise<{ readonly ok: boolean }>;
   /** GET /<path> served by backends (e.g. mcp/servers), by backend name; null when no backend serves it. */
-  backendViews(path: string): Record<string, object> | null;
+  backendViews(path: string): Promise<Record<string, object> | null>;
+  /** /backends/<backend>/<path>: that backend's action; null when there is no such backend or it serves nothing there. */
+  backendAction(backend: string, method: string, path: string, body: unknown): Promise<AdminActionAnswer> | null;
 }
 
 export class AdminServer {
@@ -108,8 +112,25 @@ async function route(gw: AdminHost, req: http.IncomingMessage, res: http.ServerR
     return json(res, r.ok ? 200 : 400, r);
   }
   if (method === 'GET' && path.length > 1) {
-    const views = gw.backendViews(path.slice(1));
+    const views = await gw.backendViews(path.slice(1));
     if (views !== null) return json(res, 200, { backends: views });
+  }
+  const action = /^\/backends\/([^/]+)\/(.+)$/.exec(path);
+  if (action !== null) {
+    let body: unknown;
+    if (method !== 'GET' && method !== 'HEAD') {
+      const text = await readBody(req, KEY_LIMITS.bodyMaxBytes).catch((err: unknown) => err);
+      if (text instanceof GatewayError) return renderError(res, text);
+      if (typeof text !== 'string') throw text;
+      try {
+        body = text.trim() === '' ? undefined : JSON.parse(text);
+      } catch {
+        return renderError(res, new GatewayError('AE_BAD_REQUEST', { message: 'body is not valid JSON' }));
+      }
+    }
+    const answer = await gw.backendAction(action[1]!, method, action[2]!, body);
+    if (answer instanceof GatewayError) return renderError(res, answer);
+    if (answer !== null) return json(res, answer.status, answer.body);
   }
   const answer = await stateApi(gw, req, path, new URLSearchParams(query));
   if (answer instanceof GatewayError) return renderError(res, answer);

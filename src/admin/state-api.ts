@@ -306,7 +306,7 @@ async function revokeKeyRoute(host: StateApiHost, encoded: string): Promise<Admi
  * The request body as text, at most `limit` bytes. A larger chunked body is read to its
  * end and dropped (so the 413 reaches the client), never kept.
  */
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
+export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const tooLargeError = () => new GatewayError('AE_BODY_TOO_LARGE', { message: `The request body is larger than ${limit} bytes.` });
   // Refused before reading; Node drains what the client still sends once the answer is written.
   if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.reject(tooLargeError());

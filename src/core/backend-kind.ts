@@ -3,6 +3,7 @@
 // folder (src/http, src/llm, …) that exports one of these; gateway/kinds.ts lists them,
 // and that list is the only place a kind is registered.
 import type { BackendKindConfig, BackendSpec } from '../config/index.js';
+import type { GatewayError } from './errors.js';
 import type { RequestObserver } from './observer.js';
 import type { BackendHandler } from './pipeline.js';
 import type { UpstreamStack } from './upstream.js';
@@ -14,7 +15,60 @@ export interface BackendDeps {
   readonly secrets: () => readonly string[];
   /** The one upstream stack every upstream call goes through (upstream.ts). */
   readonly upstreams: UpstreamStack;
+  /** Where a backend keeps the fingerprints of definitions it pinned (the state store implements it). */
+  readonly pins: PinStore;
+  /**
+   * Short-lived values every replica of the gateway sees (Redis with the Redis + Postgres
+   * state store); null or absent when the state is one process's own (SQLite).
+   */
+  readonly shared?: SharedKv | null;
 }
+
+/**
+ * A key-value store shared by the replicas, for state that must outlive one process but not
+ * a TTL (a client session another replica may continue). Keys are the caller's to namespace.
+ */
+export interface SharedKv {
+  get(key: string): Promise<string | null>;
+  /** Stores `value` for `ttlMs`. */
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Replaces the value of a key that still exists, restarting its TTL; false when it is gone (expired or deleted). */
+  refresh(key: string, value: string, ttlMs: number): Promise<boolean>;
+  delete(key: string): Promise<void>;
+}
+
+/**
+ * The fingerprint a backend pinned for one definition it serves (an MCP server's tool):
+ * trust on first use, replaced only by an approval.
+ */
+export interface DefinitionPin {
+  readonly backend: string;
+  /** Where the definition comes from within the backend (an MCP server's name). */
+  readonly source: string;
+  readonly name: string;
+  /** Lower-case hex SHA-256 of the definition's canonical JSON. */
+  readonly fingerprint: string;
+  /** The canonical JSON itself, so an approver can compare. */
+  readonly definition: string;
+  /** Epoch milliseconds: first seen, or approved. */
+  readonly pinnedAt: number;
+}
+
+/** Persisted pins, exact across replicas (SQLite and Postgres). */
+export interface PinStore {
+  /** Every pin of a backend. */
+  listPins(backend: string): DefinitionPin[] | Promise<DefinitionPin[]>;
+  /**
+   * Pins `pin` when nothing is pinned under its backend, source and name yet; answers the pin
+   * that holds: this one, or the one already there (another replica may have been first).
+   */
+  pinFirst(pin: DefinitionPin): DefinitionPin | Promise<DefinitionPin>;
+  /** Replaces (or creates) the pin under its backend, source and name: an approval. */
+  repin(pin: DefinitionPin): void | Promise<void>;
+}
+
+/** What an admin action answers: a status and a JSON body, or a refusal in the gateway's error shape. */
+export type AdminActionAnswer = { readonly status: number; readonly body: unknown } | GatewayError;
 
 /** A backend handler that owns upstream resources (pools, sessions) and releases them. */
 export interface PooledHandler extends BackendHandler {
@@ -26,7 +80,13 @@ export interface PooledHandler extends BackendHandler {
    * Read-only views the admin API serves under GET /<path> (e.g. `mcp/servers`): the
    * backend's live state, never a secret or an upstream credential. Optional.
    */
-  adminView?(path: string): object | null;
+  adminView?(path: string): object | Promise<object> | null;
+  /**
+   * Admin requests that change the backend's state, served under `/backends/<name>/<path>`
+   * (e.g. `POST …/mcp/pins/approve`), after the admin token check; `body` is the request's
+   * parsed JSON (undefined without one). Null when the backend serves nothing there. Optional.
+   */
+  adminAction?(method: string, path: string, body: unknown): Promise<AdminActionAnswer> | null;
 }
 
 export interface BackendKind<Raw = unknown, Spec extends BackendSpec = BackendSpec> extends BackendKindConfig<Raw, Spec> {

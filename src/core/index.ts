@@ -7,7 +7,7 @@ export { PHASES, CONTINUE, orderFilters, reject, runFilters, type Decision, type
 export { corsFilter } from './cors.js';
 export { HttpBackend } from './http-proxy.js';
 export { beginAttempt, beginCall, composeObservers, endAttempt, endCall, NO_OBSERVER, type AttemptOutcome, type PhaseDecision, type RequestObserver, type UpstreamAttempt } from './observer.js';
-export type { BackendDeps, BackendKind, PooledHandler } from './backend-kind.js';
+export type { AdminActionAnswer, BackendDeps, BackendKind, DefinitionPin, PinStore, PooledHandler, SharedKv } from './backend-kind.js';
 export type { HttpBackendSpec } from './http-spec.js';
 export { handleRequest, handleUpgrade, failInFlight, type BackendHandler, type BodyLimits, type ListenerRuntime, type PipelineHooks, type RouteRuntime } from './pipeline.js';
 export { upstreamRequestHeaders, strippedRequestHeaders, requestDropSet, downstreamResponseHeaders, unsafeHeaderValue } from './headers.js';
@@ -21,3 +21,4 @@ export { SecretMask, SecretMaskStream, MIN_MASKED_SECRET_LENGTH } from './secret
 export { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_LIMIT, JsonRefusedError, parseJson, UNTRUSTED_JSON, type JsonBounds } from './json.js';
 export { RetryBudget } from './upstream.js';
 export { ClientGoneError, readRequestBody, type BodyDone, type BodyReadLimits } from './request-body.js';
+export { PROTECTED_RESOURCE_WELL_KNOWN, requestOrigin, resourceIdentifier, resourceMetadataUrl, type ProtectedResource } from './resource-metadata.js';

@@ -10,7 +10,7 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ListenerSpec, RouteSpec } from '../config/index.js';
 import { acceptRequest, type AcceptRejection } from './accept.js';
-import { findRoute, hostOf } from './router.js';
+import { findRoute, hostOf, routeMatchesAnyMethod } from './router.js';
 import { normalizeTarget } from './path.js';
 import { RequestContext } from './context.js';
 import type { CallGate } from './call-gate.js';
@@ -19,6 +19,10 @@ import { runFilters, type Decision, type Filter } from './lifecycle.js';
 import { replyError, rawHttpError, type ErrorRenderer } from './render.js';
 import { unsafeHeaderValue } from './headers.js';
 import type { RequestObserver } from './observer.js';
+import {
+  PROTECTED_RESOURCE_WELL_KNOWN, resourceIdentifier, resourceMetadataDocument, resourcePath, writeResourceMetadata,
+  type ProtectedResource,
+} from './resource-metadata.js';
 
 export interface BackendHandler {
   readonly kind: string;
@@ -37,6 +41,13 @@ export interface BackendHandler {
   upgrade?(ctx: RequestContext, route: RouteSpec, socket: Duplex, head: Buffer): Promise<void>;
   /** The renderer for this request's errors (its protocol's shape), chosen before any filter runs. */
   renderer?(ctx: RequestContext, route: RouteSpec): ErrorRenderer;
+  /**
+   * Present when the handler serves an OAuth protected resource at its route (RFC 9728):
+   * on a route whose policies verify tokens of an authorization server (jwt), the pipeline
+   * then serves the route's metadata document and the 401 challenge points at it
+   * (resource-metadata.ts). Returns the fields it adds to the document (`resource_name`, …).
+   */
+  resourceMetadata?(ctx: RequestContext, route: RouteSpec): Readonly<Record<string, unknown>>;
 }
 
 export interface BodyLimits {
@@ -54,6 +65,11 @@ export interface RouteRuntime {
   /** The policies of the backend's protocol phase, run once the handler knows what is called; null when there are none. */
   readonly gate: CallGate | null;
   readonly backend: BackendHandler;
+  /**
+   * The route as an OAuth protected resource: set when its backend offers
+   * `resourceMetadata` and its policies name an authorization server. Absent or null: none.
+   */
+  readonly resource?: ProtectedResource | null;
 }
 
 export interface ListenerRuntime {
@@ -152,7 +168,9 @@ function routeRequest(lr: ListenerRuntime, ctx: RequestContext): RouteRuntime | 
   ctx.path = target.path;
   ctx.query = target.query;
   ctx.host = hostOf(ctx.req.headers.host);
-  const route = findRoute(lr.routes, { method: ctx.method, host: ctx.host, path: ctx.path, headers: ctx.req.headers });
+  // A protected resource's metadata document is served outside its route's prefix.
+  const metadata = ctx.path.startsWith(PROTECTED_RESOURCE_WELL_KNOWN) ? resourceMetadataRoute(lr, ctx) : null;
+  const route = metadata ?? findRoute(lr.routes, { method: ctx.method, host: ctx.host, path: ctx.path, headers: ctx.req.headers });
   if (route === null) return new GatewayError('AE_ROUTE_NOT_FOUND');
   ctx.route = route.spec.name;
   ctx.backend = route.spec.backend;
@@ -162,6 +180,37 @@ function routeRequest(lr: ListenerRuntime, ctx: RequestContext): RouteRuntime | 
   const declared = ctx.req.headers['content-length'];
   if (declared !== undefined && Number(declared) > route.spec.maxBodyBytes) return new GatewayError('AE_BODY_TOO_LARGE');
   return route;
+}
+
+/**
+ * `GET /.well-known/oauth-protected-resource<P>` (and HEAD, and its CORS preflight): when
+ * the first route `<P>` matches (whatever its methods) is a protected resource whose prefix
+ * is exactly `<P>`, a route runtime that answers its RFC 9728 document, with no filters (the
+ * document is public). Anything else is routed as usual (a backend at `/` may serve its own).
+ */
+function resourceMetadataRoute(lr: ListenerRuntime, ctx: RequestContext): RouteRuntime | null {
+  if (ctx.method !== 'GET' && ctx.method !== 'HEAD' && ctx.method !== 'OPTIONS') return null;
+  const path = ctx.path.slice(PROTECTED_RESOURCE_WELL_KNOWN.length);
+  if (path !== '' && path.charCodeAt(0) !== 47 /* / */) return null;
+  const req = { method: ctx.method, host: ctx.host, path: path === '' ? '/' : path, headers: ctx.req.headers };
+  const route = lr.routes.find((r) => routeMatchesAnyMethod(r.spec, req));
+  const pr = route?.resource;
+  if (route === undefined || pr === undefined || pr === null || route.backend.resourceMetadata === undefined) return null;
+  if (resourcePath(route.spec) !== path || resourceIdentifier(ctx, route.spec) === null) return null;
+  const backend = route.backend;
+  return {
+    spec: route.spec,
+    limits: route.limits,
+    filters: [],
+    gate: null,
+    resource: pr,
+    backend: {
+      kind: backend.kind,
+      handle(c, spec) {
+        writeResourceMetadata(c, resourceMetadataDocument(resourceIdentifier(c, spec)!, pr, backend.resourceMetadata!(c, spec)));
+      },
+    },
+  };
 }
 
 function afterFilters(ctx: RequestContext, route: RouteRuntime, d: Decision | null): void {

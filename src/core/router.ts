@@ -21,6 +21,12 @@ export function matchPathPrefix(prefix: string, path: string): boolean {
 export function routeMatches(r: RouteSpec, req: RouteRequest): boolean {
   if (r.pathPrefix !== null && !matchPathPrefix(r.pathPrefix, req.path)) return false;
   if (r.methods !== null && !r.methods.has(req.method)) return false;
+  return routeMatchesAnyMethod(r, req, true);
+}
+
+/** The route's conditions but its methods (the path too unless `pathChecked`). */
+export function routeMatchesAnyMethod(r: RouteSpec, req: RouteRequest, pathChecked = false): boolean {
+  if (!pathChecked && r.pathPrefix !== null && !matchPathPrefix(r.pathPrefix, req.path)) return false;
   if (r.hosts !== null && !hostMatches(r.hosts, req.host)) return false;
   if (r.headers !== null) {
     for (const c of r.headers) {

@@ -8,7 +8,7 @@ import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, formatIssue, scrubSecrets, type RuntimeConfig } from '../config/index.js';
 import { readRuntimeConfig } from './config.js';
-import { composeObservers, UpstreamStack, type PipelineHooks, type RequestObserver, type UpstreamInterceptor } from '../core/index.js';
+import { composeObservers, UpstreamStack, type AdminActionAnswer, type PipelineHooks, type RequestObserver, type UpstreamInterceptor } from '../core/index.js';
 import { DownstreamListener } from '../listeners/index.js';
 import { accessLogObserver } from '../telemetry/access-log.js';
 import { createLogger, type LogOutput } from '../telemetry/logger.js';
@@ -154,13 +154,18 @@ export class Gateway implements AdminHost {
   listenerNames(): string[] { return [...this.#listeners.keys()]; }
 
   /** The admin views of the serving backends at `path`, by backend name; null when none has one. */
-  backendViews(path: string): Record<string, object> | null {
+  async backendViews(path: string): Promise<Record<string, object> | null> {
     let out: Record<string, object> | null = null;
     for (const [name, b] of this.#runtime.backends) {
       const view = b.adminView(path);
-      if (view !== null) (out ??= {})[name] = view;
+      if (view !== null) (out ??= {})[name] = await view;
     }
     return out;
+  }
+
+  /** An admin action of the serving backend `backend` at `path`; null when there is no such backend or it serves nothing there. */
+  backendAction(backend: string, method: string, path: string, body: unknown): Promise<AdminActionAnswer> | null {
+    return this.#runtime.backends.get(backend)?.adminAction(method, path, body) ?? null;
   }
 
   /** Drops cached stored-key lookups, so a key revoked here stops working at once. */

@@ -5,7 +5,7 @@
 // routed just before a reload never meets a closed pool.
 import type { Duplex } from 'node:stream';
 import type { BackendSpec, RouteSpec, RuntimeConfig } from '../config/index.js';
-import { BARE_STACK, orderFilters, type UpstreamStack, type BackendHandler, type BodyLimits, type ListenerRuntime, type PooledHandler, type RequestObserver, type RequestContext } from '../core/index.js';
+import { BARE_STACK, orderFilters, type AdminActionAnswer, type BackendDeps, type UpstreamStack, type BackendHandler, type BodyLimits, type ListenerRuntime, type PooledHandler, type RequestObserver, type RequestContext } from '../core/index.js';
 import { PolicySet, type PolicyDeps } from '../policy/runtime.js';
 import { kindOf } from './kinds.js';
 
@@ -54,13 +54,19 @@ export class LiveBackend {
       ...(inner.protocol !== undefined && { protocol: inner.protocol }),
       ...(inner.upgrade !== undefined && { upgrade }),
       ...(inner.renderer !== undefined && { renderer: inner.renderer.bind(inner) }),
+      ...(inner.resourceMetadata !== undefined && { resourceMetadata: inner.resourceMetadata.bind(inner) }),
     };
   }
 
   get active(): number { return this.#active; }
 
   /** The handler's admin view at `path` (PooledHandler.adminView), or null. */
-  adminView(path: string): object | null { return this.#inner.adminView?.(path) ?? null; }
+  adminView(path: string): object | Promise<object> | null { return this.#inner.adminView?.(path) ?? null; }
+
+  /** The handler's admin action at `path` (PooledHandler.adminAction), or null. */
+  adminAction(method: string, path: string, body: unknown): Promise<AdminActionAnswer> | null {
+    return this.#inner.adminAction?.(method, path, body) ?? null;
+  }
 
   /** Closes the pool gracefully once no request is using it. */
   retire(): Promise<void> {
@@ -89,7 +95,7 @@ export function buildRuntime(
   const backends = new Map<string, LiveBackend>();
   for (const [name, spec] of config.backends) {
     const old = previous?.backends.get(name);
-    backends.set(name, old && old.key === spec.key ? old : new LiveBackend(spec.key, createBackend(spec, observer, secrets, upstreams, old?.inner)));
+    backends.set(name, old && old.key === spec.key ? old : new LiveBackend(spec.key, createBackend(spec, { observer, secrets, upstreams, pins: deps.state, shared: deps.state.shared }, old?.inner)));
   }
   const listeners = new Map<string, ListenerRuntime>();
   for (const l of config.listeners) {
@@ -97,13 +103,14 @@ export function buildRuntime(
       spec: l,
       routes: l.routes.map((r) => {
         const backend = backends.get(r.backend)!.handler;
-        const { filters, gate } = policies.forRoute(r.policies, backend.protocol ?? null);
+        const { filters, gate, resource } = policies.forRoute(r.policies, backend.protocol ?? null, backend.resourceMetadata === undefined ? null : r);
         return Object.freeze({
           spec: r,
           limits: Object.freeze({ maxBodyBytes: r.maxBodyBytes, bodyIdleTimeoutMs: l.limits.bodyIdleTimeoutMs, maxJsonDepth: r.maxJsonDepth }),
           filters: orderFilters(filters),
           gate,
           backend,
+          resource,
         });
       }),
     }));
@@ -117,9 +124,9 @@ export function retiredBackends(previous: BuiltRuntime, next: BuiltRuntime): Liv
   return [...previous.backends.values()].filter((b) => !live.has(b));
 }
 
-/** `secrets`: the serving config's secret values (a live view: a backend outlives the config it was built for). */
-function createBackend(spec: BackendSpec, observer: RequestObserver, secrets: () => readonly string[], upstreams: UpstreamStack, previous: PooledHandler | undefined): PooledHandler {
+/** `deps.secrets`: the serving config's secret values (a live view: a backend outlives the config it was built for). */
+function createBackend(spec: BackendSpec, deps: BackendDeps, previous: PooledHandler | undefined): PooledHandler {
   // A handler of another kind has nothing the new one could take over.
   const same = previous !== undefined && previous.kind === spec.kind ? previous : undefined;
-  return kindOf(spec).create(spec, { observer, secrets, upstreams }, same);
+  return kindOf(spec).create(spec, deps, same);
 }

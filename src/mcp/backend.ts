@@ -11,15 +11,17 @@ import type { ServerResponse } from 'node:http';
 import type { RouteSpec } from '../config/index.js';
 import {
   ClientGoneError, GatewayError, JsonRefusedError, parseJson, readRequestBody, settleDeferred,
-  type BackendDeps, type BodyLimits, type ErrorRenderer, type PooledHandler, type RequestContext, type Upstream,
+  type AdminActionAnswer, type BackendDeps, type BodyLimits, type ErrorRenderer, type PooledHandler, type RequestContext, type Upstream,
 } from '../core/index.js';
 import { federatedServer, Federation } from './federation.js';
 import { classify, gatewayRpcError, isObject, RPC, rpcFailure, rpcResult, toRpcError, type JsonRpcErrorObject, type JsonRpcId, type JsonRpcRequest, type JsonRpcResponse } from './jsonrpc.js';
 import { ServerHandle, type PoolEvents } from './server-pool.js';
 import { Session, SessionTable, SseOutbox, type ActiveRequest, type Listen, type Outbox } from './session.js';
+import { SharedSessions } from './session-store.js';
 import { GATEWAY_INFO } from './upstream.js';
 import { checkModernRequest, listenFilter, META_CAPABILITIES, META_SUBSCRIPTION, modernClaim, modernError, modernResult, MODERN_VERSION } from './modern.js';
 import { NAMESPACED, unprefixed } from './names.js';
+import { ToolPins } from './pinning.js';
 import { createHash } from 'node:crypto';
 import type { McpBackendSpec } from './spec.js';
 
@@ -43,6 +45,9 @@ interface OwnedServer {
 /** Methods whose calls pass the call gate (federation.ts), which settles deferred request limits itself. */
 const GATED = new Set(['tools/call', 'prompts/get', 'resources/read', 'resources/subscribe', 'resources/unsubscribe', 'completion/complete']);
 
+/** Requests that change what a shared session's record holds (its log level, its subscriptions). */
+const RECORDED = new Set(['logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
+
 const LIST_CHANGED = ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'] as const;
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' };
@@ -55,7 +60,11 @@ export class McpBackend implements PooledHandler {
   /** Each server's handle and, for an HTTP one, its upstream pool, by server name. */
   readonly #servers = new Map<string, OwnedServer>();
   readonly #federation: Federation;
+  /** Tool pinning (pinning.ts); null when no server pins. */
+  readonly #pins: ToolPins | null;
   readonly #sessions: SessionTable;
+  /** The Streamable HTTP sessions every replica can continue (session-store.ts); null when the state is one process's. */
+  readonly #shared: SharedSessions | null;
 
   /**
    * `previous`: the backend this one replaces on a reload. Servers whose config did not
@@ -96,7 +105,11 @@ export class McpBackend implements PooledHandler {
       this.#servers.set(s.name, { handle, upstream, config: JSON.stringify(s) });
       return handle;
     });
-    this.#federation = new Federation(handles.map(federatedServer), spec.namespace ? NAMESPACED : unprefixed(spec.servers[0]!.name));
+    this.#pins = ToolPins.for(spec, deps.pins, (server, level, message) => { deps.observer.upstreamEvent?.(spec.name, server, level, message); });
+    this.#federation = new Federation(handles.map(federatedServer), spec.namespace ? NAMESPACED : unprefixed(spec.servers[0]!.name), this.#pins, spec.toolset === 'search');
+    this.#shared = deps.shared === undefined || deps.shared === null
+      ? null
+      : new SharedSessions(deps.shared, spec.name, spec.sessionTtlMs, (err) => { deps.observer.stateStoreError?.(err); });
     this.#sessions = new SessionTable(spec.sessionTtlMs, spec.maxSessions, (s) => {
       for (const f of this.#federation.servers) void f.handle.release(s.id);
     });
@@ -139,8 +152,18 @@ export class McpBackend implements PooledHandler {
   }
 
   /** Admin GET /mcp/servers: each server's state, connections and last error (never a credential). */
-  adminView(path: string): object | null {
-    return path === 'mcp/servers' ? this.status() : null;
+  adminView(path: string): object | Promise<object> | null {
+    if (path === 'mcp/servers') return this.status();
+    // Admin GET /mcp/pins: each server's pinned tool definitions and the changes waiting for approval.
+    if (path === 'mcp/pins') return this.#pins?.view(this.spec.servers) ?? { servers: this.spec.servers.map((s) => ({ name: s.name, pin: false })) };
+    return null;
+  }
+
+  /** Admin POST /backends/<name>/mcp/pins/approve: approves a changed tool definition (pinning.ts). */
+  adminAction(method: string, path: string, body: unknown): Promise<AdminActionAnswer> | null {
+    if (path !== 'mcp/pins/approve' || method !== 'POST') return null;
+    if (this.#pins === null) return Promise.resolve(new GatewayError('AE_BAD_REQUEST', { message: `no server of backend ${this.spec.name} pins its tools` }));
+    return this.#pins.approve(body);
   }
 
   status(): object {
@@ -152,6 +175,9 @@ export class McpBackend implements PooledHandler {
   }
 
   renderer(): ErrorRenderer { return renderJsonRpcError; }
+
+  /** The endpoint is an OAuth protected resource (MCP authorization): on a route with a jwt policy, the gateway serves its RFC 9728 metadata. */
+  resourceMetadata(): Readonly<Record<string, unknown>> { return { resource_name: `agentedge MCP (${this.spec.name})` }; }
 
   handle(ctx: RequestContext, route: RouteSpec, limits: BodyLimits): void | Promise<void> {
     ctx.render = renderJsonRpcError;
@@ -217,7 +243,7 @@ export class McpBackend implements PooledHandler {
       }
     }
     if (c.kind === 'request' && c.msg.method === 'initialize') return this.#initialize(ctx, c.msg, legacy);
-    const session = legacy ?? this.#session(ctx);
+    const session = legacy ?? await this.#session(ctx);
     if (session === null) return;
     if (c.kind === 'notification') {
       this.#clientNotification(session, c.msg.method, c.msg.params ?? {});
@@ -288,6 +314,8 @@ export class McpBackend implements PooledHandler {
     ctx.res.once('close', onClose);
     try {
       const result = await this.#federation.dispatch({ ctx, session, active }, req);
+      // Another replica continuing the session must see its new log level or subscriptions.
+      if (this.#shared !== null && session.transport === 'streamable-http' && RECORDED.has(req.method)) await this.#shared.save(session);
       return abort.signal.aborted ? null : rpcResult(req.id, result);
     } catch (err) {
       if (err instanceof GatewayError) ctx.errorCode = err.code;
@@ -302,7 +330,7 @@ export class McpBackend implements PooledHandler {
   async #batch(ctx: RequestContext, items: unknown[], legacy: Session | null): Promise<void> {
     // Batches exist in 2025-03-26 only; their requests are answered together, as JSON.
     if (items.length === 0) return void reply(ctx.res, 400, rpcFailure(null, { code: RPC.INVALID_REQUEST, message: 'Invalid request: an empty batch' }));
-    const session = legacy ?? this.#session(ctx);
+    const session = legacy ?? await this.#session(ctx);
     if (session === null) return;
     const out: JsonRpcResponse[] = [];
     await Promise.all(items.map(async (item) => {
@@ -330,7 +358,12 @@ export class McpBackend implements PooledHandler {
     session.clientCapabilities = isObject(p.capabilities) ? p.capabilities : {};
     session.clientInfo = isObject(p.clientInfo) ? p.clientInfo : null;
     if (legacy === null) this.#sessions.add(session);
-    const hello = await this.#federation.hello(session.id);
+    // A shared session's record is written before the client learns its id, so its next
+    // request may reach any replica.
+    const [hello] = await Promise.all([
+      this.#federation.hello(session.id),
+      legacy === null && this.#shared !== null ? this.#shared.save(session) : null,
+    ]);
     const result: Record<string, unknown> = { protocolVersion: version, capabilities: hello.capabilities, serverInfo: GATEWAY_INFO };
     if (hello.instructions !== null) result.instructions = hello.instructions;
     const response = rpcResult(req.id, result);
@@ -338,14 +371,37 @@ export class McpBackend implements PooledHandler {
     reply(ctx.res, 200, response, session.id);
   }
 
-  /** The session a request names, or null after answering 400 / 404. */
-  #session(ctx: RequestContext): Session | null {
+  /** The session a request names, or null after answering 400 / 404 (503: the shared state cannot be read). */
+  async #session(ctx: RequestContext): Promise<Session | null> {
     const id = ctx.req.headers['mcp-session-id'];
     if (typeof id !== 'string' || id === '') {
       reply(ctx.res, 400, rpcFailure(null, { code: RPC.SERVER_ERROR, message: 'Bad Request: Mcp-Session-Id header is required (send initialize first)' }));
       return null;
     }
-    const session = this.#sessions.get(id, ownerOf(ctx));
+    const owner = ownerOf(ctx);
+    let session = this.#sessions.get(id, owner);
+    if (this.#shared !== null && session?.transport === 'streamable-http' && this.#shared.due(session) && !await this.#shared.refresh(session)) {
+      // Its record is gone: deleted through another replica (or expired there).
+      this.#sessions.end(session);
+      session = undefined;
+    } else if (this.#shared !== null && session === undefined) {
+      // Opened (or continued) by another replica: rebuilt here from its record.
+      try {
+        session = await this.#shared.load(id, owner) ?? undefined;
+      } catch (err) {
+        ctx.observer.stateStoreError?.(err);
+        reply(ctx.res, 503, rpcFailure(null, { code: RPC.SERVER_ERROR, message: 'The session could not be looked up (the shared state is unreachable); try again' }));
+        return null;
+      }
+      if (session !== undefined) {
+        if (session.closed) session = undefined;
+        else {
+          this.#sessions.add(session);
+          // Its first use here extends the record, as it would on the replica that opened it.
+          void this.#shared.refresh(session);
+        }
+      }
+    }
     if (session === undefined || session.transport !== 'streamable-http') {
       // Unknown, expired, or another identity's: the same 404, so ids cannot be probed.
       reply(ctx.res, 404, rpcFailure(null, { code: -32001, message: 'Session not found' }));
@@ -376,9 +432,9 @@ export class McpBackend implements PooledHandler {
   }
 
   /** GET P: the session's standalone stream (list changes, resource updates, unrelated server messages). */
-  #standalone(ctx: RequestContext): void {
+  async #standalone(ctx: RequestContext): Promise<void> {
     if (!acceptsSse(ctx)) return methodNotAllowed(ctx, 'POST, DELETE');
-    const session = this.#session(ctx);
+    const session = await this.#session(ctx);
     if (session === null) return;
     if (session.stream !== null && session.stream.open) {
       return void reply(ctx.res, 409, rpcFailure(null, { code: RPC.SERVER_ERROR, message: 'Conflict: this session already has an open stream' }));
@@ -391,10 +447,13 @@ export class McpBackend implements PooledHandler {
     ctx.res.once('close', () => { if (session.stream === stream) session.stream = null; });
   }
 
-  #delete(ctx: RequestContext): void {
-    const session = this.#session(ctx);
+  async #delete(ctx: RequestContext): Promise<void> {
+    const session = await this.#session(ctx);
     if (session === null) return;
     this.#sessions.end(session);
+    // Every replica then answers 404 for it: at once where it was not held, and where a copy
+    // is held at that copy's next refresh of the record (at most sessionTtl/4 after its last).
+    await this.#shared?.remove(session.id);
     ctx.res.writeHead(200, { 'content-length': '0' });
     ctx.res.end();
   }

@@ -31,6 +31,9 @@ export function mcpBackendIssues(b: McpBackendConfig, path: readonly Segment[]):
     for (const k of wrong) {
       if (s[k] !== undefined) issues.push({ path: [...at, k], message: `${k} is for ${s.command !== undefined ? 'HTTP servers (url)' : 'stdio servers (command)'} only` });
     }
+    if (s.pin === false && (s.approved?.length ?? 0) > 0) {
+      issues.push({ path: [...at, 'approved'], message: 'approved fingerprints have no effect with pin: false' });
+    }
     if (s.bearer !== undefined && Object.keys(s.headers ?? {}).some((h) => h.toLowerCase() === 'authorization')) {
       issues.push({ path: [...at, 'bearer'], message: 'bearer and headers.Authorization both set the Authorization header: give one' });
     }
@@ -49,13 +52,14 @@ export function compileMcpBackend(b: McpBackendConfig, name: string, h: CompileH
     kind: 'mcp' as const,
     name,
     servers,
+    toolset: b.toolset ?? 'all',
     namespace: b.namespace ?? true,
     allowedHosts: b.allowedHosts === undefined ? null : b.allowedHosts.map((h) => h.toLowerCase()),
     sessionTtlMs: ms([...base, 'sessionTtl'], b.sessionTtl, durationMs(MCP_DEFAULTS.sessionTtl, 0)),
     maxSessions: b.maxSessions ?? MCP_DEFAULTS.maxSessions,
     key: '',
   };
-  keyHash.update(JSON.stringify([spec.namespace, spec.allowedHosts]));
+  keyHash.update(JSON.stringify([spec.toolset, spec.namespace, spec.allowedHosts]));
   spec.key = `mcp:${keyHash.update(String(spec.sessionTtlMs)).update(String(spec.maxSessions)).digest('hex')}`;
   return spec;
 }
@@ -67,6 +71,8 @@ function compileServer(s: McpServerConfig, path: readonly Segment[], h: CompileH
     tools: { include: s.tools?.include ?? [], exclude: s.tools?.exclude ?? [] },
     connectTimeoutMs: ms([...path, 'timeouts', 'connect'], s.timeouts?.connect, durationMs(MCP_DEFAULTS.connectTimeout, 0)),
     callTimeoutMs: ms([...path, 'timeouts', 'call'], s.timeouts?.call, durationMs(MCP_DEFAULTS.callTimeout, 0)),
+    pin: s.pin ?? true,
+    approved: s.approved ?? [],
   };
   if (s.url !== undefined) {
     const headers: Record<string, string> = { ...s.headers };

@@ -7,8 +7,10 @@
 import type { CallGate, RequestContext } from '../core/index.js';
 import { CallRecord } from './call-record.js';
 import { InputBridge } from './input-bridge.js';
+import { CALL_TOOL, innerCall, SEARCH_TOOL, SEARCH_TOOLSET, searchTools } from './toolset.js';
 import { isObject, RPC, RpcError, type JsonRpcNotification, type JsonRpcRequest } from './jsonrpc.js';
 import { globMatcher, NAMESPACED, type Naming } from './names.js';
+import type { ToolPins } from './pinning.js';
 import type { ServerHandle } from './server-pool.js';
 import type { ActiveRequest, Session } from './session.js';
 import { UpstreamFailure, type UpstreamConnection } from './upstream.js';
@@ -52,10 +54,17 @@ export class Federation {
   readonly #parked = new Map<string, InputBridge>();
 
   readonly #naming: Naming;
+  /** Tool pinning (pinning.ts); null when no server pins. */
+  readonly #pins: ToolPins | null;
 
-  constructor(servers: readonly FederatedServer[], naming: Naming = NAMESPACED) {
+  /** `toolset: search`: two tools of the gateway's own instead of every definition (toolset.ts). */
+  readonly #searchToolset: boolean;
+
+  constructor(servers: readonly FederatedServer[], naming: Naming = NAMESPACED, pins: ToolPins | null = null, searchToolset = false) {
     this.#order = servers;
     this.#naming = naming;
+    this.#pins = pins;
+    this.#searchToolset = searchToolset;
     for (const s of servers) this.#servers.set(s.handle.name, s);
   }
 
@@ -88,11 +97,11 @@ export class Federation {
     const params = req.params ?? {};
     switch (req.method) {
       case 'ping': return {};
-      case 'tools/list': return this.#list(call, 'tools', params);
+      case 'tools/list': return this.#searchToolset ? { tools: SEARCH_TOOLSET } : this.#list(call, 'tools', params);
       case 'prompts/list': return this.#list(call, 'prompts', params);
       case 'resources/list': return this.#list(call, 'resources', params);
       case 'resources/templates/list': return this.#list(call, 'resourceTemplates', params);
-      case 'tools/call': return this.#callNamed(call, req, 'tool');
+      case 'tools/call': return this.#searchToolset ? this.#callSearchToolset(call, req) : this.#callNamed(call, req, 'tool');
       case 'prompts/get': return this.#callNamed(call, req, 'prompt');
       case 'resources/read': return this.#callResource(call, req);
       case 'resources/subscribe':
@@ -107,23 +116,41 @@ export class Federation {
 
   async #list(call: CallContext, kind: ListKind, params: Record<string, unknown>): Promise<unknown> {
     const offset = decodeCursor(params.cursor);
+    const all = await this.#entries(call, kind);
+    const page = all.slice(offset, offset + PAGE_SIZE);
+    const out: Record<string, unknown> = { [kind]: page };
+    if (offset + PAGE_SIZE < all.length) out.nextCursor = encodeCursor(offset + PAGE_SIZE);
+    return out;
+  }
+
+  /** `toolset: search`: search_tools over what the caller may see, call_tool as a direct call would go. */
+  async #callSearchToolset(call: CallContext, req: JsonRpcRequest): Promise<unknown> {
+    const params = req.params ?? {};
+    const args = isObject(params.arguments) ? params.arguments : {};
+    if (params.name === SEARCH_TOOL) return searchTools(await this.#entries(call, 'tools'), args);
+    if (params.name === CALL_TOOL) {
+      const inner = innerCall(args);
+      return this.#callNamed(call, { ...req, params: { ...params, name: inner.name, arguments: inner.arguments } }, 'tool');
+    }
+    throw new RpcError(RPC.INVALID_PARAMS, `Unknown tool: ${clip(String(params.name))} (this endpoint has toolset: search: find tools with ${SEARCH_TOOL}, call them with ${CALL_TOOL})`);
+  }
+
+  /** The merged list of one kind, as this caller sees it. */
+  async #entries(call: CallContext, kind: ListKind): Promise<Record<string, unknown>[]> {
     const owner = call.session.id;
     const perServer = await Promise.all(this.#order.map(async (s) => {
       if (s.handle.failed) return [];
       try {
         const conn = await s.handle.connection(owner);
         if (conn.hello !== null && conn.hello.capabilities[CAPABILITY[kind]] === undefined) return [];
-        return (await this.#listAll(s, owner, kind)).flatMap((entry) => this.#federate(call, s, kind, entry));
+        const entries = kind === 'tools' ? await this.#tools(s, owner) : await this.#listAll(s, owner, kind);
+        return entries.flatMap((entry) => this.#federate(call, s, kind, entry));
       } catch {
         // The server's failure is logged by its handle and shown by admin /mcp/servers.
         return [];
       }
     }));
-    const all = perServer.flat();
-    const page = all.slice(offset, offset + PAGE_SIZE);
-    const out: Record<string, unknown> = { [kind]: page };
-    if (offset + PAGE_SIZE < all.length) out.nextCursor = encodeCursor(offset + PAGE_SIZE);
-    return out;
+    return perServer.flat();
   }
 
   /** Every page of one server's list. */
@@ -139,6 +166,13 @@ export class Federation {
       cursor = result.nextCursor;
     }
     return entries;
+  }
+
+  /** A server's tools, a tool whose definition changed since it was pinned withheld (pinning.ts). */
+  async #tools(s: FederatedServer, owner: string): Promise<Record<string, unknown>[]> {
+    const tools = await this.#listAll(s, owner, 'tools');
+    if (this.#pins === null) return tools;
+    return this.#pins.screen(s.handle.name, s.handle.openConnection(owner), tools.filter((t) => typeof t.name === 'string' && s.allowsTool(t.name)));
   }
 
   /** One server's entry as the client sees it (namespaced), or nothing when it is hidden. */
@@ -179,6 +213,13 @@ export class Federation {
     const params = req.params ?? {};
     const { s, name } = this.#target(params.name, what === 'tool' ? 'tool' : 'prompt');
     if (what === 'tool' && !s.allowsTool(name)) throw new RpcError(RPC.INVALID_PARAMS, `Unknown tool: ${clip(String(params.name))}`);
+    if (what === 'tool' && this.#pins !== null) {
+      // A withheld tool is refused before the server is reached: one Map lookup once listed.
+      const owner = call.session.id;
+      const held = this.#pins.admit(s.handle.name, owner, s.handle.openConnection(owner), name, () => this.#tools(s, owner)
+        .then(() => s.handle.openConnection(owner), (err: unknown) => { throw upstreamError(s.handle.name, err); }));
+      if (held !== undefined) await held;
+    }
     const args = isObject(params.arguments) ? params.arguments : undefined;
     // The usage ledger's record of the call (call-record.ts): refused, or answered ok / error.
     const record = new CallRecord(call.ctx, call.active.abort.signal, req.method, String(params.name), s.handle.name, name);
@@ -321,6 +362,8 @@ export class Federation {
    */
   notification(server: string, owner: string, n: JsonRpcNotification, sessions: () => Iterable<Session>, byId: (id: string) => Session | undefined): void {
     const p = n.params ?? {};
+    // The connection's tools changed: its next call lists them again (pinning.ts).
+    if (n.method === 'notifications/tools/list_changed') this.#pins?.forget(this.#servers.get(server)?.handle.openConnection(owner));
     switch (n.method) {
       case 'notifications/progress': {
         const entry = typeof p.progressToken === 'string' ? this.#progress.get(p.progressToken) : undefined;

@@ -45,6 +45,8 @@ export class ServerHandle {
   /** Connections whose upstream session expired, closed once their last call is answered. */
   readonly #retired = new WeakSet<UpstreamConnection>();
   #lastError: string | null = null;
+  /** The latest attempt to open a connection failed (or a stdio process crashed since). */
+  #lastFailed = false;
   #lastErrorAt = 0;
   #failedUntil = 0;
   #backoffMs: number;
@@ -81,7 +83,9 @@ export class ServerHandle {
     return {
       name: this.spec.name,
       transport: this.spec.transport,
-      state: this.failed ? 'failed' : this.#open.size > 0 ? 'ready' : starting ? 'starting' : 'idle',
+      // Failed until an attempt succeeds, not only during the backoff: the operator asking
+      // why a server's tools are missing should still see it after the backoff ran out.
+      state: this.#open.size > 0 ? 'ready' : starting ? 'starting' : this.#lastFailed ? 'failed' : 'idle',
       connections: this.#open.size,
       protocolVersion: this.hello?.protocolVersion ?? null,
       lastError: this.#lastError,
@@ -123,6 +127,7 @@ export class ServerHandle {
         throw new UpstreamFailure('the backend was reloaded or closed');
       }
       this.hello = hello;
+      this.#lastFailed = false;
       this.#open.set(key, conn);
       this.#backoffMs = spec.transport === 'stdio' ? spec.restartBackoffMs : 1000;
       if (spec.transport === 'stdio') this.#events.log(spec.name, 'info', `started (protocol ${hello.protocolVersion})`);
@@ -209,6 +214,7 @@ export class ServerHandle {
 
   #fail(why: string): void {
     this.#lastError = why;
+    this.#lastFailed = true;
     this.#lastErrorAt = Date.now();
     this.#failedUntil = Date.now() + this.#backoffMs;
     const max = this.spec.transport === 'stdio' ? this.spec.maxRestartBackoffMs : 30_000;

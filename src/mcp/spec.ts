@@ -29,6 +29,10 @@ interface McpServerCommon {
   readonly connectTimeoutMs: number;
   /** Time a request to the server may take before the caller gets an error. */
   readonly callTimeoutMs: number;
+  /** Tool pinning (pinning.ts): a tool whose definition changed since first seen is withheld until approved. */
+  readonly pin: boolean;
+  /** Tool definitions approved in config: fingerprints (lower-case hex SHA-256, pinning.ts). */
+  readonly approved: readonly string[];
 }
 
 export interface McpStdioServerSpec extends McpServerCommon {
@@ -58,6 +62,8 @@ export interface McpBackendSpec extends BackendSpec {
   readonly kind: 'mcp';
   readonly name: string;
   readonly servers: readonly McpServerSpec[];
+  /** 'search': the lean tool list (toolset.ts). */
+  readonly toolset: 'all' | 'search';
   /** false: one server, its names unprefixed (names.ts unprefixed). */
   readonly namespace: boolean;
   /** Host names allowed besides the loopback ones; null: any on a non-loopback listener. */

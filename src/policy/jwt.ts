@@ -318,6 +318,7 @@ export function createJwtAuthenticator(spec: JwtSpec): Authenticator {
     kind: 'jwt',
     name: policy,
     challenge: CHALLENGE,
+    issuer: spec.issuer,
     authenticate(ctx: RequestContext): AuthResult | Promise<AuthResult> {
       const presented = bearerCredential(ctx.req.headers, Number.MAX_SAFE_INTEGER);
       if (presented.kind === 'none') return NONE;

@@ -1,6 +1,7 @@
 // Policies as the pipeline runs them. For each route, its named policies become:
 //   - one `authenticate` filter for all its apiKey and jwt policies ("any of": the first
-//     that accepts the caller wins; none → 401 with every policy's challenge);
+//     that accepts the caller wins; none → 401 with every policy's challenge; on a route
+//     that is an OAuth protected resource, the jwt challenge names its RFC 9728 metadata);
 //   - a `rateLimit` filter per request limit;
 //   - an `authorize` filter with the rules that need only the request;
 //   - a call gate (core/call-gate.ts) the backend's handler calls once it knows what is
@@ -9,10 +10,10 @@
 // Policies are compiled once per runtime (a reload compiles the new config's) and shared
 // by every route that names them.
 import type { Logger } from 'pino';
-import type { PolicySpec, RuntimeConfig } from '../config/index.js';
+import type { PolicySpec, RouteSpec, RuntimeConfig } from '../config/index.js';
 import {
-  CONTINUE, corsFilter, GatewayError, reject,
-  type CallGate, type Decision, type DeferredDecision, type Filter, type GatedCall, type RequestContext, type RequestObserver, type UsageMeter,
+  CONTINUE, corsFilter, GatewayError, reject, resourceMetadataUrl,
+  type CallGate, type ProtectedResource, type Decision, type DeferredDecision, type Filter, type GatedCall, type RequestContext, type RequestObserver, type UsageMeter,
 } from '../core/index.js';
 import type { StateStore } from '../state/types.js';
 import { createApiKeyAuthenticator, KEY_STORE_UNAVAILABLE } from './apikey.js';
@@ -91,8 +92,12 @@ export class PolicySet {
    * The filters and call gate of a route with these policies (listener's first, then the
    * route's). `protocol`: the protocol its backend handler declares (the CEL variable its
    * calls fill), or null for a backend with no call phase (then there is no gate).
+   * `resource`: the route, when its backend serves an OAuth protected resource there
+   * (BackendHandler.resourceMetadata); with a jwt policy among these, `resource` comes back
+   * with the issuers (its RFC 9728 `authorization_servers`) and the 401 challenge names the
+   * route's metadata document. Otherwise `resource` is null.
    */
-  forRoute(names: readonly string[], protocol: string | null): { filters: Filter[]; gate: CallGate | null } {
+  forRoute(names: readonly string[], protocol: string | null, resource: RouteSpec | null = null): { filters: Filter[]; gate: CallGate | null; resource: ProtectedResource | null } {
     const phase = protocol === null ? null : protocolPhase(protocol);
     const filters: Filter[] = [];
     const auth: Authenticator[] = [];
@@ -112,7 +117,9 @@ export class PolicySet {
       if (b) budgets.push(b);
     }
     const logger = this.#deps.logger;
-    if (auth.length > 0) filters.push(authenticateFilter(auth, logger));
+    const issuers = resource === null ? [] : [...new Set(auth.flatMap((a) => (a.kind === 'jwt' && a.issuer !== undefined ? [a.issuer] : [])))];
+    const protectedResource: ProtectedResource | null = issuers.length === 0 ? null : Object.freeze({ authorizationServers: Object.freeze(issuers) });
+    if (auth.length > 0) filters.push(authenticateFilter(auth, logger, protectedResource === null ? null : resource));
     // On a route with a call phase a request limit's round trip (a shared store) is not
     // waited for here: the gate waits for it together with its own, one round trip before the call.
     const defer = phase !== null;
@@ -123,12 +130,12 @@ export class PolicySet {
     const chain = authorize.length === 0 ? null : new AuthorizeChain(authorize);
     if (chain !== null && chain.has('request')) filters.push(authorizeFilter(chain, phase, logger));
     // Rules of a protocol phase wait for the gate of their protocol; a route with none has no gate.
-    if (phase === null) return { filters, gate: null };
+    if (phase === null) return { filters, gate: null, resource: protectedResource };
     const calls = rate.filter((r) => r.limitsRequests && r.keyPhase === phase);
     const tokens = rate.filter((r) => r.limitsTokens);
     const rules = chain !== null && chain.has(phase) ? chain : null;
-    if (calls.length + tokens.length + budgets.length + requestLimits.length === 0 && rules === null) return { filters, gate: null };
-    return { filters, gate: new RouteCallGate(phase, rules, { calls, tokens, budgets }, logger) };
+    if (calls.length + tokens.length + budgets.length + requestLimits.length === 0 && rules === null) return { filters, gate: null, resource: protectedResource };
+    return { filters, gate: new RouteCallGate(phase, rules, { calls, tokens, budgets }, logger), resource: protectedResource };
   }
 }
 
@@ -360,8 +367,20 @@ function activationOf(ctx: RequestContext): CelActivation {
   return c[ACTIVATION] ??= requestActivation(ctx);
 }
 
-function authenticateFilter(auth: readonly Authenticator[], logger: Logger): Filter {
-  const challenge = [...new Set(auth.map((a) => a.challenge))].join(', ');
+/**
+ * `resource`: the route when it is an OAuth protected resource; its 401 challenge then adds
+ * `resource_metadata="<its RFC 9728 document>"` (RFC 9728 §5.1) to the jwt policies'
+ * `Bearer realm=…` challenge (one challenge when an apiKey policy shares it).
+ */
+function authenticateFilter(auth: readonly Authenticator[], logger: Logger, resource: RouteSpec | null): Filter {
+  const challenges = [...new Set(auth.map((a) => a.challenge))];
+  const staticChallenge = challenges.join(', ');
+  const jwtChallenges = new Set(auth.filter((a) => a.kind === 'jwt').map((a) => a.challenge));
+  const challengeOf = (ctx: RequestContext): string => {
+    const url = resource === null ? null : resourceMetadataUrl(ctx, resource);
+    if (url === null) return staticChallenge;
+    return challenges.map((c) => (jwtChallenges.has(c) ? `${c}, resource_metadata="${url}"` : c)).join(', ');
+  };
   const hasJwt = auth.some((a) => a.kind === 'jwt');
   const hasKey = auth.some((a) => a.kind === 'apiKey');
   const refuse = (ctx: RequestContext, reason: string, unavailable: boolean): Decision => {
@@ -369,7 +388,7 @@ function authenticateFilter(auth: readonly Authenticator[], logger: Logger): Fil
     // The IdP's keys or the key store could not be read: not the caller's fault, and a 401
     // would make clients throw good credentials away.
     if (unavailable) return reject('AE_AUTH_UNAVAILABLE', { detail: reason, headers: { 'retry-after': '1' } });
-    return reject('AE_UNAUTHENTICATED', { detail: reason, headers: { 'www-authenticate': challenge } });
+    return reject('AE_UNAUTHENTICATED', { detail: reason, headers: { 'www-authenticate': challengeOf(ctx) } });
   };
   return {
     name: 'authenticate',

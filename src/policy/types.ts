@@ -17,6 +17,8 @@ export interface Authenticator {
   readonly name: string;
   /** The WWW-Authenticate challenge for a 401, e.g. `Bearer realm="agentedge"`. */
   readonly challenge: string;
+  /** A jwt policy's issuer: the authorization server of the tokens it accepts (RFC 9728 `authorization_servers`). */
+  readonly issuer?: string;
   /** Synchronous when it can be (config keys, a cached key lookup); a promise when it must wait (JWKS fetch, a store lookup). */
   authenticate(ctx: RequestContext): AuthResult | Promise<AuthResult>;
   /** Stops timers and background refreshes (on reload and shutdown). */

@@ -6,11 +6,12 @@
 // and is tried again on the next.
 import { SqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import type {
-  BudgetState, KeyFilter, NewKey, Reservation, StateStore, StoredKey, UsageEntry, UsageGroup, UsageQuery, WindowHit,
+  BudgetState, DefinitionPin, KeyFilter, NewKey, Reservation, StateStore, StoredKey, UsageEntry, UsageGroup, UsageQuery, WindowHit,
 } from './types.js';
 
 export class LazySqliteStore implements StateStore {
   readonly kind = 'sqlite' as const;
+  readonly shared = null;
   readonly #path: string;
   readonly #opts: SqliteStoreOptions;
   #store: SqliteStore | null = null;
@@ -43,6 +44,9 @@ export class LazySqliteStore implements StateStore {
   release(bucket: string, reservationId: string): void { this.#s().release(bucket, reservationId); }
   budget(bucket: string): BudgetState { return this.#s().budget(bucket); }
   queryUsage(q: UsageQuery): UsageEntry[] | UsageGroup[] { return this.#s().queryUsage(q); }
+  listPins(backend: string): DefinitionPin[] { return this.#s().listPins(backend); }
+  pinFirst(pin: DefinitionPin): DefinitionPin { return this.#s().pinFirst(pin); }
+  repin(pin: DefinitionPin): void { this.#s().repin(pin); }
 
   recordUsage(entry: UsageEntry): void {
     // Nobody to throw to: a ledger that cannot be opened is reported like a failed write.

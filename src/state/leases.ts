@@ -28,7 +28,7 @@ import { randomBytes } from 'node:crypto';
 import type { BudgetLeaseStep, CounterLeaseStep, LeaseAsk, RedisPostgresStore } from './redis-postgres.js';
 import { fromMicros, toMicros, windowStartOf } from './shared.js';
 import type {
-  BudgetState, KeyFilter, NewKey, Reservation, StateStore, StoredKey, UsageEntry, UsageGroup, UsageQuery, WindowHit,
+  BudgetState, DefinitionPin, KeyFilter, NewKey, Reservation, StateStore, StoredKey, UsageEntry, UsageGroup, UsageQuery, WindowHit,
 } from './types.js';
 
 /** A lease aims at this much of the replica's own traffic on it. */
@@ -356,6 +356,7 @@ interface LocalReservation {
 
 export class LeasedStore implements StateStore {
   readonly kind = 'redis+postgres' as const;
+  get shared(): RedisPostgresStore['shared'] { return this.#inner.shared; }
   readonly stats: LeaseStats = { waited: 0, background: 0 };
   readonly #inner: RedisPostgresStore;
   readonly #onError: (err: unknown) => void;
@@ -517,6 +518,9 @@ export class LeasedStore implements StateStore {
   revokeKey(idOrName: string): Promise<boolean> { return this.#inner.revokeKey(idOrName); }
   recordUsage(entry: UsageEntry): void { this.#inner.recordUsage(entry); }
   queryUsage(q: UsageQuery): Promise<UsageEntry[] | UsageGroup[]> { return this.#inner.queryUsage(q); }
+  listPins(backend: string): Promise<DefinitionPin[]> { return this.#inner.listPins(backend); }
+  pinFirst(pin: DefinitionPin): Promise<DefinitionPin> { return this.#inner.pinFirst(pin); }
+  repin(pin: DefinitionPin): Promise<void> { return this.#inner.repin(pin); }
 
   /** Hands every unused lease back, then closes the store (which writes pending settles). */
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 // Shared state for several replicas. Redis holds what must be atomic and fast across
 // replicas: rate-limit windows and live budget reservations, each changed by one Lua script.
-// Postgres holds what must last: keys, the settled spend of every budget and the usage ledger.
+// Postgres holds what must last: keys, the settled spend of every budget, the usage ledger
+// and pinned definitions.
 //
 // Spend: Postgres is the truth (budget_spend: bucket, usd_micros, version). Redis keeps a
 // cached copy next to the reservations so reserve stays one script call. The cache is only
@@ -18,9 +19,10 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { migratePostgres } from './migrations/postgres.js';
 import { callFields, fromMicros, toMicros, usageLimit, windowStartOf } from './shared.js';
+import { RedisSharedKv } from './shared-kv.js';
 import {
   StateConflictError,
-  type BudgetState, type KeyFilter, type NewKey, type Reservation, type StateStore, type StoredKey,
+  type BudgetState, type DefinitionPin, type KeyFilter, type NewKey, type Reservation, type StateStore, type StoredKey,
   type UsageEntry, type UsageGroup, type UsageQuery, type WindowHit,
 } from './types.js';
 
@@ -283,6 +285,10 @@ interface UsageRow {
   status: number; latency_ms: number; estimated: boolean; method: string | null; outcome: string | null;
 }
 
+interface PinRow {
+  backend: string; source: string; name: string; fingerprint: string; definition: string; pinned_at: string;
+}
+
 interface GroupRow {
   grp: string; calls: number; input_tokens: number; output_tokens: number; cost_usd: number; unpriced: number;
 }
@@ -298,6 +304,8 @@ interface PendingSettles {
 
 export class RedisPostgresStore implements StateStore {
   readonly kind = 'redis+postgres' as const;
+  /** Client sessions and the like, for the replicas to share (shared-kv.ts). */
+  readonly shared: RedisSharedKv;
   readonly #redis: Redis & ScriptCommands;
   readonly #pool: pg.Pool;
   readonly #prefix: string;
@@ -354,6 +362,7 @@ export class RedisPostgresStore implements StateStore {
     this.#prefix = opts.prefix ?? DEFAULT_PREFIX;
     this.#spendTtl = opts.spendCacheTtlMs ?? 60_000;
     this.#onError = onError;
+    this.shared = new RedisSharedKv(redis, this.#prefix);
   }
 
   // ---- keys
@@ -393,6 +402,33 @@ export class RedisPostgresStore implements StateStore {
     if ((byId.rowCount ?? 0) > 0) return true;
     const byName = await this.#pool.query('UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL', [now, idOrName]);
     return (byName.rowCount ?? 0) > 0;
+  }
+
+  // ---- definition pins (Postgres only: read when a backend starts, written when one is pinned or approved)
+
+  async listPins(backend: string): Promise<DefinitionPin[]> {
+    const { rows } = await this.#pool.query<PinRow>('SELECT * FROM definition_pins WHERE backend = $1 ORDER BY source, name', [backend]);
+    return rows.map(pinFromRow);
+  }
+
+  async pinFirst(pin: DefinitionPin): Promise<DefinitionPin> {
+    const values = [pin.backend, pin.source, pin.name, pin.fingerprint, pin.definition, pin.pinnedAt];
+    const inserted = await this.#pool.query<PinRow>(
+      `INSERT INTO definition_pins (backend, source, name, fingerprint, definition, pinned_at) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (backend, source, name) DO NOTHING RETURNING *`, values);
+    if (inserted.rows[0] !== undefined) return pinFromRow(inserted.rows[0]);
+    // Another replica was first: its pin holds. A statement of its own, so it sees that commit.
+    const { rows } = await this.#pool.query<PinRow>(
+      'SELECT * FROM definition_pins WHERE backend = $1 AND source = $2 AND name = $3', [pin.backend, pin.source, pin.name]);
+    return pinFromRow(rows[0]!);
+  }
+
+  async repin(pin: DefinitionPin): Promise<void> {
+    await this.#pool.query(
+      `INSERT INTO definition_pins (backend, source, name, fingerprint, definition, pinned_at) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (backend, source, name) DO UPDATE SET
+       fingerprint = excluded.fingerprint, definition = excluded.definition, pinned_at = excluded.pinned_at`,
+      [pin.backend, pin.source, pin.name, pin.fingerprint, pin.definition, pin.pinnedAt]);
   }
 
   // ---- counters
@@ -703,6 +739,10 @@ function keyFromRow(r: KeyRow): StoredKey {
     id: r.id, name: r.name, prefix: r.prefix, metadata: r.metadata,
     createdAt: Number(r.created_at), revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
   };
+}
+
+function pinFromRow(r: PinRow): DefinitionPin {
+  return { backend: r.backend, source: r.source, name: r.name, fingerprint: r.fingerprint, definition: r.definition, pinnedAt: Number(r.pinned_at) };
 }
 
 function usageFromRow(r: UsageRow): UsageEntry {

@@ -3,7 +3,7 @@
 // limit, budget) costs no promise and no event-loop turn.
 //
 // What must outlive the process is in the file: keys, the settled spend of budgets, the
-// usage ledger. What only matters while the process runs is in memory: rate-limit windows
+// usage ledger, pinned definitions. What only matters while the process runs is in memory: rate-limit windows
 // and live budget reservations (a reservation is the hold of a call in flight; a restart
 // ends those calls). So a request costs no write transaction until it settles, and the
 // settle is one. Other processes may read and write keys and read the ledger in the same
@@ -22,7 +22,7 @@ import { migrateSqlite } from './migrations/sqlite.js';
 import { callFields, fromMicros, toMicros, usageLimit, windowStartOf } from './shared.js';
 import {
   StateConflictError,
-  type BudgetState, type KeyFilter, type NewKey, type Reservation, type StateStore, type StoredKey,
+  type BudgetState, type DefinitionPin, type KeyFilter, type NewKey, type Reservation, type StateStore, type StoredKey,
   type UsageEntry, type UsageGroup, type UsageQuery, type WindowHit,
 } from './types.js';
 
@@ -58,12 +58,17 @@ interface UsageRow {
   status: number; latency_ms: number; estimated: number; method: string | null; outcome: string | null;
 }
 
+interface PinRow {
+  backend: string; source: string; name: string; fingerprint: string; definition: string; pinned_at: number;
+}
+
 interface GroupRow {
   grp: string; calls: number; input_tokens: number; output_tokens: number; cost_usd: number; unpriced: number;
 }
 
 export class SqliteStore implements StateStore {
   readonly kind = 'sqlite' as const;
+  readonly shared = null;
   readonly #db: BetterSqlite3.Database;
   readonly #onError: (err: unknown) => void;
   readonly #stmt;
@@ -111,6 +116,14 @@ export class SqliteStore implements StateStore {
       insertUsage: db.prepare(`INSERT INTO usage (time, request_id, identity_kind, identity, metadata, route, model,
         target, provider, input_tokens, output_tokens, cost_usd, status, latency_ms, estimated, method, outcome)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+
+      pins: db.prepare<[string], PinRow>('SELECT * FROM definition_pins WHERE backend = ? ORDER BY source, name'),
+      pin: db.prepare<[string, string, string], PinRow>('SELECT * FROM definition_pins WHERE backend = ? AND source = ? AND name = ?'),
+      pinFirst: db.prepare(`INSERT INTO definition_pins (backend, source, name, fingerprint, definition, pinned_at)
+        VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (backend, source, name) DO NOTHING`),
+      repin: db.prepare(`INSERT INTO definition_pins (backend, source, name, fingerprint, definition, pinned_at)
+        VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (backend, source, name) DO UPDATE SET
+        fingerprint = excluded.fingerprint, definition = excluded.definition, pinned_at = excluded.pinned_at`),
     };
     this.#stmt = stmt;
 
@@ -158,6 +171,21 @@ export class SqliteStore implements StateStore {
     const now = Date.now();
     if (this.#stmt.revokeById.run(now, idOrName).changes > 0) return true;
     return this.#stmt.revokeByName.run(now, idOrName).changes > 0;
+  }
+
+  // ---- definition pins (written at once: a pin is rare and must outlive the process)
+
+  listPins(backend: string): DefinitionPin[] {
+    return this.#stmt.pins.all(backend).map(pinFromRow);
+  }
+
+  pinFirst(pin: DefinitionPin): DefinitionPin {
+    this.#stmt.pinFirst.run(pin.backend, pin.source, pin.name, pin.fingerprint, pin.definition, pin.pinnedAt);
+    return pinFromRow(this.#stmt.pin.get(pin.backend, pin.source, pin.name)!);
+  }
+
+  repin(pin: DefinitionPin): void {
+    this.#stmt.repin.run(pin.backend, pin.source, pin.name, pin.fingerprint, pin.definition, pin.pinnedAt);
   }
 
   // ---- counters (in memory: see the file comment)
@@ -341,6 +369,10 @@ function keyFromRow(r: KeyRow): StoredKey {
     id: r.id, name: r.name, prefix: r.prefix, metadata: JSON.parse(r.metadata) as Record<string, string>,
     createdAt: r.created_at, revokedAt: r.revoked_at,
   };
+}
+
+function pinFromRow(r: PinRow): DefinitionPin {
+  return { backend: r.backend, source: r.source, name: r.name, fingerprint: r.fingerprint, definition: r.definition, pinnedAt: r.pinned_at };
 }
 
 function usageFromRow(r: UsageRow): UsageEntry {

@@ -6,6 +6,10 @@
 // Money is in USD as JS numbers; stores keep it exactly enough for budgets by storing
 // micro-dollars (integers) where they do arithmetic.
 
+import type { PinStore, SharedKv } from '../core/index.js';
+
+export type { DefinitionPin, PinStore, SharedKv } from '../core/index.js';
+
 export type MaybePromise<T> = T | Promise<T>;
 
 /** An API key created at runtime (admin API or CLI). The key itself is never stored: only its SHA-256. */
@@ -174,8 +178,14 @@ export interface UsageLedger {
   queryUsage(q: UsageQuery): MaybePromise<UsageEntry[] | UsageGroup[]>;
 }
 
-export interface StateStore extends KeyStore, CounterStore, BudgetStore, UsageLedger {
+/**
+ * StateStore includes PinStore (declared in core, which backends are built with): the
+ * fingerprints a backend pinned of the definitions it serves (MCP tool pinning).
+ */
+export interface StateStore extends KeyStore, CounterStore, BudgetStore, UsageLedger, PinStore {
   readonly kind: 'sqlite' | 'redis+postgres';
+  /** Short-lived values every replica sees (core's SharedKv: Redis); null for SQLite, which is one process. */
+  readonly shared: SharedKv | null;
   /** Writes what is batched and closes connections. */
   close(): Promise<void>;
 }

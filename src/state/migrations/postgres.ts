@@ -62,6 +62,22 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE usage ADD COLUMN outcome text;
     `,
   },
+  {
+    version: 3,
+    name: 'definition pins',
+    // Tool pinning (src/mcp/pinning.ts): the fingerprint each backend pinned per server and tool.
+    sql: `
+      CREATE TABLE definition_pins (
+        backend text NOT NULL,
+        source text NOT NULL,
+        name text NOT NULL,
+        fingerprint text NOT NULL,
+        definition text NOT NULL,
+        pinned_at bigint NOT NULL,
+        PRIMARY KEY (backend, source, name)
+      );
+    `,
+  },
 ];
 
 /** Applies the steps this database does not have yet; a no-op when it is up to date. */

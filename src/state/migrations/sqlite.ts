@@ -64,6 +64,22 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE usage ADD COLUMN outcome TEXT;
     `,
   },
+  {
+    version: 3,
+    name: 'definition pins',
+    // Tool pinning (src/mcp/pinning.ts): the fingerprint each backend pinned per server and tool.
+    sql: `
+      CREATE TABLE definition_pins (
+        backend TEXT NOT NULL,
+        source TEXT NOT NULL,
+        name TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        pinned_at INTEGER NOT NULL,
+        PRIMARY KEY (backend, source, name)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Applies the steps this file does not have yet; a no-op when it is up to date. */

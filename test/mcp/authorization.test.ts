@@ -1,0 +1,191 @@
+// MCP authorization (MCP 2025-06-18 / 2025-11-25 "Authorization", RFC 9728): an MCP route
+// with a jwt policy is an OAuth protected resource. Its 401 challenge names its Protected
+// Resource Metadata, served at /.well-known/oauth-protected-resource<P>; tokens must be for
+// its audience; the client's token never reaches the MCP server behind it. Routes without a
+// jwt policy, and backends that are not MCP, have no metadata.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { discoverOAuthProtectedResourceMetadata, extractWWWAuthenticateParams, selectResourceURL } from '@modelcontextprotocol/sdk/client/auth.js';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { authorizationSeen, startStreamableServer, type RunningFixture } from './fixtures/servers.js';
+
+const ISS = 'https://idp.test';
+const idp = await generateKeyPair('RS256');
+const other = await generateKeyPair('RS256');
+const jwk = { ...(await exportJWK(idp.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+
+const token = (aud: string, key = idp.privateKey) => new SignJWT({ scope: 'mcp' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+  .setIssuer(ISS).setAudience(aud).setSubject('alice@example.com').setIssuedAt().setExpirationTime('5m').sign(key);
+
+/** `audience`: what the jwt policy accepts (the MCP route's URL once the port is known). */
+const config = (mcpUrl: string, webUrl: string, audience: string) => `
+gateway: { admin: off }
+listeners:
+  - name: edge
+    port: 0
+    routes:
+      - { name: tools, match: { path: /mcp }, backend: tools, policies: [sso] }
+      - { name: open, match: { path: /open }, backend: open }
+      - { name: keyed, match: { path: /keyed }, backend: keyed, policies: [keys] }
+      - { name: web, match: { path: /web }, backend: web, policies: [sso] }
+backends:
+  tools:
+    mcp:
+      servers:
+        - { name: alpha, url: "${mcpUrl}" }
+  open:
+    mcp:
+      servers:
+        - { name: alpha, url: "${mcpUrl}" }
+  keyed:
+    mcp:
+      servers:
+        - { name: alpha, url: "${mcpUrl}" }
+  web:
+    http: { url: "${webUrl}" }
+policies:
+  sso:
+    jwt:
+      issuer: ${ISS}
+      audiences: ["${audience}"]
+      jwks: { keys: [${JSON.stringify(jwk)}] }
+  keys:
+    apiKey:
+      stored: false
+      keys: [{ name: k, key: "key-0123456789abcdef" }]
+`;
+
+interface Setup { g: TestGateway; alpha: RunningFixture; web: http.Server; webSeen: (string | undefined)[]; base: string }
+
+async function setup(): Promise<Setup> {
+  const alpha = await startStreamableServer({ name: 'alpha' });
+  const webSeen: (string | undefined)[] = [];
+  const web = http.createServer((req, res) => { webSeen.push(req.url); res.writeHead(200, { 'content-type': 'text/plain' }).end('web'); });
+  await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+  const webUrl = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+  const g = await startGateway(config(alpha.url, webUrl, 'placeholder'));
+  // The resource is the route's URL, which names the port: set the audience once it is known.
+  const base = g.url();
+  g.writeConfig(config(alpha.url, webUrl, `${base}/mcp`));
+  const reloaded = await g.gw.reload();
+  assert.ok(reloaded.ok, JSON.stringify(reloaded));
+  assert.equal(g.url(), base, 'the listener kept its port');
+  return { g, alpha, web, webSeen, base };
+}
+
+async function teardown(s: Setup): Promise<void> {
+  await s.g.close();
+  await s.alpha.close();
+  await new Promise<void>((r) => s.web.close(() => r()));
+}
+
+const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+
+async function post(url: string, headers: Record<string, string> = {}) {
+  const r = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers }, body: INIT });
+  return { status: r.statusCode, headers: r.headers, body: await r.body.text() };
+}
+
+test('a 401 from a jwt MCP route names its metadata; the metadata is the RFC 9728 document the SDK client reads', { timeout: 30_000 }, async (t) => {
+  const s = await setup();
+  t.after(() => teardown(s));
+  const metadataUrl = `${s.base}/.well-known/oauth-protected-resource/mcp`;
+
+  const refused = await post(`${s.base}/mcp`);
+  assert.equal(refused.status, 401);
+  assert.equal(refused.headers['www-authenticate'], `Bearer realm="agentedge", resource_metadata="${metadataUrl}"`);
+  assert.equal(JSON.parse(refused.body).jsonrpc, '2.0', 'still a JSON-RPC error');
+  // What the SDK's client makes of the challenge.
+  const params = extractWWWAuthenticateParams(new Response(null, { status: 401, headers: { 'www-authenticate': String(refused.headers['www-authenticate']) } }));
+  assert.equal(params.resourceMetadataUrl?.href, metadataUrl);
+
+  const r = await request(metadataUrl);
+  assert.equal(r.statusCode, 200);
+  assert.match(String(r.headers['content-type']), /^application\/json/);
+  assert.equal(r.headers['cache-control'], 'public, max-age=60');
+  assert.equal(r.headers['access-control-allow-origin'], '*');
+  const doc = await r.body.json() as Record<string, unknown>;
+  assert.deepEqual(doc, {
+    resource: `${s.base}/mcp`,
+    authorization_servers: [ISS],
+    bearer_methods_supported: ['header'],
+    resource_name: 'agentedge MCP (tools)',
+  });
+
+  // The SDK's discovery (path-aware well-known URI, no header) and its resource check.
+  const found = await discoverOAuthProtectedResourceMetadata(new URL(`${s.base}/mcp`));
+  assert.equal(found.resource, `${s.base}/mcp`);
+  assert.deepEqual(found.authorization_servers, [ISS]);
+  const selected = await selectResourceURL(new URL(`${s.base}/mcp`), {} as never, found);
+  assert.equal(selected?.href, `${s.base}/mcp`);
+
+  // The resource is named by the Host the client used; HEAD and the CORS preflight answer too.
+  const port = s.g.port();
+  const viaLocalhost = await request(metadataUrl, { headers: { host: `localhost:${port}` } });
+  assert.equal((await viaLocalhost.body.json() as { resource: string }).resource, `http://localhost:${port}/mcp`);
+  const head = await request(metadataUrl, { method: 'HEAD' });
+  assert.equal(head.statusCode, 200);
+  assert.equal(await head.body.text(), '');
+  const preflight = await request(metadataUrl, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'mcp-protocol-version' } });
+  assert.equal(preflight.statusCode, 204);
+  assert.equal(preflight.headers['access-control-allow-origin'], '*');
+  assert.equal(preflight.headers['access-control-allow-headers'], 'mcp-protocol-version');
+  await preflight.body.dump();
+});
+
+test('tokens must be for this resource: another audience, issuer key or none is 401; a good token reaches the tools, never the server', { timeout: 30_000 }, async (t) => {
+  const s = await setup();
+  t.after(() => teardown(s));
+  const resource = `${s.base}/mcp`;
+  for (const bad of [await token('agentedge'), await token(`${s.base}/open`), await token(`${s.base}`), await token(resource, other.privateKey)]) {
+    const r = await post(`${s.base}/mcp`, { authorization: `Bearer ${bad}` });
+    assert.equal(r.status, 401, r.body);
+    assert.match(String(r.headers['www-authenticate']), /resource_metadata="[^"]+\/\.well-known\/oauth-protected-resource\/mcp"/);
+  }
+
+  authorizationSeen.length = 0;
+  const good = await token(resource);
+  const client = new Client({ name: 'authorized', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(resource), { requestInit: { headers: { authorization: `Bearer ${good}` } } }));
+  try {
+    const names = (await client.listTools()).tools.map((x) => x.name);
+    assert.ok(names.includes('alpha__echo'), names.join());
+    assert.deepEqual((await client.callTool({ name: 'alpha__echo', arguments: { text: 'hi' } })).content, [{ type: 'text', text: 'alpha:hi' }]);
+  } finally {
+    await client.close();
+  }
+  assert.ok(authorizationSeen.length > 0, 'the server was reached');
+  assert.deepEqual(authorizationSeen.filter((a) => a !== undefined), [], 'the client\'s token never reached the MCP server');
+});
+
+test('no metadata for routes without a jwt policy, non-MCP backends, other paths; their challenges stay plain', { timeout: 30_000 }, async (t) => {
+  const s = await setup();
+  t.after(() => teardown(s));
+  const wk = `${s.base}/.well-known/oauth-protected-resource`;
+  for (const path of ['/open', '/keyed', '/web', '', '/mcp/sse', '/mcp/', '/mcpx']) {
+    const r = await request(`${wk}${path}`);
+    assert.equal(r.statusCode, 404, `${wk}${path}`);
+    await r.body.dump();
+  }
+  // A POST is not a metadata request: routed as usual (no route here).
+  const posted = await request(`${wk}/mcp`, { method: 'POST', body: '{}' });
+  assert.equal(posted.statusCode, 404);
+  await posted.body.dump();
+
+  const keyed = await post(`${s.base}/keyed`);
+  assert.equal(keyed.status, 401);
+  assert.equal(keyed.headers['www-authenticate'], 'Bearer realm="agentedge"');
+  const web = await request(`${s.base}/web/x`);
+  assert.equal(web.statusCode, 401);
+  assert.equal(web.headers['www-authenticate'], 'Bearer realm="agentedge"', 'an http backend is no MCP protected resource');
+  await web.body.dump();
+  assert.deepEqual(s.webSeen, []);
+  // The open MCP route needs nothing.
+  assert.equal((await post(`${s.base}/open`)).status, 200);
+});
