@@ -40,6 +40,9 @@ export class CallRecord {
       endCall(this.#ctx, this.call, 'error', status);
       throw err;
     }
+    // A round that asks the client for input is not the call's end: the retry that continues
+    // it records the outcome (one ledger entry per call, however many rounds).
+    if (isObject(result) && result.resultType === 'input_required') return result;
     endCall(this.#ctx, this.call, isObject(result) && result.isError === true ? 'error' : 'ok', 200);
     return result;
   }

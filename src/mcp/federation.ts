@@ -223,7 +223,8 @@ export class Federation {
     const args = isObject(params.arguments) ? params.arguments : undefined;
     // The usage ledger's record of the call (call-record.ts): refused, or answered ok / error.
     const record = new CallRecord(call.ctx, call.active.abort.signal, req.method, String(params.name), s.handle.name, name);
-    await record.admitted(admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name, arguments: args ?? {} } }));
+    // A 2026-07-28 retry that continues a held call was admitted (and counted) when it began.
+    if (!this.#continues(call, params)) await record.admitted(admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name, arguments: args ?? {} } }));
     return record.answered(this.#forward(call, s, req, { ...params, name }));
   }
 
@@ -231,7 +232,7 @@ export class Federation {
     const params = req.params ?? {};
     const { s, name: uri } = this.#target(params.uri, 'uri');
     const record = new CallRecord(call.ctx, call.active.abort.signal, req.method, String(params.uri), s.handle.name, uri);
-    await record.admitted(admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name: uri, arguments: {} } }));
+    if (!this.#continues(call, params)) await record.admitted(admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name: uri, arguments: {} } }));
     const result = await record.answered(this.#forward(call, s, req, { ...params, uri }));
     if (isObject(result) && Array.isArray(result.contents)) {
       return { ...result, contents: result.contents.map((c: unknown) => isObject(c) && typeof c.uri === 'string' ? { ...c, uri: this.#naming.outward(s.handle.name, c.uri) } : c) };
@@ -346,6 +347,16 @@ export class Federation {
     } finally {
       call.active.abort.signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * True for a retry that continues a call held for the client's input: its own session's,
+   * still parked (#bridged checks server and method, and answers the held call whatever name
+   * the retry carries, so skipping the gate here lets nothing else through).
+   */
+  #continues(call: CallContext, params: Record<string, unknown>): boolean {
+    const state = params.requestState;
+    return call.session.transport === 'stateless' && typeof state === 'string' && this.#parked.get(state)?.owner === call.session.id;
   }
 
   #drop(session: Session, bridge: InputBridge): void {

@@ -234,3 +234,40 @@ test('subscriptions/listen acknowledges what it honours, then carries list chang
     await pump.catch(() => undefined);
   }
 });
+
+test('a call continued over input_required rounds is one call: admitted and counted once, one ledger entry', async (t) => {
+  const server = await startStreamableServer({ name: 'alpha' });
+  t.after(() => server.close());
+  const gw = await startGateway(`
+gateway: { admin: { host: 127.0.0.1, port: 0 }, state: { sqlite: ./state.db } }
+listeners:
+  - name: edge
+    port: 0
+    routes:
+      - { name: tools, match: { path: /mcp }, backend: tools, policies: [once] }
+backends:
+  tools:
+    mcp:
+      servers:
+        - { name: alpha, url: "${server.url}" }
+policies:
+  once:
+    rateLimit: { key: 'mcp.tool.name', requests: 1/minute }
+`);
+  t.after(() => gw.close());
+  const client = new Client({ name: 'modern', version: '1.0.0' }, { capabilities: { sampling: {} }, versionNegotiation: { mode: { pin: '2026-07-28' } } });
+  client.setRequestHandler('sampling/createMessage', async () => ({ model: 'm', role: 'assistant', content: { type: 'text', text: 'once' } }));
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${gw.url()}/mcp`)));
+  t.after(() => client.close());
+  // Two rounds (input_required, then the retry with the answer), one call under a limit of one.
+  const r = await client.callTool({ name: 'alpha__ask-llm', arguments: { question: 'q' } });
+  assert.deepEqual(r.content, [{ type: 'text', text: 'sampled:once' }]);
+  await assert.rejects(client.callTool({ name: 'alpha__ask-llm', arguments: { question: 'again' } }), /rate/i);
+  let entries: { model: string; outcome: string }[] = [];
+  for (let i = 0; i < 200 && entries.length < 2; i++) {
+    const u = await fetch(`${gw.adminUrl()}/usage`);
+    entries = ((await u.json()) as { usage: { model: string; outcome: string }[] }).usage;
+    if (entries.length < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.deepEqual(entries.map((e) => [e.model, e.outcome]).reverse(), [['alpha__ask-llm', 'ok'], ['alpha__ask-llm', 'refused']]);
+});
