@@ -171,6 +171,7 @@ export class Federation {
   /** A server's tools, a tool whose definition changed since it was pinned withheld (pinning.ts). */
   async #tools(s: FederatedServer, owner: string): Promise<Record<string, unknown>[]> {
     const tools = await this.#listAll(s, owner, 'tools');
+    s.handle.toolCount = tools.length;
     if (this.#pins === null) return tools;
     return this.#pins.screen(s.handle.name, s.handle.openConnection(owner), tools.filter((t) => typeof t.name === 'string' && s.allowsTool(t.name)));
   }

@@ -24,6 +24,8 @@ export interface ServerStatus {
   readonly lastError: string | null;
   readonly lastErrorAt: string | null;
   readonly restarts: number;
+  /** Tools the server listed the last time it was asked (before include / exclude, authorization and pinning); null before. */
+  readonly tools: number | null;
 }
 
 export interface PoolEvents {
@@ -53,6 +55,8 @@ export class ServerHandle {
   #restarts = 0;
   #idleTimer: NodeJS.Timeout | null = null;
   #closed = false;
+  /** Tools in the server's latest tools/list (admin GET /mcp/servers); null until one was read. */
+  toolCount: number | null = null;
   /** The hello of the latest connection (capabilities and instructions for merging). */
   hello: ServerHello | null = null;
 
@@ -91,6 +95,7 @@ export class ServerHandle {
       lastError: this.#lastError,
       lastErrorAt: this.#lastErrorAt === 0 ? null : new Date(this.#lastErrorAt).toISOString(),
       restarts: this.#restarts,
+      tools: this.toolCount,
     };
   }
 

@@ -8,7 +8,18 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { startGateway } from '../helpers/gateway.js';
 import { startStreamableServer } from './fixtures/servers.js';
 
-interface ServerView { name: string; state: string; connections: number; protocolVersion: string | null; lastError: string | null }
+interface ServerView { name: string; state: string; connections: number; protocolVersion: string | null; lastError: string | null; tools: number | null }
+
+/** How many tools the server lists to a client of its own. */
+async function listedDirectly(url: string): Promise<number> {
+  const c = new Client({ name: 'direct', version: '1.0.0' });
+  await c.connect(new StreamableHTTPClientTransport(new URL(url)));
+  try {
+    return (await c.listTools()).tools.length;
+  } finally {
+    await c.close();
+  }
+}
 
 test('GET /mcp/servers shows idle servers, then ready and failed ones with the failure', async () => {
   const alpha = await startStreamableServer({ name: 'alpha' });
@@ -34,7 +45,7 @@ backends:
       assert.ok(!text.includes('sekrit-value-123'), 'no upstream credential in the admin view');
       return (JSON.parse(text) as { backends: { tools: { servers: ServerView[] } } }).backends.tools.servers;
     };
-    assert.deepEqual((await view()).map((s) => [s.name, s.state]), [['alpha', 'idle'], ['gone', 'idle']]);
+    assert.deepEqual((await view()).map((s) => [s.name, s.state, s.tools]), [['alpha', 'idle', null], ['gone', 'idle', null]]);
 
     const client = new Client({ name: 'admin-test', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${g.url()}/mcp`)));
@@ -43,6 +54,9 @@ backends:
     assert.equal(a!.state, 'ready');
     assert.equal(a!.connections, 1);
     assert.equal(a!.protocolVersion, '2025-11-25');
+    // As many as the server lists to a client of its own.
+    assert.equal(a!.tools, await listedDirectly(alpha.url));
+    assert.equal(gone!.tools, null);
     assert.equal(gone!.state, 'failed');
     assert.match(gone!.lastError ?? '', /ECONNREFUSED|fetch failed|could not|connect/i);
     await client.close();
