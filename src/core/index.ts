@@ -20,5 +20,6 @@ export { maskStage, StreamRelay, type StageSink, type StreamErrorRenderer, type 
 export { SecretMask, SecretMaskStream, MIN_MASKED_SECRET_LENGTH } from './secret-mask.js';
 export { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_LIMIT, JsonRefusedError, parseJson, UNTRUSTED_JSON, type JsonBounds } from './json.js';
 export { RetryBudget } from './upstream.js';
-export { ClientGoneError, readRequestBody, type BodyDone, type BodyReadLimits } from './request-body.js';
+export { subPath } from './path.js';
+export { ClientGoneError, readBody, readRequestBody, type BodyDone, type BodyReadLimits } from './request-body.js';
 export { PROTECTED_RESOURCE_WELL_KNOWN, requestOrigin, resourceIdentifier, resourceMetadataUrl, type ProtectedResource } from './resource-metadata.js';

@@ -92,3 +92,10 @@ function resolvePath(url: string, end: number): string | null {
   }
   return '/' + out.join('/');
 }
+
+/** The path under a route prefix, with a leading and without a trailing slash (what a backend serves there). */
+export function subPath(path: string, prefix: string | null): string {
+  let sub = prefix ? path.slice(prefix.length) : path;
+  if (sub.length > 1 && sub.endsWith('/')) sub = sub.slice(0, -1);
+  return sub.startsWith('/') ? sub : '/' + sub;
+}

@@ -99,3 +99,18 @@ class BodyReader {
     return true;
   }
 }
+
+/**
+ * readRequestBody as a promise, for async handlers: the whole body with the route's limits;
+ * rejects with the GatewayError of a limit, or ClientGoneError (marking the context aborted)
+ * when the client left mid-body.
+ */
+export function readBody(ctx: RequestContext, limits: BodyReadLimits): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    readRequestBody(ctx, limits, (err, body) => {
+      if (err === null) { resolve(body!); return; }
+      if (err instanceof ClientGoneError) ctx.clientAborted = true;
+      reject(err);
+    });
+  });
+}

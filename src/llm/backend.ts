@@ -14,7 +14,7 @@ import type { RouteSpec } from '../config/index.js';
 import type { LlmBackendSpec, LlmModelSpec } from './spec.js';
 import { HTTP_BACKEND_DEFAULTS } from '../config/index.js';
 import {
-  BARE_STACK, beginAttempt, classifyUpstreamError, endAttempt, GatewayError, requestDropSet, strippedRequestHeaders,
+  BARE_STACK, beginAttempt, classifyUpstreamError, endAttempt, GatewayError, requestDropSet, strippedRequestHeaders, subPath,
   type BackendHandler, type BodyLimits, type ErrorRenderer, type GatedCall, type UsageMeter, type RequestObserver, type RequestContext, type Upstream, type UpstreamHeaders, type UpstreamStack,
 } from '../core/index.js';
 import { newLlmCall } from './account.js';
@@ -22,7 +22,7 @@ import { Answer } from './answer.js';
 import { renderAnthropicError } from './anthropic-errors.js';
 import { ClientGoneError, parseJsonObject, readBody } from './body.js';
 import { chatFront, listModels, getModel } from './chat.js';
-import { jsonHeaders, MAX_ERROR_BODY, modelNotFound, readErrorText, responseHeaders, subPath, type RelayIo } from './exchange.js';
+import { jsonHeaders, MAX_ERROR_BODY, modelNotFound, readErrorText, responseHeaders, type RelayIo } from './exchange.js';
 import { costUsd } from './cost.js';
 import { estimateRequestTokens, maxOutputTokens, preloadTokenizer } from './estimate.js';
 import { messagesFront } from './messages.js';

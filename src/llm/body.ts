@@ -4,23 +4,11 @@
 // A malformed body, one nested deeper, or one with a "__proto__" key however it is spelled
 // (which some JavaScript consumers downstream of us would turn into prototype pollution) is
 // a 400; the parser's own message and position never reach the client.
-import type { BodyLimits, RequestContext } from '../core/index.js';
-import { ClientGoneError, GatewayError, JsonRefusedError, parseJson, readRequestBody, UNTRUSTED_JSON } from '../core/index.js';
+import { ClientGoneError, GatewayError, JsonRefusedError, parseJson, readBody, UNTRUSTED_JSON } from '../core/index.js';
 import { isObject } from './openai-errors.js';
 
-export { ClientGoneError };
-
-/** Reads a whole body with the route's limits (core/request-body.ts); rejects with ClientGoneError when the client left. */
-export function readBody(ctx: RequestContext, limits: BodyLimits): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    readRequestBody(ctx, limits, (err, body) => {
-      if (err === null) { resolve(body!); return; }
-      // A request stream that failed mid-body is a client that left, too.
-      if (err instanceof ClientGoneError) ctx.clientAborted = true;
-      reject(err);
-    });
-  });
-}
+// The one promise reader of request bodies is core's (request-body.ts).
+export { ClientGoneError, readBody };
 
 /** Parses a request body that must be a JSON object. */
 export function parseJsonObject(raw: Buffer, maxDepth: number): Record<string, unknown> {

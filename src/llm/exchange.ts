@@ -24,12 +24,6 @@ export interface RelayIo {
   upstreamError(code: string): void;
 }
 
-/** The path under the route prefix, with a leading and without a trailing slash. */
-export function subPath(path: string, prefix: string | null): string {
-  let sub = prefix ? path.slice(prefix.length) : path;
-  if (sub.length > 1 && sub.endsWith('/')) sub = sub.slice(0, -1);
-  return sub.startsWith('/') ? sub : '/' + sub;
-}
 
 export function modelNotFound(name: string): GatewayError {
   const shown = name.length > MAX_ECHOED_NAME ? `${name.slice(0, MAX_ECHOED_NAME)}…` : name;

@@ -10,7 +10,7 @@
 import type { ServerResponse } from 'node:http';
 import type { RouteSpec } from '../config/index.js';
 import {
-  ClientGoneError, GatewayError, JsonRefusedError, parseJson, readRequestBody, settleDeferred,
+  ClientGoneError, GatewayError, JsonRefusedError, parseJson, readBody, settleDeferred, subPath,
   type AdminActionAnswer, type BackendDeps, type BodyLimits, type ErrorRenderer, type PooledHandler, type RequestContext, type Upstream,
 } from '../core/index.js';
 import { federatedServer, Federation } from './federation.js';
@@ -557,12 +557,6 @@ function ownerOf(ctx: RequestContext): string {
   return id === null ? 'anonymous' : `${id.kind}:${id.policy}:${id.name}`;
 }
 
-function subPath(path: string, prefix: string | null): string {
-  let sub = prefix !== null && prefix !== '/' ? path.slice(prefix.length) : path;
-  if (sub.length > 1 && sub.endsWith('/')) sub = sub.slice(0, -1);
-  return sub.startsWith('/') ? sub : '/' + sub;
-}
-
 function acceptsSse(ctx: RequestContext): boolean {
   const accept = ctx.req.headers.accept;
   return typeof accept === 'string' && accept.includes('text/event-stream');
@@ -602,16 +596,6 @@ function hostAllowed(ctx: RequestContext, allowed: readonly string[] | null): bo
     return false;
   }
   return local || allowed !== null ? ok(originHost) : originHost === host;
-}
-
-function readBody(ctx: RequestContext, limits: BodyLimits): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    readRequestBody(ctx, limits, (err, body) => {
-      if (err === null) { resolve(body!); return; }
-      if (err instanceof ClientGoneError) ctx.clientAborted = true;
-      reject(err);
-    });
-  });
 }
 
 function reply(res: ServerResponse, status: number, body: JsonRpcResponse | JsonRpcResponse[], sessionId?: string): void {
