@@ -14,6 +14,8 @@ import type { ToolPins } from './pinning.js';
 import type { ServerHandle } from './server-pool.js';
 import type { ActiveRequest, Session } from './session.js';
 import { UpstreamFailure, type UpstreamConnection } from './upstream.js';
+import { MODERN_VERSION } from './modern.js';
+import { META_LOG_LEVEL } from './modern-client.js';
 
 /** Most entries of one list page the gateway sends a client. */
 export const PAGE_SIZE = 100;
@@ -284,6 +286,8 @@ export class Federation {
     call.active.server = server;
     let token: string | null = null;
     let meta = isObject(params._meta) ? params._meta : null;
+    // A server that speaks only 2026-07-28 is told, per request, of the client the call is for.
+    const client = s.handle.hello?.protocolVersion === MODERN_VERSION ? asClient(call.session, meta) : null;
     if (meta !== null && Object.keys(meta).some(isProtocolMetaKey)) {
       // A 2026-07-28 client's envelope (version, capabilities, client info) is between it and
       // the gateway: the upstream session speaks the revision it was initialized with, and the
@@ -297,8 +301,8 @@ export class Federation {
       params = { ...params, _meta: { ...meta, progressToken: token } };
     }
     try {
-      if (call.session.transport === 'stateless' && BRIDGED.has(req.method)) return await this.#bridged(call, s, req, params);
-      return await s.handle.request(call.session.id, req.method, params, { signal: call.active.abort.signal });
+      if (call.session.transport === 'stateless' && BRIDGED.has(req.method)) return await this.#bridged(call, s, req, params, client);
+      return await s.handle.request(call.session.id, req.method, params, { signal: call.active.abort.signal, ...client });
     } catch (err) {
       throw upstreamError(server, err);
     } finally {
@@ -310,7 +314,7 @@ export class Federation {
    * A 2026-07-28 client's call: the server's own requests during it become input_required
    * rounds (input-bridge.ts). A retry carrying `requestState` continues the held call.
    */
-  async #bridged(call: CallContext, s: FederatedServer, req: JsonRpcRequest, params: Record<string, unknown>): Promise<unknown> {
+  async #bridged(call: CallContext, s: FederatedServer, req: JsonRpcRequest, params: Record<string, unknown>, client: ClientFacts | null): Promise<unknown> {
     const session = call.session;
     const server = s.handle.name;
     let bridge: InputBridge;
@@ -326,7 +330,7 @@ export class Federation {
     } else {
       // The upstream call outlives this response (it waits for the client's retry): its own abort.
       const abort = new AbortController();
-      const upstream = s.handle.request(session.id, req.method, params, { signal: abort.signal });
+      const upstream = s.handle.request(session.id, req.method, params, { signal: abort.signal, ...client });
       bridge = new InputBridge(session.id, server, req.method, upstream, abort);
       session.bridges.add(bridge);
     }
@@ -444,6 +448,24 @@ export class Federation {
 
 /** `_meta` keys of the protocol's own envelope (2026-07-28: version, capabilities, client info, log level). */
 const isProtocolMetaKey = (k: string): boolean => k.startsWith('io.modelcontextprotocol/');
+
+/**
+ * What a 2026-07-28 server is told of the client a call is for (in each request's envelope):
+ * the client's capabilities the gateway can relay, and its log level. A server that needs a
+ * capability the client lacks says so in its answer, which reaches the client.
+ */
+interface ClientFacts { readonly capabilities: Record<string, unknown>; readonly logLevel: string | null }
+
+function asClient(session: Session, meta: Record<string, unknown> | null): ClientFacts {
+  const caps = session.clientCapabilities;
+  const capabilities: Record<string, unknown> = {};
+  for (const k of RELAYED_CAPABILITIES) if (isObject(caps[k])) capabilities[k] = caps[k];
+  // A 2026-07-28 client sets its level per request; an older one with logging/setLevel.
+  const level = meta?.[META_LOG_LEVEL];
+  return { capabilities, logLevel: typeof level === 'string' ? level : session.logLevel };
+}
+
+const RELAYED_CAPABILITIES = ['sampling', 'elicitation', 'roots'] as const;
 
 /** The methods whose results may be input_required in 2026-07-28. */
 const BRIDGED = new Set(['tools/call', 'prompts/get', 'resources/read']);

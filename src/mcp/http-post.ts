@@ -39,9 +39,12 @@ export class StreamablePoster {
     this.#dispatcher = dispatcher;
   }
 
-  /** POSTs one message; every message of the answer goes to `deliver`. Rejects with a PostFailure. */
-  async post(msg: object, deliver: (m: unknown) => void, signal?: AbortSignal): Promise<void> {
-    const headers: Record<string, string> = { ...this.#headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  /**
+   * POSTs one message (with `extra` headers: a 2026-07-28 request's mirrored ones); every
+   * message of the answer goes to `deliver`. Rejects with a PostFailure.
+   */
+  async post(msg: object, deliver: (m: unknown) => void, signal?: AbortSignal, extra?: Readonly<Record<string, string>>): Promise<void> {
+    const headers: Record<string, string> = { ...this.#headers, ...extra, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
     if (this.sessionId !== null) headers['mcp-session-id'] = this.sessionId;
     if (this.protocolVersion !== null) headers['mcp-protocol-version'] = this.protocolVersion;
     let res: Dispatcher.ResponseData;

@@ -8,6 +8,7 @@
 // of lists, while the other servers carry on.
 import type { Upstream } from '../core/index.js';
 import { RpcError } from './jsonrpc.js';
+import { MODERN_VERSION } from './modern.js';
 import { createLink, UpstreamConnection, UpstreamFailure, type ConnectionOwner, type RequestOptions, type ServerHello } from './upstream.js';
 import type { McpServerSpec } from './spec.js';
 
@@ -117,16 +118,20 @@ export class ServerHandle {
 
   async #openConnection(key: string): Promise<UpstreamConnection> {
     const spec = this.spec;
+    // A message the connection can tie to the client session it belongs to goes to that one.
     const owner: ConnectionOwner = {
-      serverRequest: (conn, req) => this.#events.serverRequest(spec.name, key, conn, req),
-      notification: (_conn, n) => { this.#events.notification(spec.name, key, n); },
+      serverRequest: (conn, req, asker) => this.#events.serverRequest(spec.name, asker ?? key, conn, req),
+      notification: (_conn, n, asker) => { this.#events.notification(spec.name, asker ?? key, n); },
       closed: (conn, why) => { this.#lost(key, conn, why); },
+      warn: (_conn, message) => { this.#events.log(spec.name, 'warn', message); },
     };
     let conn: UpstreamConnection | null = null;
     try {
       const link = createLink(spec, this.#upstream, (line) => { this.#events.log(spec.name, 'info', `stderr: ${line}`); });
       conn = new UpstreamConnection(spec.name, link, owner);
-      const hello = await conn.open(spec.connectTimeoutMs, GATEWAY_CLIENT_CAPABILITIES);
+      // A server found to speak only 2026-07-28 is not probed again for each session (HTTP).
+      const known = this.hello?.protocolVersion === MODERN_VERSION ? this.hello : null;
+      const hello = await conn.open(spec.connectTimeoutMs, GATEWAY_CLIENT_CAPABILITIES, known);
       if (this.#closed || this.#conns.get(key) === undefined) {
         await conn.close();
         throw new UpstreamFailure('the backend was reloaded or closed');
@@ -156,7 +161,7 @@ export class ServerHandle {
       const conn = used = await this.connection(owner);
       this.#busy();
       try {
-        return await conn.request(method, params, { ...opts, timeoutMs: this.spec.callTimeoutMs });
+        return await conn.request(method, params, { ...opts, asker: owner, timeoutMs: this.spec.callTimeoutMs });
       } finally {
         this.#maybeIdle(conn);
         if (this.#retired.has(conn) && conn.inFlight === 0) void conn.close('the upstream session expired');

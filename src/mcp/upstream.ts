@@ -19,11 +19,20 @@ import type { Upstream } from '../core/index.js';
 import { isObject, RPC, RpcError, type JsonRpcErrorObject, type JsonRpcId, type JsonRpcNotification, type JsonRpcRequest } from './jsonrpc.js';
 import type { McpServerSpec } from './spec.js';
 import { PostFailure, StreamablePoster } from './http-post.js';
+import { META_SERVER_INFO, MODERN_RPC, MODERN_VERSION } from './modern.js';
+import { argumentHeaders, envelope, inputRequired, META_SUBSCRIPTION_ID, modernOnly, paramHeaders, plainResult, standardHeaders, type ParamHeader } from './modern-client.js';
 
 /** The revision the gateway offers upstream; a server answers with it or its own latest. */
 export const UPSTREAM_PROTOCOL_VERSION = '2025-11-25';
 /** Revisions the gateway accepts from a server's initialize answer. */
 export const UPSTREAM_VERSIONS: readonly string[] = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
+
+/** Most input_required rounds one call of a 2026-07-28 server may take. */
+const MAX_INPUT_ROUNDS = 16;
+
+/** First and longest wait before a 2026-07-28 server's ended subscriptions/listen is opened again. */
+const LISTEN_RETRY_MS = 1000;
+const LISTEN_RETRY_MAX_MS = 30_000;
 
 /** Longest wait for an upstream to acknowledge the end of a session (best effort). */
 const TERMINATE_TIMEOUT_MS = 2000;
@@ -38,14 +47,20 @@ export interface ServerHello {
   readonly serverInfo: Record<string, unknown> | null;
 }
 
-/** Who a connection hands the server's own messages to. */
+/**
+ * Who a connection hands the server's own messages to. `asker` is the client session a
+ * message belongs to when the connection knows it (it came on the answer to that session's
+ * request, or is a 2026-07-28 server's input request for it); null otherwise.
+ */
 export interface ConnectionOwner {
   /** A request from the server (sampling, elicitation, roots, ping): resolve with its result, or throw an RpcError. */
-  serverRequest(conn: UpstreamConnection, req: JsonRpcRequest): Promise<unknown>;
+  serverRequest(conn: UpstreamConnection, req: JsonRpcRequest, asker: string | null): Promise<unknown>;
   /** A notification from the server (list_changed, progress, message, resources/updated). */
-  notification(conn: UpstreamConnection, n: JsonRpcNotification): void;
+  notification(conn: UpstreamConnection, n: JsonRpcNotification, asker: string | null): void;
   /** The connection closed (the process exited, the stream broke) while it was open. */
   closed(conn: UpstreamConnection, why: string): void;
+  /** Something the operator should know (a tool left out, a subscription lost). */
+  warn(conn: UpstreamConnection, message: string): void;
 }
 
 /** A failure to reach or use the server (not an error the server answered with). */
@@ -69,6 +84,11 @@ interface Pending {
 export interface RequestOptions {
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
+  /** The client session the request is made for (see ConnectionOwner). */
+  readonly asker?: string;
+  /** 2026-07-28 servers, per request: the client's capabilities (default: those given to open) and log level. */
+  readonly capabilities?: Record<string, unknown>;
+  readonly logLevel?: string | null;
 }
 
 /**
@@ -172,6 +192,18 @@ export class UpstreamConnection {
   readonly #pending = new Map<JsonRpcId, Pending>();
   #nextId = 1;
   #closed = false;
+  /** 'modern': the server speaks only 2026-07-28 (no session; an envelope on every request). */
+  #era: 'legacy' | 'modern' = 'legacy';
+  /** The capabilities declared to the server (initialize, or every modern request by default). */
+  #capabilities: Record<string, unknown> = {};
+  /** Modern: resources a client subscribed to (the listen stream asks for their updates). */
+  readonly #subscribed = new Set<string>();
+  /** Modern: the open subscriptions/listen, and the wait before opening it again. */
+  #listening: AbortController | null = null;
+  #listenTimer: NodeJS.Timeout | null = null;
+  #listenRetryMs = LISTEN_RETRY_MS;
+  /** Modern Streamable HTTP: each listed tool's x-mcp-header annotations. */
+  readonly #toolHeaders = new Map<string, readonly ParamHeader[]>();
   hello: ServerHello | null = null;
   /** Requests in flight (an idle stdio process is stopped only when this is 0). */
   get inFlight(): number { return this.#pending.size; }
@@ -197,16 +229,28 @@ export class UpstreamConnection {
 
   get closed(): boolean { return this.#closed; }
 
-  /** Starts the transport and initializes the server, within `timeoutMs`. */
-  async open(timeoutMs: number, clientCapabilities: Record<string, unknown>): Promise<ServerHello> {
+  /**
+   * Starts the transport and initializes the server, within `timeoutMs`. A server that
+   * answers initialize as one of 2026-07-28 only is used in that revision (`known`: its
+   * hello from an earlier connection, so the next ones need no round trip).
+   */
+  async open(timeoutMs: number, clientCapabilities: Record<string, unknown>, known: ServerHello | null = null): Promise<ServerHello> {
+    this.#capabilities = clientCapabilities;
+    if (known?.protocolVersion === MODERN_VERSION && this.#poster !== null) return this.#openModern(timeoutMs, known);
     // With the gateway's own POST, initialize goes first and the SDK transport starts with
     // the session it opened; otherwise the transport carries initialize too.
     if (this.#poster === null) await this.#startTransport({}, timeoutMs);
-    const result = await this.request('initialize', {
-      protocolVersion: UPSTREAM_PROTOCOL_VERSION,
-      capabilities: clientCapabilities,
-      clientInfo: GATEWAY_INFO,
-    }, { timeoutMs });
+    let result: unknown;
+    try {
+      result = await this.request('initialize', {
+        protocolVersion: UPSTREAM_PROTOCOL_VERSION,
+        capabilities: clientCapabilities,
+        clientInfo: GATEWAY_INFO,
+      }, { timeoutMs });
+    } catch (err) {
+      if (!modernOnly(err)) throw err;
+      return this.#openModern(timeoutMs, null);
+    }
     if (!isObject(result) || typeof result.protocolVersion !== 'string') throw new UpstreamFailure('answered initialize without a protocolVersion');
     if (!UPSTREAM_VERSIONS.includes(result.protocolVersion)) throw new UpstreamFailure(`speaks protocol revision ${result.protocolVersion}, which the gateway does not (it speaks ${UPSTREAM_VERSIONS.join(', ')})`);
     if (this.#poster !== null) {
@@ -226,14 +270,167 @@ export class UpstreamConnection {
     return this.hello;
   }
 
-  /** Sends a request; resolves with its result, rejects with an RpcError (the server's) or an UpstreamFailure. */
+  /** The server speaks only 2026-07-28: its hello from server/discover (or an earlier connection). */
+  async #openModern(timeoutMs: number, known: ServerHello | null): Promise<ServerHello> {
+    this.#era = 'modern';
+    let hello = known;
+    if (hello === null) {
+      const r = await this.request('server/discover', undefined, { timeoutMs });
+      if (!isObject(r)) throw new UpstreamFailure('answered server/discover without a result');
+      const versions = Array.isArray(r.supportedVersions) ? r.supportedVersions : [];
+      if (!versions.includes(MODERN_VERSION)) throw new UpstreamFailure(`supports protocol revisions ${versions.map(String).join(', ') || '(none listed)'}, none of which the gateway speaks`);
+      const meta = isObject(r._meta) ? r._meta : {};
+      hello = {
+        protocolVersion: MODERN_VERSION,
+        capabilities: isObject(r.capabilities) ? r.capabilities : {},
+        instructions: typeof r.instructions === 'string' ? r.instructions : null,
+        serverInfo: isObject(meta[META_SERVER_INFO]) ? meta[META_SERVER_INFO] : null,
+      };
+    }
+    this.hello = hello;
+    this.#listen();
+    return hello;
+  }
+
+  /**
+   * Sends a request; resolves with its result, rejects with an RpcError (the server's) or an
+   * UpstreamFailure. To a 2026-07-28 server the request goes in the revision's envelope, and
+   * what the server asks of the client to finish it (input_required) is asked of the
+   * client session as the server's own requests, then the request is sent again with the answers.
+   */
   request(method: string, params: Record<string, unknown> | undefined, opts: RequestOptions): Promise<unknown> {
+    return this.#era === 'modern' ? this.#modernRequest(method, params, opts) : this.#send(method, params, opts, undefined);
+  }
+
+  async #modernRequest(method: string, params: Record<string, unknown> | undefined, opts: RequestOptions): Promise<unknown> {
+    switch (method) {
+      // Methods the revision removed: the log level travels with each request instead, and
+      // resource subscriptions are a filter of the subscriptions/listen stream.
+      case 'ping':
+      case 'logging/setLevel':
+        return {};
+      case 'resources/subscribe':
+      case 'resources/unsubscribe': {
+        const uri = params?.uri;
+        if (typeof uri === 'string') {
+          if (method === 'resources/subscribe') this.#subscribed.add(uri);
+          else this.#subscribed.delete(uri);
+          this.#listen();
+        }
+        return {};
+      }
+      default:
+    }
+    let sent = params;
+    for (let round = 0; ; round++) {
+      const enveloped = envelope(sent, opts.capabilities ?? this.#capabilities, GATEWAY_INFO, opts.logLevel ?? null);
+      let result: unknown;
+      try {
+        result = await this.#send(method, enveloped, opts, this.#httpHeaders(method, enveloped));
+      } catch (err) {
+        // The server needs a capability the client did not declare: say whose need it is.
+        if (err instanceof RpcError && err.code === MODERN_RPC.MISSING_CAPABILITY) {
+          throw new RpcError(err.code, `MCP server ${this.server} needs a client capability for ${method} that the client did not declare: ${err.message}`, err.data);
+        }
+        throw err;
+      }
+      const input = inputRequired(result);
+      if (input === null) return method === 'tools/list' ? this.#screenTools(result) : plainResult(result);
+      if (round + 1 >= MAX_INPUT_ROUNDS) throw new UpstreamFailure(`asked the client for input more than ${MAX_INPUT_ROUNDS} times in one ${method}`);
+      const responses: Record<string, unknown> = {};
+      await Promise.all(Object.entries(input.requests).map(async ([key, r]) => {
+        const req: JsonRpcRequest = r.params === undefined ? { jsonrpc: '2.0', id: `input-${key}`, method: r.method } : { jsonrpc: '2.0', id: `input-${key}`, method: r.method, params: r.params };
+        try {
+          responses[key] = await this.#owner.serverRequest(this, req, opts.asker ?? null);
+        } catch (err) {
+          const e = err instanceof RpcError ? err : new RpcError(RPC.INTERNAL_ERROR, err instanceof Error ? err.message : String(err));
+          throw new RpcError(e.code, `MCP server ${this.server} needs ${r.method} answered by the client to finish ${method}, which failed: ${e.message}`, e.data);
+        }
+      }));
+      sent = { ...params, inputResponses: responses, ...(input.state !== undefined && { requestState: input.state }) };
+    }
+  }
+
+  /** A modern Streamable HTTP request's mirrored headers (none on stdio). */
+  #httpHeaders(method: string, params: Record<string, unknown>): Record<string, string> | undefined {
+    if (this.#poster === null) return undefined;
+    const headers = standardHeaders(method, params);
+    if (method === 'tools/call' && typeof params.name === 'string') {
+      const annotations = this.#toolHeaders.get(params.name);
+      if (annotations !== undefined && annotations.length > 0) Object.assign(headers, argumentHeaders(annotations, params.arguments));
+    }
+    return headers;
+  }
+
+  /**
+   * A modern tools/list: each tool's x-mcp-header annotations kept for its calls; a tool whose
+   * annotations break the revision's rules is left out (Streamable HTTP clients must), and logged.
+   */
+  #screenTools(result: unknown): unknown {
+    const plain = plainResult(result);
+    if (this.#poster === null || !isObject(plain) || !Array.isArray(plain.tools)) return plain;
+    const tools = plain.tools.filter((t: unknown) => {
+      if (!isObject(t) || typeof t.name !== 'string') return true;
+      const found = paramHeaders(t.inputSchema);
+      if ('invalid' in found) {
+        this.#toolHeaders.delete(t.name);
+        this.#owner.warn(this, `tool ${t.name} left out: ${found.invalid}`);
+        return false;
+      }
+      if (found.headers.length > 0) this.#toolHeaders.set(t.name, found.headers);
+      else this.#toolHeaders.delete(t.name);
+      return true;
+    });
+    return { ...plain, tools };
+  }
+
+  /**
+   * Modern: (re)opens the subscriptions/listen stream for what the server can announce (list
+   * changes) and the resources clients subscribed to; opened again after a backoff when it ends.
+   */
+  #listen(): void {
+    this.#listening?.abort();
+    this.#listening = null;
+    if (this.#listenTimer !== null) { clearTimeout(this.#listenTimer); this.#listenTimer = null; }
+    if (this.#closed) return;
+    const caps = this.hello?.capabilities ?? {};
+    const changes = (k: string): boolean => isObject(caps[k]) && caps[k].listChanged === true;
+    const notifications: Record<string, unknown> = {
+      ...(changes('tools') && { toolsListChanged: true }),
+      ...(changes('prompts') && { promptsListChanged: true }),
+      ...(changes('resources') && { resourcesListChanged: true }),
+      ...(this.#subscribed.size > 0 && { resourceSubscriptions: [...this.#subscribed] }),
+    };
+    if (Object.keys(notifications).length === 0) return;
+    const abort = new AbortController();
+    this.#listening = abort;
+    const params = envelope({ notifications }, this.#capabilities, GATEWAY_INFO, null);
+    const opened = Date.now();
+    const ended = (why: string): void => {
+      if (this.#listening !== abort || this.#closed) return;
+      this.#listening = null;
+      // A stream that lived a while ends normally (a server restart, a proxy's timeout); one
+      // that keeps failing at once waits longer each time.
+      if (Date.now() - opened > LISTEN_RETRY_MAX_MS) this.#listenRetryMs = LISTEN_RETRY_MS;
+      this.#owner.warn(this, `subscriptions/listen ended (${why}); opened again in ${this.#listenRetryMs} ms`);
+      this.#listenTimer = setTimeout(() => { this.#listenTimer = null; this.#listen(); }, this.#listenRetryMs);
+      this.#listenTimer.unref();
+      this.#listenRetryMs = Math.min(this.#listenRetryMs * 2, LISTEN_RETRY_MAX_MS);
+    };
+    this.#send('subscriptions/listen', params, { timeoutMs: 0, signal: abort.signal }, this.#httpHeaders('subscriptions/listen', params))
+      .then(() => { ended('the server closed it'); }, (err: unknown) => { ended(err instanceof Error ? err.message : String(err)); });
+  }
+
+  #send(method: string, params: Record<string, unknown> | undefined, opts: RequestOptions, headers: Record<string, string> | undefined): Promise<unknown> {
     if (this.#closed) return Promise.reject(new UpstreamFailure('the connection is closed'));
     const id = this.#nextId++;
+    // A 2026-07-28 request over HTTP is cancelled by closing its response: its own abort.
+    const own = this.#era === 'modern' && this.#poster !== null ? new AbortController() : null;
     return new Promise<unknown>((resolve, reject) => {
       const timer = opts.timeoutMs > 0 ? setTimeout(() => {
         if (this.#pending.delete(id)) {
           this.#cancel(id, 'timed out at the gateway');
+          own?.abort();
           reject(new UpstreamFailure(`did not answer ${method} within ${opts.timeoutMs} ms`));
         }
       }, opts.timeoutMs) : null;
@@ -245,14 +442,16 @@ export class UpstreamConnection {
           if (p === undefined) return;
           this.#settle(id);
           this.#cancel(id, 'cancelled by the client');
+          own?.abort();
           reject(new UpstreamFailure('cancelled'));
         };
         if (signal.aborted) { onAbort(); return; }
         signal.addEventListener('abort', onAbort, { once: true });
       }
       const msg = params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
+      const asker = opts.asker ?? null;
       const sent = this.#poster !== null
-        ? this.#poster.post(msg, (m) => { this.#onMessage(m); }, signal)
+        ? this.#poster.post(msg, (m) => { this.#onMessage(m, asker); }, own?.signal ?? signal, headers)
         : this.#transport!.send(msg as JSONRPCMessage);
       sent.then(() => {
         // An answer without the response (202, or a stream that ended early) leaves the request
@@ -264,6 +463,7 @@ export class UpstreamConnection {
   }
 
   notify(method: string, params?: Record<string, unknown>): Promise<void> {
+    // 2026-07-28 over HTTP: nothing to notify (a request is cancelled by closing its response).
     if (this.#closed || this.#transport === null) return Promise.resolve();
     const msg = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params };
     return this.#transport.send(msg as JSONRPCMessage).catch(() => undefined);
@@ -274,6 +474,7 @@ export class UpstreamConnection {
     if (this.#closed) return;
     this.#failAll(why);
     this.#closed = true;
+    this.#stopListening();
     // Streamable HTTP: end the upstream session with DELETE, as the spec asks of a client that
     // is done with it; closing the transport alone leaves it to the server, and a server that
     // keeps sessions until told would hold one for every client session the gateway ever had.
@@ -284,6 +485,12 @@ export class UpstreamConnection {
       await withTimeout(http.terminateSession(), TERMINATE_TIMEOUT_MS, 'did not end its session in time').catch(() => undefined);
     }
     await transport.close().catch(() => undefined);
+  }
+
+  #stopListening(): void {
+    this.#listening?.abort();
+    this.#listening = null;
+    if (this.#listenTimer !== null) { clearTimeout(this.#listenTimer); this.#listenTimer = null; }
   }
 
   #cancel(id: JsonRpcId, reason: string): void {
@@ -299,15 +506,21 @@ export class UpstreamConnection {
     return p;
   }
 
-  #onMessage(m: unknown): void {
+  #onMessage(m: unknown, asker: string | null = null): void {
     if (!isObject(m)) return;
     if (typeof m.method === 'string') {
-      const params = isObject(m.params) ? m.params : undefined;
+      let params = isObject(m.params) ? m.params : undefined;
       if (Object.hasOwn(m, 'id') && (typeof m.id === 'string' || typeof m.id === 'number')) {
         const req: JsonRpcRequest = params === undefined ? { jsonrpc: '2.0', id: m.id, method: m.method } : { jsonrpc: '2.0', id: m.id, method: m.method, params };
-        void this.#answerServerRequest(req);
+        void this.#answerServerRequest(req, asker);
       } else {
-        this.#owner.notification(this, params === undefined ? { jsonrpc: '2.0', method: m.method } : { jsonrpc: '2.0', method: m.method, params });
+        // A modern listen stream's notifications name the gateway's subscription: not the client's business.
+        if (params !== undefined && isObject(params._meta) && Object.hasOwn(params._meta, META_SUBSCRIPTION_ID)) {
+          const { [META_SUBSCRIPTION_ID]: _sub, ...meta } = params._meta;
+          const { _meta: _m, ...rest } = params;
+          params = Object.keys(meta).length === 0 ? rest : { ...rest, _meta: meta };
+        }
+        this.#owner.notification(this, params === undefined ? { jsonrpc: '2.0', method: m.method } : { jsonrpc: '2.0', method: m.method, params }, asker);
       }
       return;
     }
@@ -322,10 +535,10 @@ export class UpstreamConnection {
     }
   }
 
-  async #answerServerRequest(req: JsonRpcRequest): Promise<void> {
+  async #answerServerRequest(req: JsonRpcRequest, asker: string | null): Promise<void> {
     let reply: object;
     try {
-      const result = req.method === 'ping' ? {} : await this.#owner.serverRequest(this, req);
+      const result = req.method === 'ping' ? {} : await this.#owner.serverRequest(this, req, asker);
       reply = { jsonrpc: '2.0', id: req.id, result };
     } catch (err) {
       const e = err instanceof RpcError ? err.toJSON() : { code: RPC.INTERNAL_ERROR, message: 'The gateway could not relay this request.' };
@@ -337,6 +550,7 @@ export class UpstreamConnection {
   #onClose(why: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopListening();
     this.#failAll(why);
     this.#owner.closed(this, why);
   }
