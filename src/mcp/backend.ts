@@ -42,6 +42,9 @@ interface OwnedServer {
   readonly config: string;
 }
 
+/** The revisions with JSON-RPC batches (2025-06-18 removed them). */
+const BATCH_VERSIONS = new Set(['2025-03-26', '2024-11-05']);
+
 /** Methods whose calls pass the call gate (federation.ts), which settles deferred request limits itself. */
 const GATED = new Set(['tools/call', 'prompts/get', 'resources/read', 'resources/subscribe', 'resources/unsubscribe', 'completion/complete']);
 
@@ -328,10 +331,13 @@ export class McpBackend implements PooledHandler {
   }
 
   async #batch(ctx: RequestContext, items: unknown[], legacy: Session | null): Promise<void> {
-    // Batches exist in 2025-03-26 only; their requests are answered together, as JSON.
+    // Batches exist up to 2025-03-26 only; their requests are answered together, as JSON.
     if (items.length === 0) return void reply(ctx.res, 400, rpcFailure(null, { code: RPC.INVALID_REQUEST, message: 'Invalid request: an empty batch' }));
     const session = legacy ?? await this.#session(ctx);
     if (session === null) return;
+    if (session.protocolVersion !== null && !BATCH_VERSIONS.has(session.protocolVersion)) {
+      return void reply(ctx.res, 400, rpcFailure(null, { code: RPC.INVALID_REQUEST, message: `Invalid request: JSON-RPC batches are not part of protocol revision ${session.protocolVersion} (they were removed in 2025-06-18)` }), session.id);
+    }
     const out: JsonRpcResponse[] = [];
     await Promise.all(items.map(async (item) => {
       const c = classify(item);

@@ -20,12 +20,15 @@ export class CallRecord {
     this.call = beginCall(ctx, 'mcp', method, called, server, name);
   }
 
-  /** Awaits the call gate: a refusal ends the call as refused (the server never sees it). */
-  async admitted(gate: Promise<void>): Promise<void> {
+  /**
+   * Awaits the call gate (or the tool's pin check): a refusal ends the call as refused (the
+   * server never sees it), with the status of the gate's error, else `status`.
+   */
+  async admitted(gate: Promise<void>, status = 500): Promise<void> {
     try {
       await gate;
     } catch (err) {
-      endCall(this.#ctx, this.call, 'refused', err instanceof GatewayError ? err.status : 500);
+      endCall(this.#ctx, this.call, 'refused', err instanceof GatewayError ? err.status : status);
       throw err;
     }
   }

@@ -216,16 +216,21 @@ export class Federation {
     const params = req.params ?? {};
     const { s, name } = this.#target(params.name, what === 'tool' ? 'tool' : 'prompt');
     if (what === 'tool' && !s.allowsTool(name)) throw new RpcError(RPC.INVALID_PARAMS, `Unknown tool: ${clip(String(params.name))}`);
+    // The usage ledger's record of the call (call-record.ts): refused, or answered ok / error.
+    const record = new CallRecord(call.ctx, call.active.abort.signal, req.method, String(params.name), s.handle.name, name);
     if (what === 'tool' && this.#pins !== null) {
       // A withheld tool is refused before the server is reached: one Map lookup once listed.
       const owner = call.session.id;
-      const held = this.#pins.admit(s.handle.name, owner, s.handle.openConnection(owner), name, () => this.#tools(s, owner)
-        .then(() => s.handle.openConnection(owner), (err: unknown) => { throw upstreamError(s.handle.name, err); }));
-      if (held !== undefined) await held;
+      let held: Promise<void> | undefined;
+      try {
+        held = this.#pins.admit(s.handle.name, owner, s.handle.openConnection(owner), name, () => this.#tools(s, owner)
+          .then(() => s.handle.openConnection(owner), (err: unknown) => { throw upstreamError(s.handle.name, err); }));
+      } catch (err) {
+        held = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      if (held !== undefined) await record.admitted(held, 403);
     }
     const args = isObject(params.arguments) ? params.arguments : undefined;
-    // The usage ledger's record of the call (call-record.ts): refused, or answered ok / error.
-    const record = new CallRecord(call.ctx, call.active.abort.signal, req.method, String(params.name), s.handle.name, name);
     // A 2026-07-28 retry that continues a held call was admitted (and counted) when it began.
     if (!this.#continues(call, params)) await record.admitted(admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name, arguments: args ?? {} } }));
     return record.answered(this.#forward(call, s, req, { ...params, name }));
