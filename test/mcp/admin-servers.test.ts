@@ -3,17 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startGateway } from '../helpers/gateway.js';
+import { connectClient, mcpConfig } from './fixtures/gateway.js';
 import { startStreamableServer } from './fixtures/servers.js';
 
 interface ServerView { name: string; state: string; connections: number; protocolVersion: string | null; lastError: string | null; tools: number | null }
 
 /** How many tools the server lists to a client of its own. */
 async function listedDirectly(url: string): Promise<number> {
-  const c = new Client({ name: 'direct', version: '1.0.0' });
-  await c.connect(new StreamableHTTPClientTransport(new URL(url)));
+  const c = await connectClient(url);
   try {
     return (await c.listTools()).tools.length;
   } finally {
@@ -23,20 +21,13 @@ async function listedDirectly(url: string): Promise<number> {
 
 test('GET /mcp/servers shows idle servers, then ready and failed ones with the failure', async () => {
   const alpha = await startStreamableServer({ name: 'alpha' });
-  const g = await startGateway(`
-gateway: { admin: { host: 127.0.0.1, port: 0 } }
-listeners:
-  - name: edge
-    port: 0
-    routes:
-      - { name: tools, match: { path: /mcp }, backend: tools }
-backends:
-  tools:
-    mcp:
-      servers:
-        - { name: alpha, url: "${alpha.url}", headers: { X-Api-Key: sekrit-value-123 } }
-        - { name: gone, url: "http://127.0.0.1:9/mcp" }
-`);
+  const g = await startGateway(mcpConfig({
+    admin: true,
+    servers: [
+      `{ name: alpha, url: "${alpha.url}", headers: { X-Api-Key: sekrit-value-123 } }`,
+      '{ name: gone, url: "http://127.0.0.1:9/mcp" }',
+    ],
+  }));
   try {
     const view = async (): Promise<ServerView[]> => {
       const r = await request(`${g.adminUrl()}/mcp/servers`);
@@ -47,8 +38,7 @@ backends:
     };
     assert.deepEqual((await view()).map((s) => [s.name, s.state, s.tools]), [['alpha', 'idle', null], ['gone', 'idle', null]]);
 
-    const client = new Client({ name: 'admin-test', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${g.url()}/mcp`)));
+    const client = await connectClient(`${g.url()}/mcp`);
     await client.listTools();
     const [a, gone] = await view();
     assert.equal(a!.state, 'ready');

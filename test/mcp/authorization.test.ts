@@ -9,10 +9,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { discoverOAuthProtectedResourceMetadata, extractWWWAuthenticateParams, selectResourceURL } from '@modelcontextprotocol/sdk/client/auth.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { connectClient } from './fixtures/gateway.js';
 import { authorizationSeen, startStreamableServer, type RunningFixture } from './fixtures/servers.js';
 
 const ISS = 'https://idp.test';
@@ -151,8 +150,7 @@ test('tokens must be for this resource: another audience, issuer key or none is 
 
   authorizationSeen.length = 0;
   const good = await token(resource);
-  const client = new Client({ name: 'authorized', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(resource), { requestInit: { headers: { authorization: `Bearer ${good}` } } }));
+  const client = await connectClient(resource, { headers: { authorization: `Bearer ${good}` } });
   try {
     const names = (await client.listTools()).tools.map((x) => x.name);
     assert.ok(names.includes('alpha__echo'), names.join());

@@ -5,9 +5,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { connectClient, mcpConfig } from './fixtures/gateway.js';
 import { startSseServer, startStreamableServer, type RunningFixture } from './fixtures/servers.js';
 
 const STDIO = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
@@ -19,32 +19,14 @@ let g: TestGateway;
 before(async () => {
   alpha = await startStreamableServer({ name: 'alpha', instructions: 'Alpha does echo.' });
   legacy = await startSseServer({ name: 'old' });
-  g = await startGateway(`
-gateway: { admin: off }
-listeners:
-  - name: edge
-    port: 0
-    routes:
-      - { name: tools, match: { path: /mcp }, backend: tools }
-backends:
-  tools:
-    mcp:
-      servers:
-        - name: alpha
-          url: ${alpha.url}
-          tools: { exclude: [delete_*] }
-        - name: old_sse
-          url: ${legacy.url}
-          transport: sse
-          tools: { include: [echo, add] }
-        - name: local
-          command: ${process.execPath}
-          args: [${STDIO}]
-          env: { FIXTURE_TAG: tagged }
-        - name: gone
-          url: http://127.0.0.1:9/mcp
-          timeouts: { connect: 2s }
-`);
+  g = await startGateway(mcpConfig({
+    servers: [
+      `{ name: alpha, url: "${alpha.url}", tools: { exclude: [delete_*] } }`,
+      `{ name: old_sse, url: "${legacy.url}", transport: sse, tools: { include: [echo, add] } }`,
+      `{ name: local, command: "${process.execPath}", args: ["${STDIO}"], env: { FIXTURE_TAG: tagged } }`,
+      '{ name: gone, url: "http://127.0.0.1:9/mcp", timeouts: { connect: 2s } }',
+    ],
+  }));
 });
 
 after(async () => {
@@ -53,11 +35,7 @@ after(async () => {
   await legacy?.close();
 });
 
-async function connect(): Promise<Client> {
-  const client = new Client({ name: 'test', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${g.url()}/mcp`)));
-  return client;
-}
+const connect = (): Promise<Client> => connectClient(`${g.url()}/mcp`);
 
 test('tools of every server that answers are listed as <server>__<name>, filtered by include/exclude', async () => {
   const client = await connect();

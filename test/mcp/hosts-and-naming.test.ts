@@ -4,27 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ConfigError } from '../../src/config/index.js';
 import { loadConfigText } from '../../src/gateway/config.js';
 import { startGateway } from '../helpers/gateway.js';
+import { connectClient, mcpConfig } from './fixtures/gateway.js';
 import { startStreamableServer } from './fixtures/servers.js';
 
-const config = (url: string, extra = '') => `
-gateway: { admin: off }
-listeners:
-  - name: edge
-    port: 0
-    routes:
-      - { name: tools, match: { path: /mcp }, backend: tools }
-backends:
-  tools:
-    mcp:
-${extra}
-      servers:
-        - { name: alpha, url: "${url}" }
-`;
+const alphaAt = (url: string) => `{ name: alpha, url: "${url}" }`;
 
 const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
 
@@ -35,7 +22,7 @@ async function initialize(base: string, headers: Record<string, string>): Promis
 
 test('a loopback endpoint refuses a rebound Host or Origin, and accepts allowedHosts', async () => {
   const alpha = await startStreamableServer({ name: 'alpha' });
-  const g = await startGateway(config(alpha.url));
+  const g = await startGateway(mcpConfig({ servers: alphaAt(alpha.url) }));
   const port = g.port();
   try {
     const rebound = await initialize(g.url(), { host: `evil.example.com:${port}`, origin: `http://evil.example.com:${port}` });
@@ -49,7 +36,7 @@ test('a loopback endpoint refuses a rebound Host or Origin, and accepts allowedH
   } finally {
     await g.close();
   }
-  const allowed = await startGateway(config(alpha.url, '      allowedHosts: [mcp.example.com]'));
+  const allowed = await startGateway(mcpConfig({ servers: alphaAt(alpha.url), backend: 'allowedHosts: [mcp.example.com]' }));
   try {
     const port2 = allowed.port();
     assert.equal((await initialize(allowed.url(), { host: `mcp.example.com:${port2}`, origin: 'https://mcp.example.com' })).status, 200);
@@ -62,20 +49,20 @@ test('a loopback endpoint refuses a rebound Host or Origin, and accepts allowedH
 
 test('namespace: false serves one server under its own names; with two servers it is a config error', async () => {
   const alpha = await startStreamableServer({ name: 'alpha' });
-  const g = await startGateway(config(alpha.url, '      namespace: false'));
-  const client = new Client({ name: 'plain', version: '1.0.0' });
+  const g = await startGateway(mcpConfig({ servers: alphaAt(alpha.url), backend: 'namespace: false' }));
+  let client: Client | undefined;
   try {
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${g.url()}/mcp`)));
+    client = await connectClient(`${g.url()}/mcp`);
     const names = (await client.listTools()).tools.map((t) => t.name);
     assert.ok(names.includes('echo') && !names.some((n) => n.includes('__')), names.join());
     assert.deepEqual((await client.callTool({ name: 'echo', arguments: { text: 'p' } })).content, [{ type: 'text', text: 'alpha:p' }]);
     const r = await client.readResource({ uri: 'doc://alpha/readme' });
     assert.equal(r.contents[0]!.uri, 'doc://alpha/readme');
   } finally {
-    await client.close();
+    await client?.close();
     await g.close();
     await alpha.close();
   }
-  const two = config('http://127.0.0.1:9/mcp', '      namespace: false').replace('      servers:\n', '      servers:\n        - { name: beta, url: "http://127.0.0.1:9/b" }\n');
+  const two = mcpConfig({ servers: ['{ name: beta, url: "http://127.0.0.1:9/b" }', alphaAt('http://127.0.0.1:9/mcp')], backend: 'namespace: false' });
   assert.throws(() => loadConfigText(two, '/tmp/x.yaml', {}), (e: unknown) => e instanceof ConfigError && /namespace: false serves one server unprefixed; this backend has 2/.test(e.message));
 });

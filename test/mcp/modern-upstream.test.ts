@@ -9,14 +9,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   CreateMessageRequestSchema, ElicitRequestSchema, LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema,
-  type Progress,
+  type ClientCapabilities, type Progress,
 } from '@modelcontextprotocol/sdk/types.js';
-import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { connectClient, connectModernClient, mcpConfig } from './fixtures/gateway.js';
 import { startStreamableServer, type RunningFixture } from './fixtures/servers.js';
 import { startModernServer, type ModernFixture } from './fixtures/modern-server.js';
 
@@ -29,21 +28,14 @@ let g: TestGateway;
 before(async () => {
   m = await startModernServer({ name: 'm' });
   alpha = await startStreamableServer({ name: 'alpha' });
-  g = await startGateway(`
-gateway: { admin: { host: 127.0.0.1, port: 0 } }
-listeners:
-  - name: edge
-    port: 0
-    routes:
-      - { name: tools, match: { path: /mcp }, backend: tools }
-backends:
-  tools:
-    mcp:
-      servers:
-        - { name: m, url: "${m.url}" }
-        - { name: alpha, url: "${alpha.url}" }
-        - { name: ms, command: node, args: ["${MODERN_STDIO}"], env: { FIXTURE_TAG: modern-stdio } }
-`);
+  g = await startGateway(mcpConfig({
+    admin: true,
+    servers: [
+      `{ name: m, url: "${m.url}" }`,
+      `{ name: alpha, url: "${alpha.url}" }`,
+      `{ name: ms, command: node, args: ["${MODERN_STDIO}"], env: { FIXTURE_TAG: modern-stdio } }`,
+    ],
+  }));
 });
 
 after(async () => {
@@ -53,11 +45,7 @@ after(async () => {
 });
 
 /** A client on 2025-11-25 (SDK 1.x) with the given capabilities. */
-async function legacyClient(capabilities: Record<string, unknown> = {}): Promise<Client> {
-  const client = new Client({ name: 'legacy', version: '1.0.0' }, { capabilities });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${g.url()}/mcp`)));
-  return client;
-}
+const legacyClient = (capabilities: ClientCapabilities = {}): Promise<Client> => connectClient(`${g.url()}/mcp`, { capabilities });
 
 const text = (r: unknown): string => ((r as { content: { type: string; text: string }[] }).content[0]!).text;
 
@@ -200,9 +188,8 @@ test('the log level a client set travels with each request to a modern server, a
 });
 
 test('a 2026-07-28 client reaches a 2026-07-28-only server through the gateway, input_required rounds included', async () => {
-  const c = new ModernClient({ name: 'modern', version: '1.0.0' }, { capabilities: { elicitation: {} }, versionNegotiation: { mode: { pin: '2026-07-28' } } });
+  const c = await connectModernClient(`${g.url()}/mcp`, { elicitation: {} });
   c.setRequestHandler('elicitation/create', async () => ({ action: 'accept', content: { sure: true } }));
-  await c.connect(new ModernTransport(new URL(`${g.url()}/mcp`)));
   try {
     const r = await c.callTool({ name: 'm__echo', arguments: { text: 'now' } });
     assert.equal(text(r), 'm:now');

@@ -4,8 +4,9 @@
 // get its errors (-32020 header mismatch, -32022 unsupported version, 404 for removed methods).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { connectModernClient, mcpConfig } from './fixtures/gateway.js';
 import { startStreamableServer, type RunningFixture } from './fixtures/servers.js';
 
 let alpha: RunningFixture;
@@ -15,20 +16,9 @@ let g: TestGateway;
 before(async () => {
   alpha = await startStreamableServer({ name: 'alpha', instructions: 'Alpha does echo.' });
   watched = await startStreamableServer({ name: 'w' });
-  g = await startGateway(`
-gateway: { admin: off }
-listeners:
-  - name: edge
-    port: 0
-    routes:
-      - { name: tools, match: { path: /mcp }, backend: tools }
-backends:
-  tools:
-    mcp:
-      servers:
-        - { name: alpha, url: "${alpha.url}", tools: { exclude: [delete_*] } }
-        - { name: w, url: "${watched.url}" }
-`);
+  g = await startGateway(mcpConfig({
+    servers: [`{ name: alpha, url: "${alpha.url}", tools: { exclude: [delete_*] } }`, `{ name: w, url: "${watched.url}" }`],
+  }));
 });
 
 after(async () => {
@@ -37,11 +27,7 @@ after(async () => {
   await watched?.close();
 });
 
-async function modernClient(capabilities: Record<string, unknown> = {}): Promise<Client> {
-  const client = new Client({ name: 'modern', version: '1.0.0' }, { capabilities, versionNegotiation: { mode: { pin: '2026-07-28' } } });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${g.url()}/mcp`)));
-  return client;
-}
+const modernClient = (capabilities: Record<string, unknown> = {}): Promise<Client> => connectModernClient(`${g.url()}/mcp`, capabilities);
 
 const META = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
@@ -238,27 +224,21 @@ test('subscriptions/listen acknowledges what it honours, then carries list chang
 test('a call continued over input_required rounds is one call: admitted and counted once, one ledger entry', async (t) => {
   const server = await startStreamableServer({ name: 'alpha' });
   t.after(() => server.close());
-  const gw = await startGateway(`
-gateway: { admin: { host: 127.0.0.1, port: 0 }, state: { sqlite: ./state.db } }
-listeners:
-  - name: edge
-    port: 0
-    routes:
-      - { name: tools, match: { path: /mcp }, backend: tools, policies: [once] }
-backends:
-  tools:
-    mcp:
-      servers:
-        - { name: alpha, url: "${server.url}" }
+  const gw = await startGateway(mcpConfig({
+    admin: true,
+    state: '{ sqlite: ./state.db }',
+    servers: `{ name: alpha, url: "${server.url}" }`,
+    routePolicies: ['once'],
+    policies: `
 policies:
   once:
     rateLimit: { key: 'mcp.tool.name', requests: 1/minute }
-`);
+`,
+  }));
   t.after(() => gw.close());
-  const client = new Client({ name: 'modern', version: '1.0.0' }, { capabilities: { sampling: {} }, versionNegotiation: { mode: { pin: '2026-07-28' } } });
-  client.setRequestHandler('sampling/createMessage', async () => ({ model: 'm', role: 'assistant', content: { type: 'text', text: 'once' } }));
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${gw.url()}/mcp`)));
+  const client = await connectModernClient(`${gw.url()}/mcp`, { sampling: {} });
   t.after(() => client.close());
+  client.setRequestHandler('sampling/createMessage', async () => ({ model: 'm', role: 'assistant', content: { type: 'text', text: 'once' } }));
   // Two rounds (input_required, then the retry with the answer), one call under a limit of one.
   const r = await client.callTool({ name: 'alpha__ask-llm', arguments: { question: 'q' } });
   assert.deepEqual(r.content, [{ type: 'text', text: 'sampled:once' }]);

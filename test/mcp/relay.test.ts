@@ -6,13 +6,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import {
   CreateMessageRequestSchema, ElicitRequestSchema, ListToolsResultSchema, ToolListChangedNotificationSchema,
   type ClientCapabilities, type Progress,
 } from '@modelcontextprotocol/sdk/types.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { connectClient } from './fixtures/gateway.js';
 import { cancelled, slowStarted, startStreamableServer, type RunningFixture } from './fixtures/servers.js';
 
 let alpha: RunningFixture;
@@ -58,11 +58,8 @@ after(async () => {
   await watched?.close();
 });
 
-async function connect(path = '/mcp', capabilities: ClientCapabilities = {}, fetchFn?: typeof fetch): Promise<Client> {
-  const client = new Client({ name: 'test', version: '1.0.0' }, { capabilities });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${g.url()}${path}`), fetchFn === undefined ? undefined : { fetch: fetchFn }));
-  return client;
-}
+const connect = (path = '/mcp', capabilities: ClientCapabilities = {}, fetchFn?: typeof fetch): Promise<Client> =>
+  connectClient(`${g.url()}${path}`, { capabilities, fetch: fetchFn });
 
 /** Waits until `cond` holds, checking every few ms, failing after `ms`. */
 async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
@@ -163,8 +160,7 @@ test('a call the client cancels is cancelled at the server', async () => {
 
 test('a long merged list comes in pages of 100 with a cursor; every tool arrives once; a bad cursor is -32602', async () => {
   // What the server itself has, asked directly.
-  const direct = new Client({ name: 'direct', version: '1.0.0' });
-  await direct.connect(new StreamableHTTPClientTransport(new URL(many.url)));
+  const direct = await connectClient(many.url);
   const client = await connect('/paged');
   try {
     const expected = (await direct.listTools()).tools.map((t) => `many__${t.name}`).sort();

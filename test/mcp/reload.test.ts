@@ -5,10 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startGateway } from '../helpers/gateway.js';
+import { connectClient, mcpConfig } from './fixtures/gateway.js';
 import { startStreamableServer } from './fixtures/servers.js';
 
 const STDIO = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
@@ -21,33 +20,18 @@ async function until(cond: () => boolean, what: string, ms = 5000): Promise<void
   }
 }
 
-const config = (servers: string) => `
-gateway: { admin: off }
-listeners:
-  - name: edge
-    port: 0
-    routes:
-      - { name: tools, match: { path: /mcp }, backend: tools }
-backends:
-  tools:
-    mcp:
-      servers:
-${servers}
-`;
-
 test('servers added and removed by a reload: list_changed to connected clients, unchanged servers keep their connections', async () => {
   const alpha = await startStreamableServer({ name: 'alpha' });
   const beta = await startStreamableServer({ name: 'beta' });
-  const local = `        - { name: local, command: "${process.execPath}", args: ["${STDIO}"] }`;
-  const g = await startGateway(config(`${local}\n        - { name: alpha, url: "${alpha.url}" }`));
+  const local = `{ name: local, command: "${process.execPath}", args: ["${STDIO}"] }`;
+  const g = await startGateway(mcpConfig({ servers: [local, `{ name: alpha, url: "${alpha.url}" }`] }));
   let streamOpen = false;
   const watchFetch: typeof fetch = async (input, init) => {
     const res = await fetch(input, init);
     if ((init?.method ?? 'GET') === 'GET' && res.ok) streamOpen = true;
     return res;
   };
-  const client = new Client({ name: 'reload-test', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${g.url()}/mcp`), { fetch: watchFetch }));
+  const client = await connectClient(`${g.url()}/mcp`, { fetch: watchFetch });
   try {
     let changed = 0;
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => { changed++; });
@@ -57,7 +41,7 @@ test('servers added and removed by a reload: list_changed to connected clients, 
     const alphaSessions = alpha.sessions();
 
     // alpha removed, beta added, local unchanged.
-    g.writeConfig(config(`${local}\n        - { name: beta, url: "${beta.url}" }`));
+    g.writeConfig(mcpConfig({ servers: [local, `{ name: beta, url: "${beta.url}" }`] }));
     assert.equal((await g.gw.reload()).ok, true);
     await until(() => changed > 0, 'notifications/tools/list_changed');
 

@@ -15,6 +15,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { mcpConfig } from './fixtures/gateway.js';
 import { startStreamableServer, toolCalls } from './fixtures/servers.js';
 
 const STDIO = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
@@ -66,30 +67,14 @@ function alive(pid: number): boolean {
   }
 }
 
+/** A server entry for the stdio fixture; `extra`: more keys, e.g. `, idleTimeout: 300ms`. */
 function stdioServer(name: string, extra = ''): string {
-  return `        - name: ${name}
-          command: ${process.execPath}
-          args: [${STDIO}]
-${extra}`;
+  return `{ name: ${name}, command: "${process.execPath}", args: ["${STDIO}"]${extra} }`;
 }
 
 test('a stdio server that crashes mid-call: that call fails naming it, the others answer, it comes back as a new process', { timeout: 30_000 }, async (t) => {
   const alpha = await startStreamableServer({ name: 'alpha' });
-  const g = await startGateway(`
-gateway: { admin: off }
-listeners:
-  - name: edge
-    port: 0
-    routes:
-      - { name: tools, match: { path: /mcp }, backend: tools }
-backends:
-  tools:
-    mcp:
-      servers:
-        - name: alpha
-          url: ${alpha.url}
-${stdioServer('local')}
-`);
+  const g = await startGateway(mcpConfig({ servers: [`{ name: alpha, url: "${alpha.url}" }`, stdioServer('local')] }));
   const { client } = await connect(g);
   t.after(async () => { await client.close(); await g.close(); await alpha.close(); });
 
@@ -114,20 +99,7 @@ ${stdioServer('local')}
 
 test('an upstream session the server forgot is re-established transparently, in the same client session', { timeout: 30_000 }, async (t) => {
   const alpha = await startStreamableServer({ name: 'alpha' });
-  const g = await startGateway(`
-gateway: { admin: off }
-listeners:
-  - name: edge
-    port: 0
-    routes:
-      - { name: tools, match: { path: /mcp }, backend: tools }
-backends:
-  tools:
-    mcp:
-      servers:
-        - name: alpha
-          url: ${alpha.url}
-`);
+  const g = await startGateway(mcpConfig({ servers: `{ name: alpha, url: "${alpha.url}" }` }));
   const { client, transport } = await connect(g);
   t.after(async () => { await client.close(); await g.close(); await alpha.close(); });
 
@@ -207,25 +179,18 @@ policies:
 
 test('a session belongs to the key that opened it: another key gets 404 for its id, the owner 200', { timeout: 30_000 }, async (t) => {
   const alpha = await startStreamableServer({ name: 'alpha' });
-  const g = await startGateway(`
-gateway: { admin: off }
-listeners:
-  - name: edge
-    port: 0
-    routes:
-      - { name: tools, match: { path: /mcp }, backend: tools, policies: [keys] }
-backends:
-  tools:
-    mcp:
-      servers:
-        - { name: alpha, url: '${alpha.url}' }
+  const g = await startGateway(mcpConfig({
+    servers: `{ name: alpha, url: '${alpha.url}' }`,
+    routePolicies: ['keys'],
+    policies: `
 policies:
   keys:
     apiKey:
       keys:
         - { name: a, key: ${KEY_A} }
         - { name: b, key: ${KEY_B} }
-`);
+`,
+  }));
   const { client, transport } = await connect(g, '/mcp', KEY_A);
   t.after(async () => { await client.close(); await g.close(); await alpha.close(); });
   const sessionId = transport.sessionId!;
@@ -255,19 +220,7 @@ policies:
 
 test('DNS rebinding: an initialize from a foreign Origin is refused with 403, from the gateway\'s own origin accepted', { timeout: 30_000 }, async (t) => {
   const alpha = await startStreamableServer({ name: 'alpha' });
-  const g = await startGateway(`
-gateway: { admin: off }
-listeners:
-  - name: edge
-    port: 0
-    routes:
-      - { name: tools, match: { path: /mcp }, backend: tools }
-backends:
-  tools:
-    mcp:
-      servers:
-        - { name: alpha, url: '${alpha.url}' }
-`);
+  const g = await startGateway(mcpConfig({ servers: `{ name: alpha, url: '${alpha.url}' }` }));
   t.after(async () => { await g.close(); await alpha.close(); });
   const initialize = (origin: string) => fetch(`${g.url()}/mcp`, {
     method: 'POST',
@@ -295,27 +248,12 @@ backends:
 test('real npm servers over stdio: server-everything and server-memory are listed and called', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'agentedge-memory-'));
   const memoryFile = join(dir, 'memory.jsonl');
-  const g = await startGateway(`
-gateway: { admin: off }
-listeners:
-  - name: edge
-    port: 0
-    routes:
-      - { name: tools, match: { path: /mcp }, backend: tools }
-backends:
-  tools:
-    mcp:
-      servers:
-        - name: everything
-          command: ${process.execPath}
-          args: [${EVERYTHING}, stdio]
-          timeouts: { connect: 30s }
-        - name: memory
-          command: ${process.execPath}
-          args: [${MEMORY}]
-          env: { MEMORY_FILE_PATH: '${memoryFile}' }
-          timeouts: { connect: 30s }
-`);
+  const g = await startGateway(mcpConfig({
+    servers: [
+      `{ name: everything, command: "${process.execPath}", args: ["${EVERYTHING}", stdio], timeouts: { connect: 30s } }`,
+      `{ name: memory, command: "${process.execPath}", args: ["${MEMORY}"], env: { MEMORY_FILE_PATH: '${memoryFile}' }, timeouts: { connect: 30s } }`,
+    ],
+  }));
   const { client } = await connect(g);
   t.after(async () => { await client.close(); await g.close(); rmSync(dir, { recursive: true, force: true }); });
 
@@ -333,20 +271,10 @@ backends:
 });
 
 test('admin: an idle stdio process is stopped after idleTimeout and started again by the next call', { timeout: 30_000 }, async (t) => {
-  const g = await startGateway(`
-gateway: { admin: { host: 127.0.0.1, port: 0 } }
-listeners:
-  - name: edge
-    port: 0
-    routes:
-      - { name: tools, match: { path: /mcp }, backend: tools }
-backends:
-  tools:
-    mcp:
-      servers:
-${stdioServer('local', '          idleTimeout: 300ms')}
-${stdioServer('spare', '          idleTimeout: 300ms')}
-`);
+  const g = await startGateway(mcpConfig({
+    admin: true,
+    servers: [stdioServer('local', ', idleTimeout: 300ms'), stdioServer('spare', ', idleTimeout: 300ms')],
+  }));
   const { client } = await connect(g);
   t.after(async () => { await client.close(); await g.close(); });
   /** A server's entry in admin GET /mcp/servers. */

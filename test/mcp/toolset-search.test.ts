@@ -3,9 +3,8 @@
 // called still passes include / exclude and the call gate.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startGateway } from '../helpers/gateway.js';
+import { connectClient, mcpConfig } from './fixtures/gateway.js';
 import { startStreamableServer } from './fixtures/servers.js';
 
 test('toolset: search lists two tools, finds by words, calls through the gate', async (t) => {
@@ -13,29 +12,20 @@ test('toolset: search lists two tools, finds by words, calls through the gate', 
   t.after(() => alpha.close());
   const beta = await startStreamableServer({ name: 'beta', manyTools: 30 });
   t.after(() => beta.close());
-  const g = await startGateway(`
-gateway: { admin: off }
-listeners:
-  - name: edge
-    port: 0
-    routes:
-      - { name: tools, match: { path: /mcp }, backend: tools, policies: [no-add] }
-backends:
-  tools:
-    mcp:
-      toolset: search
-      servers:
-        - { name: alpha, url: "${alpha.url}", tools: { exclude: [delete_*] } }
-        - { name: beta, url: "${beta.url}" }
+  const g = await startGateway(mcpConfig({
+    backend: 'toolset: search',
+    servers: [`{ name: alpha, url: "${alpha.url}", tools: { exclude: [delete_*] } }`, `{ name: beta, url: "${beta.url}" }`],
+    routePolicies: ['no-add'],
+    policies: `
 policies:
   no-add:
     authorize:
       deny: ['mcp.server == "beta" && mcp.tool.name == "add"']
-`);
+`,
+  }));
   t.after(() => g.close());
-  const client = new Client({ name: 'lean', version: '1.0.0' });
+  const client = await connectClient(`${g.url()}/mcp`);
   try {
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${g.url()}/mcp`)));
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map((t) => t.name), ['search_tools', 'call_tool']);
 
