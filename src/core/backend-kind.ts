@@ -32,8 +32,11 @@ export interface SharedKv {
   get(key: string): Promise<string | null>;
   /** Stores `value` for `ttlMs`. */
   set(key: string, value: string, ttlMs: number): Promise<void>;
-  /** Replaces the value of a key that still exists, restarting its TTL; false when it is gone (expired or deleted). */
-  refresh(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Restarts the TTL of a key that still exists and returns its value (as another replica
+   * may have written it); null when it is gone (expired or deleted), which it stays.
+   */
+  touch(key: string, ttlMs: number): Promise<string | null>;
   delete(key: string): Promise<void>;
 }
 

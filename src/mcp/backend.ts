@@ -84,6 +84,7 @@ export class McpBackend implements PooledHandler {
       const events: PoolEvents = {
         serverRequest: (server, owner, conn, req) => this.#federation.serverRequest(server, owner, conn, req, sessionsView, byId, s.callTimeoutMs),
         notification: (server, owner, n) => { this.#federation.notification(server, owner, n, sessionsView, byId); },
+        opened: (server, owner, send) => this.#federation.restore(server, owner, send, sessionsView, byId),
         log: (server, level, message) => { deps.observer.upstreamEvent?.(spec.name, server, level, message); },
       };
       const kept = inherited?.servers.get(s.name);
@@ -112,7 +113,8 @@ export class McpBackend implements PooledHandler {
     this.#federation = new Federation(handles.map(federatedServer), spec.namespace ? NAMESPACED : unprefixed(spec.servers[0]!.name), this.#pins, spec.toolset === 'search');
     this.#shared = deps.shared === undefined || deps.shared === null
       ? null
-      : new SharedSessions(deps.shared, spec.name, spec.sessionTtlMs, (err) => { deps.observer.stateStoreError?.(err); });
+      : new SharedSessions(deps.shared, spec.name, spec.sessionTtlMs, (err) => { deps.observer.stateStoreError?.(err); },
+        (session, before) => { this.#federation.changed(session, before); });
     this.#sessions = new SessionTable(spec.sessionTtlMs, spec.maxSessions, (s) => {
       for (const f of this.#federation.servers) void f.handle.release(s.id);
     });
@@ -405,6 +407,9 @@ export class McpBackend implements PooledHandler {
           this.#sessions.add(session);
           // Its first use here extends the record, as it would on the replica that opened it.
           void this.#shared.refresh(session);
+          // What it set there (log level, subscriptions) is set on its connections here, which
+          // open now rather than on its first call: updates may be all the client waits for.
+          if (session.logLevel !== null || session.subscriptions.size > 0) this.#federation.reconnect(session);
         }
       }
     }

@@ -417,6 +417,57 @@ export class Federation {
   }
 
   /**
+   * The session's log level or subscriptions were changed through another replica: the
+   * change is made on this replica's open connections too (closed ones get it from restore()).
+   */
+  changed(session: Session, before: { logLevel: string | null; subscriptions: ReadonlySet<string> }): void {
+    const send = (server: string, method: string, params: Record<string, unknown>): void => {
+      const s = this.#servers.get(server);
+      if (s !== undefined && s.handle.openConnection(session.id) !== undefined) void s.handle.request(session.id, method, params).catch(() => undefined);
+    };
+    if (session.logLevel !== null && session.logLevel !== before.logLevel) {
+      for (const s of this.#order) if (s.handle.hello?.capabilities.logging !== undefined) send(s.handle.name, 'logging/setLevel', { level: session.logLevel });
+    }
+    const toggle = (uri: string, method: string): void => {
+      const split = this.#naming.inward(uri);
+      if (split !== null) send(split.server, method, { uri: split.name });
+    };
+    for (const uri of session.subscriptions) if (!before.subscriptions.has(uri)) toggle(uri, 'resources/subscribe');
+    for (const uri of before.subscriptions) if (!session.subscriptions.has(uri)) toggle(uri, 'resources/unsubscribe');
+  }
+
+  /** Opens the session's connections to the servers its log level or subscriptions concern (restore() then sets them). */
+  reconnect(session: Session): void {
+    for (const s of this.#order) {
+      const subscribed = [...session.subscriptions].some((uri) => this.#naming.inward(uri)?.server === s.handle.name);
+      if (subscribed || session.logLevel !== null) void s.handle.connection(session.id).catch(() => undefined);
+    }
+  }
+
+  /**
+   * A new upstream connection knows nothing of what its client sessions set on an earlier one
+   * (a session continued on this replica, an expired upstream session re-established, a
+   * restarted stdio process): their log level and resource subscriptions are sent again, on
+   * that connection before any call uses it (best effort, like the relay of the originals).
+   */
+  async restore(server: string, owner: string, send: (session: string, method: string, params: Record<string, unknown>) => Promise<unknown>,
+    sessions: () => Iterable<Session>, byId: (id: string) => Session | undefined): Promise<void> {
+    const s = this.#servers.get(server);
+    if (s === undefined) return;
+    const sent: Promise<unknown>[] = [];
+    for (const session of concerned(owner, sessions, byId)) {
+      if (session.logLevel !== null && s.handle.hello?.capabilities.logging !== undefined) {
+        sent.push(send(session.id, 'logging/setLevel', { level: session.logLevel }));
+      }
+      for (const uri of session.subscriptions) {
+        const split = this.#naming.inward(uri);
+        if (split?.server === server) sent.push(send(session.id, 'resources/subscribe', { uri: split.name }));
+      }
+    }
+    if (sent.length > 0) await Promise.allSettled(sent);
+  }
+
+  /**
    * A server's own request (sampling, elicitation, roots): relayed to the client session it
    * belongs to, when the client declared the capability, on the open reply of its call.
    */

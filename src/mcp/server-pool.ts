@@ -33,6 +33,13 @@ export interface PoolEvents {
   /** A server's request, from the connection of `owner` ('' for a shared stdio connection). */
   serverRequest(server: string, owner: string, conn: UpstreamConnection, req: Parameters<ConnectionOwner['serverRequest']>[1]): Promise<unknown>;
   notification(server: string, owner: string, n: Parameters<ConnectionOwner['notification']>[1]): void;
+  /**
+   * A connection opened for `owner` ('' for a shared stdio one): the first one of a session,
+   * or a new one after an upstream session expired, a process restarted, or a session
+   * continued on this replica. What the client set on the old one is set again with `send`
+   * (on this connection, for the session it names), before any call uses it.
+   */
+  opened(server: string, owner: string, send: (session: string, method: string, params: Record<string, unknown>) => Promise<unknown>): Promise<void>;
   log(server: string, level: 'info' | 'warn' | 'error', message: string): void;
 }
 
@@ -141,6 +148,8 @@ export class ServerHandle {
       this.#open.set(key, conn);
       this.#backoffMs = spec.transport === 'stdio' ? spec.restartBackoffMs : 1000;
       if (spec.transport === 'stdio') this.#events.log(spec.name, 'info', `started (protocol ${hello.protocolVersion})`);
+      const opened = conn;
+      await this.#events.opened(spec.name, key, (session, method, params) => opened.request(method, params, { timeoutMs: spec.callTimeoutMs, asker: session }));
       // The idle clock starts now, not at the first request: a process started by a client's
       // initialize and never called would otherwise run forever (a caller's #busy() stops it).
       this.#maybeIdle(conn);

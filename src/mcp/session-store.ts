@@ -9,7 +9,10 @@
 // - a replica that holds the session refreshes the record at most every sessionTtl/4 while it
 //   is used (one awaited round trip then, none on the other requests); the refresh only
 //   extends a record that still exists, so it is also how a replica learns that the session
-//   was deleted through another one: its local copy ends and the request gets 404;
+//   was deleted through another one: its local copy ends and the request gets 404. It reads
+//   the record too: a log level or subscriptions changed through another replica are taken
+//   into the local copy (and set on its upstream connections by the backend) rather than
+//   overwritten — the record is written only by initialize and by those changes;
 // - a request naming a session this replica does not hold reads the record; when it exists
 //   and belongs to the caller, the session is rebuilt here (upstream connections are per
 //   process and open on first use, so calls work at once);
@@ -50,11 +53,16 @@ export class SharedSessions {
   /** Lookups in flight: concurrent requests for one unknown id share one read and one Session. */
   readonly #loading = new Map<string, Promise<Session | null>>();
 
-  constructor(kv: SharedKv, backend: string, ttlMs: number, onError: (err: unknown) => void) {
+  readonly #onChange: (s: Session, before: { logLevel: string | null; subscriptions: ReadonlySet<string> }) => void;
+
+  /** `onChange`: a refresh found the log level or subscriptions changed through another replica (`s` holds the new ones). */
+  constructor(kv: SharedKv, backend: string, ttlMs: number, onError: (err: unknown) => void,
+    onChange: (s: Session, before: { logLevel: string | null; subscriptions: ReadonlySet<string> }) => void = () => undefined) {
     this.#kv = kv;
     this.#backend = backend;
     this.#ttlMs = ttlMs;
     this.#onError = onError;
+    this.#onChange = onChange;
   }
 
   #key(id: string): string {
@@ -78,18 +86,23 @@ export class SharedSessions {
   }
 
   /**
-   * Extends the record (rewritten from the session as it is here); false when it is gone
-   * because the session was deleted through another replica. A record this replica wrote
-   * sessionTtl ago or more may also have expired meanwhile (the session was kept here by an
-   * open stream or a long call, with no request to refresh it): it is written again. An
-   * unreachable store keeps the session (tried again sessionTtl/4 later).
+   * Extends the record and takes in what another replica changed in it; false when it is
+   * gone because the session was deleted through another replica. A record this replica
+   * wrote sessionTtl ago or more may also have expired meanwhile (the session was kept here
+   * by an open stream or a long call, with no request to refresh it): it is written again.
+   * An unreachable store keeps the session (tried again sessionTtl/4 later).
    */
   async refresh(s: Session): Promise<boolean> {
     const now = Date.now();
     const before = written.get(s);
     written.set(s, now);
     try {
-      if (await this.#kv.refresh(this.#key(s.id), encode(s), this.#ttlMs)) return true;
+      const current = await this.#kv.touch(this.#key(s.id), this.#ttlMs);
+      if (current !== null) {
+        const record = decode(current);
+        if (record !== null) this.#merge(s, record);
+        return true;
+      }
       if (before === undefined || now - before < this.#ttlMs) return false;
       await this.#kv.set(this.#key(s.id), encode(s), this.#ttlMs);
       return true;
@@ -125,6 +138,17 @@ export class SharedSessions {
     s.initialized = true;
     // Read is not refreshed: the first use here extends the record (as it would anywhere).
     return s;
+  }
+
+  /** The record's log level and subscriptions into the local copy, when another replica changed them. */
+  #merge(s: Session, record: SessionRecord): void {
+    const same = record.logLevel === s.logLevel && record.subscriptions.length === s.subscriptions.size && record.subscriptions.every((u) => s.subscriptions.has(u));
+    if (same) return;
+    const before = { logLevel: s.logLevel, subscriptions: new Set(s.subscriptions) };
+    s.logLevel = record.logLevel;
+    s.subscriptions.clear();
+    for (const uri of record.subscriptions) s.subscriptions.add(uri);
+    this.#onChange(s, before);
   }
 
   /** Deletes the record (DELETE of the session). Never throws. */

@@ -22,9 +22,9 @@ export class RedisSharedKv implements SharedKv {
     await this.#redis.set(this.#prefix + key, value, 'PX', px(ttlMs));
   }
 
-  async refresh(key: string, value: string, ttlMs: number): Promise<boolean> {
-    // XX: only a key that still exists (one round trip both checks and extends it).
-    return (await this.#redis.set(this.#prefix + key, value, 'PX', px(ttlMs), 'XX')) === 'OK';
+  touch(key: string, ttlMs: number): Promise<string | null> {
+    // GETEX (Redis 6.2): one round trip reads the value and extends a key that still exists.
+    return this.#redis.getex(this.#prefix + key, 'PX', px(ttlMs));
   }
 
   async delete(key: string): Promise<void> {

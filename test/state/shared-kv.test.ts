@@ -1,6 +1,6 @@
 // The replicas' shared key-value store (StateStore.shared, core's SharedKv): Redis with the
 // Redis + Postgres store (leased or not), under the store's prefix, values with a TTL;
-// refresh extends only a key that still exists. SQLite has none (one process).
+// touch reads and extends only a key that still exists. SQLite has none (one process).
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
@@ -22,7 +22,7 @@ test('sqlite: no shared key-value store', async () => {
 });
 
 for (const leases of [true, false]) {
-  test(`redis+postgres${leases ? ' (leased)' : ''}: get, set with a TTL, refresh of a live key only, delete`, async (t) => {
+  test(`redis+postgres${leases ? ' (leased)' : ''}: get, set with a TTL, touch of a live key only, delete`, async (t) => {
     if (!servicesOk(t, env)) return;
     const one = await openState({ kind: 'redis+postgres', redisUrl: REDIS_URL, postgresUrl: env.postgresUrl, prefix: env.prefix, leases });
     const two = await openState({ kind: 'redis+postgres', redisUrl: REDIS_URL, postgresUrl: env.postgresUrl, prefix: env.prefix, leases });
@@ -38,18 +38,18 @@ for (const leases of [true, false]) {
     const ttl = await redis.pttl(`${env.prefix}kv:${name}`);
     assert.ok(ttl > 59_000 && ttl <= 60_000, String(ttl));
 
-    assert.equal(await other.refresh(name, 'v2', 120_000), true);
-    assert.equal(await kv.get(name), 'v2');
-    assert.ok(await redis.pttl(`${env.prefix}kv:${name}`) > 60_000);
+    await other.set(name, 'v2', 60_000);
+    assert.equal(await kv.touch(name, 120_000), 'v2', 'touch reads what another replica wrote');
+    assert.ok(await redis.pttl(`${env.prefix}kv:${name}`) > 60_000, 'and extends it');
 
     await other.delete(name);
     assert.equal(await kv.get(name), null);
-    assert.equal(await kv.refresh(name, 'v3', 60_000), false, 'a deleted key is not brought back');
+    assert.equal(await kv.touch(name, 60_000), null, 'a deleted key is not brought back');
     assert.equal(await kv.get(name), null);
 
     await kv.set(name, 'short', 50);
     await delay(120);
     assert.equal(await kv.get(name), null, 'expired');
-    assert.equal(await kv.refresh(name, 'v4', 60_000), false, 'an expired key is not brought back');
+    assert.equal(await kv.touch(name, 60_000), null, 'an expired key is not brought back');
   });
 }
