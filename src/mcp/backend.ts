@@ -114,7 +114,7 @@ export class McpBackend implements PooledHandler {
     this.#shared = deps.shared === undefined || deps.shared === null
       ? null
       : new SharedSessions(deps.shared, spec.name, spec.sessionTtlMs, (err) => { deps.observer.stateStoreError?.(err); },
-        (session, before) => { this.#federation.changed(session, before); });
+        (session, before) => this.#federation.changed(session, before));
     this.#sessions = new SessionTable(spec.sessionTtlMs, spec.maxSessions, (s) => {
       for (const f of this.#federation.servers) void f.handle.release(s.id);
     });

@@ -12,6 +12,7 @@ import { isObject, RPC, RpcError, type JsonRpcNotification, type JsonRpcRequest 
 import { globMatcher, NAMESPACED, type Naming } from './names.js';
 import type { ToolPins } from './pinning.js';
 import type { ServerHandle } from './server-pool.js';
+import type { SessionSettings } from './session-store.js';
 import type { ActiveRequest, Session } from './session.js';
 import { UpstreamFailure, type UpstreamConnection } from './upstream.js';
 import { MODERN_VERSION } from './modern.js';
@@ -418,12 +419,14 @@ export class Federation {
 
   /**
    * The session's log level or subscriptions were changed through another replica: the
-   * change is made on this replica's open connections too (closed ones get it from restore()).
+   * change is made on this replica's open connections too (closed ones get it from
+   * restore()), before the request that found it goes on.
    */
-  changed(session: Session, before: { logLevel: string | null; subscriptions: ReadonlySet<string> }): void {
+  async changed(session: Session, before: SessionSettings): Promise<void> {
+    const sent: Promise<unknown>[] = [];
     const send = (server: string, method: string, params: Record<string, unknown>): void => {
       const s = this.#servers.get(server);
-      if (s !== undefined && s.handle.openConnection(session.id) !== undefined) void s.handle.request(session.id, method, params).catch(() => undefined);
+      if (s !== undefined && s.handle.openConnection(session.id) !== undefined) sent.push(s.handle.request(session.id, method, params));
     };
     if (session.logLevel !== null && session.logLevel !== before.logLevel) {
       for (const s of this.#order) if (s.handle.hello?.capabilities.logging !== undefined) send(s.handle.name, 'logging/setLevel', { level: session.logLevel });
@@ -434,6 +437,7 @@ export class Federation {
     };
     for (const uri of session.subscriptions) if (!before.subscriptions.has(uri)) toggle(uri, 'resources/subscribe');
     for (const uri of before.subscriptions) if (!session.subscriptions.has(uri)) toggle(uri, 'resources/unsubscribe');
+    if (sent.length > 0) await Promise.allSettled(sent);
   }
 
   /** Opens the session's connections to the servers its log level or subscriptions concern (restore() then sets them). */

@@ -36,6 +36,12 @@ const SESSION_ID = /^[0-9a-f]{32}$/;
  */
 const written = new WeakMap<Session, number>();
 
+/** What a client sets on its session after initialize. */
+export interface SessionSettings {
+  readonly logLevel: string | null;
+  readonly subscriptions: ReadonlySet<string>;
+}
+
 interface SessionRecord {
   readonly owner: string;
   readonly protocolVersion: string;
@@ -53,11 +59,14 @@ export class SharedSessions {
   /** Lookups in flight: concurrent requests for one unknown id share one read and one Session. */
   readonly #loading = new Map<string, Promise<Session | null>>();
 
-  readonly #onChange: (s: Session, before: { logLevel: string | null; subscriptions: ReadonlySet<string> }) => void;
+  readonly #onChange: (s: Session, before: SessionSettings) => Promise<void>;
 
-  /** `onChange`: a refresh found the log level or subscriptions changed through another replica (`s` holds the new ones). */
+  /**
+   * `onChange`: a refresh found the log level or subscriptions changed through another
+   * replica (`s` holds the new ones); the refresh ends when it has settled.
+   */
   constructor(kv: SharedKv, backend: string, ttlMs: number, onError: (err: unknown) => void,
-    onChange: (s: Session, before: { logLevel: string | null; subscriptions: ReadonlySet<string> }) => void = () => undefined) {
+    onChange: (s: Session, before: SessionSettings) => Promise<void> = () => Promise.resolve()) {
     this.#kv = kv;
     this.#backend = backend;
     this.#ttlMs = ttlMs;
@@ -100,7 +109,7 @@ export class SharedSessions {
       const current = await this.#kv.touch(this.#key(s.id), this.#ttlMs);
       if (current !== null) {
         const record = decode(current);
-        if (record !== null) this.#merge(s, record);
+        if (record !== null) await this.#merge(s, record);
         return true;
       }
       if (before === undefined || now - before < this.#ttlMs) return false;
@@ -141,14 +150,14 @@ export class SharedSessions {
   }
 
   /** The record's log level and subscriptions into the local copy, when another replica changed them. */
-  #merge(s: Session, record: SessionRecord): void {
+  async #merge(s: Session, record: SessionRecord): Promise<void> {
     const same = record.logLevel === s.logLevel && record.subscriptions.length === s.subscriptions.size && record.subscriptions.every((u) => s.subscriptions.has(u));
     if (same) return;
     const before = { logLevel: s.logLevel, subscriptions: new Set(s.subscriptions) };
     s.logLevel = record.logLevel;
     s.subscriptions.clear();
     for (const uri of record.subscriptions) s.subscriptions.add(uri);
-    this.#onChange(s, before);
+    await this.#onChange(s, before);
   }
 
   /** Deletes the record (DELETE of the session). Never throws. */

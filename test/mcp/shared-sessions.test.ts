@@ -12,6 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { waitFor } from '../helpers/upstream.js';
 import { isolate, REDIS_URL, servicesOk } from '../state/services.js';
@@ -116,8 +117,8 @@ test('a session opened through replica A continues through replica B (Redis + Po
   assert.deepEqual(called.content, [{ type: 'text', text: 'alpha:via-b' }]);
   assert.equal(await sessionsOf(b), 1, 'B rebuilt the session');
   // What B changes is recorded for the others.
-  await client.setLoggingLevel('debug');
-  assert.equal(JSON.parse((await redis.get(key))!).logLevel, 'debug');
+  await client.setLoggingLevel('error');
+  assert.equal(JSON.parse((await redis.get(key))!).logLevel, 'error');
 
   // Raw requests with the header behave the same; another identity gets 404 on B as on A.
   const raw = await rpc(b, KEY_A, sid, 'tools/call', { name: 'alpha__add', arguments: { a: 2, b: 3 } });
@@ -135,6 +136,21 @@ test('a session opened through replica A continues through replica B (Redis + Po
   target = a;
   const again = await client.callTool({ name: 'alpha__echo', arguments: { text: 'via-a' } });
   assert.deepEqual(again.content, [{ type: 'text', text: 'alpha:via-a' }]);
+  // A's refresh of the record (due sessionTtl/4 after its last write) reads what B changed
+  // rather than writing its own copy back: the level stays in the record, and A sets it on its
+  // own upstream session — the server then lets only errors through (info first, then error).
+  await delay(TTL_MS / 4 + 100);
+  const logs: string[] = [];
+  let arrived: (() => void) | null = null;
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+    logs.push(String(n.params.data));
+    if (n.params.level === 'error') arrived?.();
+  });
+  const chatted = new Promise<void>((resolve) => { arrived = resolve; });
+  await client.callTool({ name: 'alpha__chatter', arguments: {} });
+  await chatted;
+  assert.equal(JSON.parse((await redis.get(key))!).logLevel, 'error');
+  assert.deepEqual(logs, ['error from alpha']);
 
   // DELETE through B ends it everywhere: B and the record at once…
   const del = await fetch(`${b.url()}/mcp`, { method: 'DELETE', headers: { authorization: `Bearer ${KEY_A}`, 'mcp-session-id': sid } });
