@@ -232,7 +232,7 @@ test('a call continued over input_required rounds is one call: admitted and coun
     policies: `
 policies:
   once:
-    rateLimit: { key: 'mcp.tool.name', requests: 1/minute }
+    rateLimit: { key: 'mcp.tool.name', requests: 1/day }
 `,
   }));
   t.after(() => gw.close());
