@@ -20,7 +20,7 @@ test('request limit over Redis on an llm route: counted once per request, refuse
     apiKey:
       keys: [{ name: k, key: ${KEY} }]
   four:
-    rateLimit: { requests: 4/hour }
+    rateLimit: { requests: 4/day }
 `).replace('      - { name: llm, match: { path: /v1 }, backend: models }', '      - { name: llm, match: { path: /v1 }, backend: models, policies: [keys, four] }')
     .replace('  admin: { host: 127.0.0.1, port: 0 }', `  admin: { host: 127.0.0.1, port: 0 }
   state: { redis: "redis://127.0.0.1:6379", postgres: "${env.postgresUrl}", prefix: "${env.prefix}" }`);

@@ -57,7 +57,7 @@ test('two replicas: one request limit of 30 across both, 60 concurrent calls spl
   const fake = await exactFake();
   t.after(() => fake.close());
   const [a, b] = await twoReplicas(t, config(fake, env, `  thirty:
-    rateLimit: { key: apiKey.name, requests: 30/hour }
+    rateLimit: { key: apiKey.name, requests: 30/day }
 `, 'thirty'));
   const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => chat(i % 2 === 0 ? a.url : b.url)));
   const statuses = answers.map((r) => r.status);
