@@ -208,6 +208,7 @@ function compilePolicy(name: string, p: PolicyConfig, secrets: Set<string>, at: 
       kind: 'jwt', name, jwt: {
         issuer: j.issuer,
         audiences: [...j.audiences],
+        scopes: [...new Set(j.scopes ?? [])],
         jwks,
         algorithms: [...(j.algorithms ?? DEFAULTS.jwtAlgorithms)],
         clockSkewSeconds: ms([...jp, 'clockSkew'], j.clockSkew, durationMs(DEFAULTS.jwtClockSkew, 0)) / 1000,

@@ -116,6 +116,8 @@ export interface ApiKeySpec {
 export interface JwtSpec {
   readonly issuer: string;
   readonly audiences: readonly string[];
+  /** Scopes a token must carry (all); empty: none. */
+  readonly scopes: readonly string[];
   /** A URL to fetch, or the keys themselves (inline, or read from jwksFile at load). */
   readonly jwks: { readonly url: string } | { readonly inline: { readonly keys: readonly Record<string, unknown>[] } };
   readonly algorithms: readonly string[];

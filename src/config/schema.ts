@@ -186,6 +186,7 @@ export const ApiKeyPolicy = Closed({
 export const JwtPolicy = Closed({
   issuer: Type.String({ minLength: 1, description: 'The required `iss` claim.' }),
   audiences: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Accepted `aud` values; a token must name at least one.' }),
+  scopes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }), { description: 'Scopes a token must carry, all of them (its `scope` claim, space-separated, or `scp`). A valid token without them is refused with 403 `insufficient_scope`; the 401 challenge and a protected resource\'s metadata (`scopes_supported`) name them.' })),
   jwksUrl: Type.Optional(Type.String({ minLength: 1, description: 'Where the signing keys are (a JWKS document), fetched when needed, cached, and fetched again for a key id it does not know (at most once per `jwksCooldown`).' })),
   jwksFile: Type.Optional(Type.String({ minLength: 1, description: 'A JWKS document in a file (relative to the config file), read at load.' })),
   jwks: Type.Optional(Closed({

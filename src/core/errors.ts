@@ -25,6 +25,7 @@ export const ERRORS = {
   AE_KEY_CONFLICT: { status: 409, type: 'invalid_request_error', retryable: false, message: 'A live API key with this name already exists.' },
   AE_UNAUTHENTICATED: { status: 401, type: 'authentication_error', retryable: false, code: 'invalid_api_key', message: 'A valid API key or bearer token is required.' },
   AE_FORBIDDEN: { status: 403, type: 'permission_error', retryable: false, message: 'The caller is not allowed to make this request.' },
+  AE_INSUFFICIENT_SCOPE: { status: 403, type: 'permission_error', retryable: false, code: 'insufficient_scope', message: 'The token does not carry the scopes this route requires.' },
   AE_RATE_LIMITED: { status: 429, type: 'rate_limit_error', retryable: true, code: 'rate_limit_exceeded', message: 'Rate limit reached; retry after the time in retry-after.' },
   AE_BUDGET_EXCEEDED: { status: 429, type: 'insufficient_quota', retryable: false, code: 'insufficient_quota', message: 'The budget for this caller is exhausted.' },
   AE_AUTH_UNAVAILABLE: { status: 503, type: 'api_error', retryable: true, message: 'The gateway cannot verify credentials right now.' },

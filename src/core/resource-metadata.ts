@@ -25,6 +25,8 @@ export const RESOURCE_METADATA_MAX_AGE_S = 60;
 export interface ProtectedResource {
   /** The issuers whose tokens the route accepts: RFC 9728 `authorization_servers`. */
   readonly authorizationServers: readonly string[];
+  /** The scopes its jwt policies require: RFC 9728 `scopes_supported` (omitted when none). */
+  readonly scopes: readonly string[];
 }
 
 /** A Host header value that is a plain authority: a DNS name or IPv4 address, or a bracketed IPv6 literal; optional port. */
@@ -75,6 +77,7 @@ export function resourceMetadataDocument(resource: string, pr: ProtectedResource
   const doc: Record<string, unknown> = {
     resource,
     authorization_servers: [...pr.authorizationServers],
+    ...(pr.scopes.length > 0 && { scopes_supported: [...pr.scopes] }),
     bearer_methods_supported: ['header'],
   };
   for (const [k, v] of Object.entries(extra)) if (!(k in doc) && v !== undefined) doc[k] = v;

@@ -1,7 +1,10 @@
 // The jwt authenticator: a bearer JWT verified with jose against a JWKS (remote, file or
 // inline), an algorithm allowlist of asymmetric algorithms only, the issuer, one of the
 // audiences, exp/nbf with clock skew, and a `sub` (the identity's name). `exp` is required:
-// a token that never expires is refused.
+// a token that never expires is refused. A policy with `scopes` also requires each of them
+// in the token's `scope` claim (RFC 8693 / RFC 9068: space-separated) or `scp` (a list, or a
+// string, as some IdPs issue it); a valid token without them is "insufficient", which the
+// authenticate filter answers with 403 `insufficient_scope` (RFC 6750 §3.1).
 //
 // Remote JWKS: jose's createRemoteJWKSet caches the set for `cacheMaxAgeMs`, and a token
 // whose `kid` is not in it triggers one refetch, but not sooner than `cooldownMs` after the
@@ -31,6 +34,8 @@ export interface JwtSpec {
   readonly issuer: string;
   /** The token's `aud` must name at least one of these. Must not be empty. */
   readonly audiences: readonly string[];
+  /** Scopes the token must carry, all of them; absent or empty: none. */
+  readonly scopes?: readonly string[];
   /** A JWKS URL (http/https), a JWKS file (read once, at creation; the caller resolves relative paths) or a JWKS object. */
   readonly jwks: { readonly url: string } | { readonly file: string } | { readonly inline: object };
   /** Allowed `alg` values: asymmetric only (never "none", never HS*). */
@@ -76,6 +81,7 @@ export const REASONS = Object.freeze({
   issuer: 'wrong issuer',
   missingSub: 'missing sub',
   missingExp: 'missing exp',
+  scope: 'insufficient scope',
   claims: 'invalid claims',
   signature: 'bad signature',
   unknownKey: 'unknown key',
@@ -297,6 +303,7 @@ export function createJwtAuthenticator(spec: JwtSpec): Authenticator {
     requiredClaims: ['sub', 'exp'],
   };
 
+  const scopes = spec.scopes ?? [];
   const verify = async (token: string): Promise<AuthResult> => {
     let payload: JWTPayload;
     try {
@@ -311,6 +318,10 @@ export function createJwtAuthenticator(spec: JwtSpec): Authenticator {
     }
     const sub = payload.sub;
     if (typeof sub !== 'string' || sub.length === 0) return invalid(REASONS.missingSub);
+    if (scopes.length > 0) {
+      const granted = grantedScopes(payload);
+      if (!scopes.every((s) => granted.has(s))) return { kind: 'insufficient', reason: REASONS.scope, scopes };
+    }
     return { kind: 'ok', identity: Object.freeze({ kind: 'jwt', name: sub, metadata: Object.freeze({}), claims: Object.freeze(payload), policy }) };
   };
 
@@ -319,6 +330,7 @@ export function createJwtAuthenticator(spec: JwtSpec): Authenticator {
     name: policy,
     challenge: CHALLENGE,
     issuer: spec.issuer,
+    scopes,
     authenticate(ctx: RequestContext): AuthResult | Promise<AuthResult> {
       const presented = bearerCredential(ctx.req.headers, Number.MAX_SAFE_INTEGER);
       if (presented.kind === 'none') return NONE;
@@ -329,4 +341,16 @@ export function createJwtAuthenticator(spec: JwtSpec): Authenticator {
       return verify(presented.value);
     },
   };
+}
+
+/** The scopes a token grants: `scope` (space-separated) and `scp` (a list, or space-separated). */
+function grantedScopes(payload: JWTPayload): Set<string> {
+  const out = new Set<string>();
+  const add = (v: unknown): void => {
+    if (typeof v === 'string') for (const s of v.split(' ')) { if (s !== '') out.add(s); }
+    else if (Array.isArray(v)) for (const s of v) { if (typeof s === 'string') out.add(s); }
+  };
+  add(payload.scope);
+  add(payload.scp);
+  return out;
 }

@@ -118,7 +118,8 @@ export class PolicySet {
     }
     const logger = this.#deps.logger;
     const issuers = resource === null ? [] : [...new Set(auth.flatMap((a) => (a.kind === 'jwt' && a.issuer !== undefined ? [a.issuer] : [])))];
-    const protectedResource: ProtectedResource | null = issuers.length === 0 ? null : Object.freeze({ authorizationServers: Object.freeze(issuers) });
+    const scopes = [...new Set(auth.flatMap((a) => (a.kind === 'jwt' ? a.scopes ?? [] : [])))];
+    const protectedResource: ProtectedResource | null = issuers.length === 0 ? null : Object.freeze({ authorizationServers: Object.freeze(issuers), scopes: Object.freeze(scopes) });
     if (auth.length > 0) filters.push(authenticateFilter(auth, logger, protectedResource === null ? null : resource));
     // On a route with a call phase a request limit's round trip (a shared store) is not
     // waited for here: the gate waits for it together with its own, one round trip before the call.
@@ -370,21 +371,32 @@ function activationOf(ctx: RequestContext): CelActivation {
 /**
  * `resource`: the route when it is an OAuth protected resource; its 401 challenge then adds
  * `resource_metadata="<its RFC 9728 document>"` (RFC 9728 §5.1) to the jwt policies'
- * `Bearer realm=…` challenge (one challenge when an apiKey policy shares it).
+ * `Bearer realm=…` challenge (one challenge when an apiKey policy shares it). The jwt
+ * policies' required scopes go in it as `scope` (RFC 6750 §3), and a valid token without
+ * them is refused with 403 and `error="insufficient_scope"` (§3.1).
  */
 function authenticateFilter(auth: readonly Authenticator[], logger: Logger, resource: RouteSpec | null): Filter {
   const challenges = [...new Set(auth.map((a) => a.challenge))];
-  const staticChallenge = challenges.join(', ');
   const jwtChallenges = new Set(auth.filter((a) => a.kind === 'jwt').map((a) => a.challenge));
-  const challengeOf = (ctx: RequestContext): string => {
+  const scopes = [...new Set(auth.flatMap((a) => a.scopes ?? []))];
+  const scopeParam = scopes.length === 0 ? '' : `, scope="${scopes.join(' ')}"`;
+  const staticChallenge = challenges.map((c) => (jwtChallenges.has(c) ? c + scopeParam : c)).join(', ');
+  const metadataParam = (ctx: RequestContext): string => {
     const url = resource === null ? null : resourceMetadataUrl(ctx, resource);
-    if (url === null) return staticChallenge;
-    return challenges.map((c) => (jwtChallenges.has(c) ? `${c}, resource_metadata="${url}"` : c)).join(', ');
+    return url === null ? '' : `, resource_metadata="${url}"`;
   };
+  const challengeOf = (ctx: RequestContext): string => {
+    const meta = metadataParam(ctx);
+    if (meta === '') return staticChallenge;
+    return challenges.map((c) => (jwtChallenges.has(c) ? c + scopeParam + meta : c)).join(', ');
+  };
+  const insufficient = (ctx: RequestContext, needed: readonly string[]): string =>
+    `Bearer realm="agentedge", error="insufficient_scope", scope="${needed.join(' ')}"${metadataParam(ctx)}`;
   const hasJwt = auth.some((a) => a.kind === 'jwt');
   const hasKey = auth.some((a) => a.kind === 'apiKey');
-  const refuse = (ctx: RequestContext, reason: string, unavailable: boolean): Decision => {
+  const refuse = (ctx: RequestContext, reason: string, unavailable: boolean, needed?: readonly string[]): Decision => {
     logger.info({ requestId: ctx.id, reason }, 'authentication failed');
+    if (needed !== undefined) return reject('AE_INSUFFICIENT_SCOPE', { detail: reason, headers: { 'www-authenticate': insufficient(ctx, needed) } });
     // The IdP's keys or the key store could not be read: not the caller's fault, and a 401
     // would make clients throw good credentials away.
     if (unavailable) return reject('AE_AUTH_UNAVAILABLE', { detail: reason, headers: { 'retry-after': '1' } });
@@ -418,17 +430,24 @@ function firstAccepting(ctx: RequestContext, auth: readonly Authenticator[], fro
     if (d !== null) return d;
     failure = failed(a, r, failure);
   }
-  return failure === null ? refuse(ctx, 'no credentials', false) : refuse(ctx, failure.reason, failure.unavailable);
+  return failure === null ? refuse(ctx, 'no credentials', false) : refuse(ctx, failure.reason, failure.unavailable, failure.needed);
 }
 
-type Refuse = (ctx: RequestContext, reason: string, unavailable: boolean) => Decision;
-interface Failure { readonly reason: string; readonly unavailable: boolean }
+type Refuse = (ctx: RequestContext, reason: string, unavailable: boolean, needed?: readonly string[]) => Decision;
+interface Failure { readonly reason: string; readonly unavailable: boolean; readonly needed?: readonly string[] }
 
-/** The failure to report: a credential that did not verify beats "none"; an outage beats both. */
+/**
+ * The failure to report: a credential that did not verify beats "none"; a valid one that
+ * lacks scopes beats both (its 403 tells the client what to ask for); an outage beats all.
+ */
 function failed(a: Authenticator, r: AuthResult, prev: Failure | null): Failure | null {
+  if (r.kind === 'insufficient') {
+    if (prev !== null && (prev.unavailable || prev.needed !== undefined)) return prev;
+    return { reason: `${a.name}: ${r.reason}`, unavailable: false, needed: r.scopes };
+  }
   if (r.kind !== 'invalid') return prev;
   const unavailable = r.reason === KEY_STORE_UNAVAILABLE || r.reason === JWKS_UNAVAILABLE;
-  if (prev !== null && prev.unavailable && !unavailable) return prev;
+  if (prev !== null && (prev.unavailable || prev.needed !== undefined) && !unavailable) return prev;
   return { reason: `${a.name}: ${r.reason}`, unavailable };
 }
 

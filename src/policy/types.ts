@@ -8,7 +8,9 @@ export type AuthResult =
   /** The request carries no credential of this kind. */
   | { readonly kind: 'none' }
   /** A credential of this kind that does not verify; `reason` is for the log only (no secrets). */
-  | { readonly kind: 'invalid'; readonly reason: string };
+  | { readonly kind: 'invalid'; readonly reason: string }
+  /** A valid credential without the scopes the policy requires (all of `scopes`). */
+  | { readonly kind: 'insufficient'; readonly reason: string; readonly scopes: readonly string[] };
 
 /** One authentication policy (apiKey or jwt), compiled from config. */
 export interface Authenticator {
@@ -19,6 +21,8 @@ export interface Authenticator {
   readonly challenge: string;
   /** A jwt policy's issuer: the authorization server of the tokens it accepts (RFC 9728 `authorization_servers`). */
   readonly issuer?: string;
+  /** A jwt policy's required scopes (its challenges' `scope`, RFC 9728 `scopes_supported`). */
+  readonly scopes?: readonly string[];
   /** Synchronous when it can be (config keys, a cached key lookup); a promise when it must wait (JWKS fetch, a store lookup). */
   authenticate(ctx: RequestContext): AuthResult | Promise<AuthResult>;
   /** Stops timers and background refreshes (on reload and shutdown). */

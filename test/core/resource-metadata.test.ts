@@ -38,7 +38,10 @@ test('a missing or odd Host names no resource', () => {
 });
 
 test('the document: resource, authorization_servers, bearer_methods_supported first; a backend cannot replace them', () => {
-  const doc = resourceMetadataDocument('https://gw/mcp', { authorizationServers: ['https://idp'] }, { resource: 'https://evil', resource_name: 'x' });
+  const doc = resourceMetadataDocument('https://gw/mcp', { authorizationServers: ['https://idp'], scopes: [] }, { resource: 'https://evil', resource_name: 'x' });
   assert.deepEqual(doc, { resource: 'https://gw/mcp', authorization_servers: ['https://idp'], bearer_methods_supported: ['header'], resource_name: 'x' });
   assert.deepEqual(Object.keys(doc), ['resource', 'authorization_servers', 'bearer_methods_supported', 'resource_name']);
+  // The scopes the route's jwt policies require are the scopes it supports; a backend cannot replace them either.
+  const scoped = resourceMetadataDocument('https://gw/mcp', { authorizationServers: ['https://idp'], scopes: ['mcp:tools', 'mcp:read'] }, { scopes_supported: ['all'] });
+  assert.deepEqual(scoped.scopes_supported, ['mcp:tools', 'mcp:read']);
 });

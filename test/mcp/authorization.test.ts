@@ -2,7 +2,9 @@
 // with a jwt policy is an OAuth protected resource. Its 401 challenge names its Protected
 // Resource Metadata, served at /.well-known/oauth-protected-resource<P>; tokens must be for
 // its audience; the client's token never reaches the MCP server behind it. Routes without a
-// jwt policy, and backends that are not MCP, have no metadata.
+// jwt policy, and backends that are not MCP, have no metadata. A jwt policy's required
+// scopes are in the challenge and the metadata (`scopes_supported`), and a valid token
+// without them gets 403 `insufficient_scope` (RFC 6750 §3.1), as the MCP spec asks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -19,7 +21,7 @@ const idp = await generateKeyPair('RS256');
 const other = await generateKeyPair('RS256');
 const jwk = { ...(await exportJWK(idp.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
 
-const token = (aud: string, key = idp.privateKey) => new SignJWT({ scope: 'mcp' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+const token = (aud: string, key = idp.privateKey, claims: Record<string, unknown> = { scope: 'mcp' }) => new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1' })
   .setIssuer(ISS).setAudience(aud).setSubject('alice@example.com').setIssuedAt().setExpirationTime('5m').sign(key);
 
 /** `audience`: what the jwt policy accepts (the MCP route's URL once the port is known). */
@@ -33,6 +35,7 @@ listeners:
       - { name: open, match: { path: /open }, backend: open }
       - { name: keyed, match: { path: /keyed }, backend: keyed, policies: [keys] }
       - { name: web, match: { path: /web }, backend: web, policies: [sso] }
+      - { name: scoped, match: { path: /scoped }, backend: open, policies: [scoped] }
 backends:
   tools:
     mcp:
@@ -53,6 +56,12 @@ policies:
     jwt:
       issuer: ${ISS}
       audiences: ["${audience}"]
+      jwks: { keys: [${JSON.stringify(jwk)}] }
+  scoped:
+    jwt:
+      issuer: ${ISS}
+      audiences: [scoped-mcp]
+      scopes: [mcp:tools, mcp:read]
       jwks: { keys: [${JSON.stringify(jwk)}] }
   keys:
     apiKey:
@@ -186,4 +195,40 @@ test('no metadata for routes without a jwt policy, non-MCP backends, other paths
   assert.deepEqual(s.webSeen, []);
   // The open MCP route needs nothing.
   assert.equal((await post(`${s.base}/open`)).status, 200);
+});
+
+test('required scopes: named in the challenge and the metadata; a valid token without them gets 403 insufficient_scope', { timeout: 30_000 }, async (t) => {
+  const s = await setup();
+  t.after(() => teardown(s));
+  const metadataUrl = `${s.base}/.well-known/oauth-protected-resource/scoped`;
+  const none = await post(`${s.base}/scoped`);
+  assert.equal(none.status, 401);
+  assert.equal(none.headers['www-authenticate'], `Bearer realm="agentedge", scope="mcp:tools mcp:read", resource_metadata="${metadataUrl}"`);
+  const doc = await (await request(metadataUrl)).body.json() as Record<string, unknown>;
+  assert.deepEqual(doc.scopes_supported, ['mcp:tools', 'mcp:read']);
+
+  // A valid token for the route with one of the two scopes: 403, and what the SDK client reads from it.
+  const partial = await post(`${s.base}/scoped`, { authorization: `Bearer ${await token('scoped-mcp', idp.privateKey, { scope: 'mcp:tools other' })}` });
+  assert.equal(partial.status, 403);
+  const challenge = String(partial.headers['www-authenticate']);
+  assert.equal(challenge, `Bearer realm="agentedge", error="insufficient_scope", scope="mcp:tools mcp:read", resource_metadata="${metadataUrl}"`);
+  const params = extractWWWAuthenticateParams(new Response(null, { status: 403, headers: { 'www-authenticate': challenge } }));
+  assert.equal(params.error, 'insufficient_scope');
+  assert.equal(params.scope, 'mcp:tools mcp:read');
+  const body = JSON.parse(partial.body) as { jsonrpc: string; error: { message: string } };
+  assert.equal(body.jsonrpc, '2.0', 'a JSON-RPC error');
+  assert.match(body.error.message, /scopes/);
+  // A token for another route's audience is not valid here: 401, not 403.
+  assert.equal((await post(`${s.base}/scoped`, { authorization: `Bearer ${await token(`${s.base}/mcp`, idp.privateKey, { scope: 'mcp:tools mcp:read' })}` })).status, 401);
+
+  // Both scopes, in `scope` or as an `scp` list: the MCP client works.
+  for (const claims of [{ scope: 'mcp:read mcp:tools' }, { scp: ['mcp:tools', 'mcp:read'] }]) {
+    const bearer = await token('scoped-mcp', idp.privateKey, claims);
+    const c = await connectClient(`${s.base}/scoped`, { headers: { authorization: `Bearer ${bearer}` } });
+    try {
+      assert.ok((await c.listTools()).tools.some((x) => x.name === 'alpha__echo'));
+    } finally {
+      await c.close();
+    }
+  }
 });

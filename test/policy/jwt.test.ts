@@ -1,6 +1,7 @@
 // The jwt authenticator against an inline JWKS: claims (exp, nbf with skew, aud, iss,
 // sub, exp required), algorithm attacks (alg none, HS256 signed with the RSA public key,
-// an algorithm outside the allowlist), signatures, limits and the spec checks at creation.
+// an algorithm outside the allowlist), signatures, limits, required scopes and the spec
+// checks at creation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -180,4 +181,20 @@ test('reasons are the fixed short strings, never the token', async () => {
     const r = await check(t);
     assert.ok(r.kind === 'invalid' && known.has(r.reason) && !t.includes(r.reason), JSON.stringify(r));
   }
+});
+
+test('required scopes: all of them in scope (space-separated) or scp (a list or a string); a valid token without them is insufficient', async () => {
+  const scoped = createJwtAuthenticator(spec({ scopes: ['mcp:tools', 'mcp:read'] }));
+  assert.deepEqual(scoped.scopes, ['mcp:tools', 'mcp:read']);
+  for (const claims of [{ scope: 'mcp:read mcp:tools' }, { scope: 'x mcp:tools  mcp:read' }, { scp: ['mcp:tools', 'mcp:read'] }, { scp: 'mcp:tools mcp:read' }, { scope: 'mcp:tools', scp: ['mcp:read'] }]) {
+    assert.equal((await check(await sign(rsa, claims), scoped)).kind, 'ok', JSON.stringify(claims));
+  }
+  for (const claims of [{}, { scope: 'mcp:tools' }, { scope: 'mcp:tools,mcp:read' }, { scp: ['mcp:tools mcp:read'] }, { scope: 42 }]) {
+    const r = await check(await sign(rsa, claims), scoped);
+    assert.deepEqual(r, { kind: 'insufficient', reason: REASONS.scope, scopes: ['mcp:tools', 'mcp:read'] }, JSON.stringify(claims));
+  }
+  // An invalid token is invalid whatever its scopes: the scopes are read only from a verified one.
+  assert.equal(await reason(await sign(rsa, { scope: 'mcp:tools mcp:read', aud: 'elsewhere' }), scoped), REASONS.audience);
+  // Without scopes in the spec, none are required.
+  assert.equal((await check(await sign(rsa, {}))).kind, 'ok');
 });
