@@ -260,6 +260,15 @@ function compileListener(l: ListenerConfig, li: number, baseDir: string, at: At,
     idleTimeoutMs: ms([...lp, 'idleTimeout'], lim.idleTimeout, LIMIT_DEFAULTS.idleTimeoutMs),
   };
   const tls = l.tls ? compileTls(l.tls, ['listeners', li, 'tls'], baseDir, at) : null;
+  // The URL parser lowercases the host and drops the scheme's default port, as clients do.
+  let publicOrigin: string | null = null;
+  if (l.publicUrl !== undefined) {
+    try {
+      publicOrigin = new URL(l.publicUrl).origin;
+    } catch {
+      at(['listeners', li, 'publicUrl'], 'is not a valid URL');
+    }
+  }
   const routes = l.routes.map((r, ri): RouteSpec => {
     const m = r.match ?? {};
     const base = ['listeners', li, 'routes', ri, 'match'];
@@ -296,6 +305,7 @@ function compileListener(l: ListenerConfig, li: number, baseDir: string, at: At,
       methods: m.methods ? new Set(m.methods.map((x) => x.toUpperCase())) : null,
       headers,
       backend: r.backend,
+      publicOrigin,
       policies,
       stripPrefix: r.stripPrefix ?? DEFAULTS.stripPrefix,
       maxBodyBytes: byteSize(r.limits?.maxBodyBytes, limits.maxBodyBytes),

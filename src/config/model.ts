@@ -91,6 +91,8 @@ export interface RouteSpec {
   readonly methods: ReadonlySet<string> | null;
   readonly headers: readonly HeaderCondition[] | null;
   readonly backend: string;
+  /** The listener's publicUrl as an origin (`https://gateway.example.com`, default port dropped), or null. */
+  readonly publicOrigin: string | null;
   /** Listener policies first, then the route's own, then its backend's, without repeats. */
   readonly policies: readonly string[];
   readonly stripPrefix: boolean;

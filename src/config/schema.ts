@@ -141,6 +141,11 @@ export const Listener = Closed({
   host: Type.Optional(Type.String({ default: DEFAULTS.listenerHost, description: 'Address to bind; 0.0.0.0 (or ::) for all interfaces.' })),
   port: Type.Integer({ minimum: 0, maximum: 65535, description: 'TCP port, unique among listeners; 0 picks a free one.' }),
   tls: Type.Optional(Tls),
+  publicUrl: Type.Optional(Type.String({
+    pattern: '^https?://[A-Za-z0-9.\\-]+(:[0-9]{1,5})?/?$|^https?://\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?/?$',
+    'x-expected': 'an origin such as "https://gateway.example.com" (scheme, host, optional port; no path)',
+    description: 'The origin clients reach this listener at, when a proxy in front of it terminates TLS or changes the host (https://gateway.example.com). URLs the gateway gives out name it: an MCP route\'s OAuth protected resource and its metadata (RFC 9728). Default: the listener\'s own scheme and the Host the client sent.',
+  })),
   policies: Type.Optional(policyRefs('Policies applied to every route of this listener, before the route\'s own.')),
   limits: Type.Optional(ListenerLimits),
   routes: Type.Array(Route, { description: 'Routes in order: the first that matches wins. No match → 404.' }),

@@ -9,7 +9,8 @@
 // challenge (`resource_metadata`, RFC 9728 §5.1).
 //
 // The scheme is the listener's own (TLS or not): `x-forwarded-proto` is a client-supplied
-// header and is not trusted. The Host header must be a plain authority (name or IP
+// header and is not trusted. Behind a proxy that terminates TLS (or serves another host),
+// the listener's `publicUrl` names the origin instead. The Host header must be a plain authority (name or IP
 // literal, optional port); the default port of the scheme is dropped, as clients drop it
 // from the URL they derive the resource from.
 import type { RouteSpec } from '../config/index.js';
@@ -53,16 +54,21 @@ export function resourcePath(route: RouteSpec): string {
 /** A prefix that can go into a URL and a quoted header parameter as it is (RFC 3986 path characters, no percent-encoding). */
 const URL_PATH = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
 
+/** The origin a route is reached at: its listener's publicUrl, else the request's own (null: its Host cannot name one). */
+export function routeOrigin(ctx: RequestContext, route: RouteSpec): string | null {
+  return route.publicOrigin ?? requestOrigin(ctx);
+}
+
 /** The route's resource identifier for this request (`https://host/mcp`), or null when the request's Host (or the prefix) cannot name it. */
 export function resourceIdentifier(ctx: RequestContext, route: RouteSpec): string | null {
-  const origin = requestOrigin(ctx);
+  const origin = routeOrigin(ctx, route);
   const path = resourcePath(route);
   return origin === null || !URL_PATH.test(path) ? null : origin + path;
 }
 
 /** Where the route's metadata document is (`https://host/.well-known/oauth-protected-resource/mcp`), or null as above. */
 export function resourceMetadataUrl(ctx: RequestContext, route: RouteSpec): string | null {
-  const origin = requestOrigin(ctx);
+  const origin = routeOrigin(ctx, route);
   const path = resourcePath(route);
   return origin === null || !URL_PATH.test(path) ? null : origin + PROTECTED_RESOURCE_WELL_KNOWN + path;
 }

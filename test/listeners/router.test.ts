@@ -6,7 +6,7 @@ import type { RouteSpec } from '../../src/config/index.js';
 import { findRoute, hostOf, matchPathPrefix, routeMatches, type RouteRequest } from '../../src/core/router.js';
 
 function spec(over: Partial<RouteSpec>): RouteSpec {
-  return { name: 'r', listener: 'l', pathPrefix: null, hosts: null, methods: null, headers: null, backend: 'b', policies: [], stripPrefix: false, maxBodyBytes: 1024, maxJsonDepth: 128, ...over };
+  return { name: 'r', listener: 'l', pathPrefix: null, hosts: null, methods: null, headers: null, backend: 'b', publicOrigin: null, policies: [], stripPrefix: false, maxBodyBytes: 1024, maxJsonDepth: 128, ...over };
 }
 function req(over: Partial<RouteRequest>): RouteRequest {
   return { method: 'GET', host: 'example.com', path: '/', headers: {}, ...over };

@@ -232,3 +232,41 @@ test('required scopes: named in the challenge and the metadata; a valid token wi
     }
   }
 });
+
+test('behind a proxy that terminates TLS, the listener\'s publicUrl names the resource and its metadata', { timeout: 30_000 }, async (t) => {
+  const alpha = await startStreamableServer({ name: 'alpha' });
+  const g = await startGateway(`
+gateway: { admin: off }
+listeners:
+  - name: edge
+    port: 0
+    publicUrl: https://Gateway.Example.com:443/
+    routes:
+      - { name: tools, match: { path: /mcp }, backend: tools, policies: [sso] }
+backends:
+  tools:
+    mcp:
+      servers:
+        - { name: alpha, url: "${alpha.url}" }
+policies:
+  sso:
+    jwt:
+      issuer: ${ISS}
+      audiences: [https://gateway.example.com/mcp]
+      jwks: { keys: [${JSON.stringify(jwk)}] }
+`);
+  t.after(async () => { await g.close(); await alpha.close(); });
+  const refused = await post(`${g.url()}/mcp`);
+  assert.equal(refused.status, 401);
+  assert.equal(refused.headers['www-authenticate'], 'Bearer realm="agentedge", resource_metadata="https://gateway.example.com/.well-known/oauth-protected-resource/mcp"');
+  // The proxy forwards the metadata request as plain HTTP with its own Host: the document names the public resource.
+  const doc = await (await request(`${g.url()}/.well-known/oauth-protected-resource/mcp`, { headers: { host: 'internal:8080' } })).body.json() as { resource: string };
+  assert.equal(doc.resource, 'https://gateway.example.com/mcp');
+  // A token for the public resource works.
+  const c = await connectClient(`${g.url()}/mcp`, { headers: { authorization: `Bearer ${await token('https://gateway.example.com/mcp')}` } });
+  try {
+    assert.ok((await c.listTools()).tools.length > 0);
+  } finally {
+    await c.close();
+  }
+});
