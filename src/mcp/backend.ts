@@ -19,7 +19,7 @@ import { ServerHandle, type PoolEvents } from './server-pool.js';
 import { Session, SessionTable, SseOutbox, type ActiveRequest, type Listen, type Outbox } from './session.js';
 import { SharedSessions } from './session-store.js';
 import { GATEWAY_INFO } from './upstream.js';
-import { checkModernRequest, listenFilter, META_CAPABILITIES, META_SUBSCRIPTION, modernClaim, modernError, modernResult, MODERN_VERSION } from './modern.js';
+import { checkModernRequest, listenFilter, META_CAPABILITIES, META_SUBSCRIPTION, modernClaim, modernError, modernResult, MODERN_RPC, MODERN_VERSION } from './modern.js';
 import { NAMESPACED, unprefixed } from './names.js';
 import { ToolPins } from './pinning.js';
 import { createHash } from 'node:crypto';
@@ -475,6 +475,8 @@ export class McpBackend implements PooledHandler {
   async #modern(ctx: RequestContext, req: JsonRpcRequest, claim: string): Promise<void> {
     const refusal = checkModernRequest(ctx, req, claim);
     if (refusal !== null) return void reply(ctx.res, refusal.status, rpcFailure(req.id, refusal.error));
+    const mismatch = req.method === 'tools/call' ? this.#federation.paramHeaderMismatch(ctx.req.headers, req.params) : null;
+    if (mismatch !== null) return void reply(ctx.res, 400, rpcFailure(req.id, { code: MODERN_RPC.HEADER_MISMATCH, message: `Header mismatch: ${mismatch}` }));
     const session = this.#stateless(ctx);
     const meta = req.params!._meta as Record<string, unknown>;
     // Capabilities come with each request; a relay checks the ones of the request it serves.

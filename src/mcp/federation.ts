@@ -15,8 +15,8 @@ import type { ServerHandle } from './server-pool.js';
 import type { SessionSettings } from './session-store.js';
 import type { ActiveRequest, Session } from './session.js';
 import { UpstreamFailure, type UpstreamConnection } from './upstream.js';
-import { MODERN_VERSION } from './modern.js';
-import { META_LOG_LEVEL } from './modern-client.js';
+import { decodeHeaderValue, MODERN_VERSION } from './modern.js';
+import { argumentHeaders, META_LOG_LEVEL, paramHeaders, type ParamHeader } from './modern-client.js';
 
 /** Most entries of one list page the gateway sends a client. */
 export const PAGE_SIZE = 100;
@@ -175,8 +175,31 @@ export class Federation {
   async #tools(s: FederatedServer, owner: string): Promise<Record<string, unknown>[]> {
     const tools = await this.#listAll(s, owner, 'tools');
     s.handle.toolCount = tools.length;
+    s.handle.paramHeaders = annotatedTools(tools);
     if (this.#pins === null) return tools;
     return this.#pins.screen(s.handle.name, s.handle.openConnection(owner), tools.filter((t) => typeof t.name === 'string' && s.allowsTool(t.name)));
+  }
+
+  /**
+   * A 2026-07-28 client's `Mcp-Param-*` headers of a tools/call, checked against the body for
+   * the tool's x-mcp-header annotations as last listed (the revision: a server that reads the
+   * body must refuse a mismatch, so that what an intermediary routed on is what is called).
+   * Null when they agree, or when the tool's annotations are not known here.
+   */
+  paramHeaderMismatch(headers: Readonly<Record<string, string | string[] | undefined>>, params: Record<string, unknown> | undefined): string | null {
+    const split = typeof params?.name === 'string' ? this.#naming.inward(params.name) : null;
+    const annotations = split === null ? undefined : this.#servers.get(split.server)?.handle.paramHeaders.get(split.name);
+    if (annotations === undefined) return null;
+    const expected = argumentHeaders(annotations, params?.arguments);
+    for (const a of annotations) {
+      const name = `mcp-param-${a.name.toLowerCase()}`;
+      const sent = headers[name];
+      const want = expected[name];
+      if (want === undefined ? sent !== undefined : typeof sent !== 'string' || decodeHeaderValue(sent) !== decodeHeaderValue(want)) {
+        return `Mcp-Param-${a.name} must ${want === undefined ? 'be absent when' : 'equal'} params.arguments.${a.path.join('.')}${want === undefined ? ' is' : ''}`;
+      }
+    }
+    return null;
   }
 
   /** One server's entry as the client sees it (namespaced), or nothing when it is hidden. */
@@ -587,4 +610,15 @@ function decodeCursor(cursor: unknown): number {
 
 function clip(s: string): string {
   return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+}
+
+/** The x-mcp-header annotations of the tools that have valid ones, by tool name. */
+function annotatedTools(tools: readonly Record<string, unknown>[]): Map<string, readonly ParamHeader[]> {
+  const out = new Map<string, readonly ParamHeader[]>();
+  for (const t of tools) {
+    if (typeof t.name !== 'string' || !isObject(t.inputSchema)) continue;
+    const found = paramHeaders(t.inputSchema);
+    if ('headers' in found && found.headers.length > 0) out.set(t.name, found.headers);
+  }
+  return out;
 }

@@ -9,6 +9,7 @@
 import type { Upstream } from '../core/index.js';
 import { RpcError } from './jsonrpc.js';
 import { MODERN_VERSION } from './modern.js';
+import type { ParamHeader } from './modern-client.js';
 import { createLink, UpstreamConnection, UpstreamFailure, type ConnectionOwner, type RequestOptions, type ServerHello } from './upstream.js';
 import type { McpServerSpec } from './spec.js';
 
@@ -67,6 +68,8 @@ export class ServerHandle {
   toolCount: number | null = null;
   /** The hello of the latest connection (capabilities and instructions for merging). */
   hello: ServerHello | null = null;
+  /** Its tools' x-mcp-header annotations, by tool name, as last listed (only tools that have some). */
+  paramHeaders: ReadonlyMap<string, readonly ParamHeader[]> = new Map();
 
   constructor(spec: McpServerSpec, upstream: Upstream | null, events: PoolEvents) {
     this.spec = spec;

@@ -198,3 +198,33 @@ test('a 2026-07-28 client reaches a 2026-07-28-only server through the gateway, 
     await c.close();
   }
 });
+
+test('a 2026-07-28 client\'s Mcp-Param-* headers must agree with the arguments the tool annotates (-32020 when not)', async () => {
+  // The SDK 2.x client mirrors the annotated argument itself, from the federated definition.
+  const c = await connectModernClient(`${g.url()}/mcp`);
+  try {
+    const listed = (await c.listTools()).tools.find((t) => t.name === 'm__regional');
+    assert.ok(listed, 'the annotated tool is listed');
+    assert.equal(text(await c.callTool({ name: 'm__regional', arguments: { region: 'ap-south' } })), 'region ap-south; header ap-south');
+  } finally {
+    await c.close();
+  }
+  const call = async (headers: Record<string, string>): Promise<{ status: number; body: { error?: { code: number; message: string } } }> => {
+    const r = await request(`${g.url()}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'm__regional', ...headers },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'm__regional', arguments: { region: 'eu 1' }, _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } } }),
+    });
+    return { status: r.statusCode, body: await r.body.json() as { error?: { code: number; message: string } } };
+  };
+  for (const bad of [{}, { 'mcp-param-region': 'us-east' }, { 'mcp-param-region': '=?base64?dXMtZWFzdA==?=' }]) {
+    const r = await call(bad);
+    assert.equal(r.status, 400, JSON.stringify(bad));
+    assert.equal(r.body.error?.code, -32020);
+    assert.match(r.body.error?.message ?? '', /Mcp-Param-Region must equal params\.arguments\.region/);
+  }
+  // Plain or base64, the same value passes.
+  for (const good of [{ 'mcp-param-region': 'eu 1' }, { 'mcp-param-region': `=?base64?${Buffer.from('eu 1').toString('base64')}?=` }]) {
+    assert.equal((await call(good)).status, 200, JSON.stringify(good));
+  }
+});
