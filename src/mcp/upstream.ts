@@ -275,7 +275,9 @@ export class UpstreamConnection {
     this.#era = 'modern';
     let hello = known;
     if (hello === null) {
-      const r = await this.request('server/discover', undefined, { timeoutMs });
+      // Sent as it is: its answer's _meta holds the server's info, which request() would drop.
+      const params = envelope(undefined, this.#capabilities, GATEWAY_INFO, null);
+      const r = await this.#send('server/discover', params, { timeoutMs }, this.#httpHeaders('server/discover', params));
       if (!isObject(r)) throw new UpstreamFailure('answered server/discover without a result');
       const versions = Array.isArray(r.supportedVersions) ? r.supportedVersions : [];
       if (!versions.includes(MODERN_VERSION)) throw new UpstreamFailure(`supports protocol revisions ${versions.map(String).join(', ') || '(none listed)'}, none of which the gateway speaks`);

@@ -217,7 +217,8 @@ test('a 2026-07-28 client\'s Mcp-Param-* headers must agree with the arguments t
     });
     return { status: r.statusCode, body: await r.body.json() as { error?: { code: number; message: string } } };
   };
-  for (const bad of [{}, { 'mcp-param-region': 'us-east' }, { 'mcp-param-region': '=?base64?dXMtZWFzdA==?=' }]) {
+  const bads: Record<string, string>[] = [{}, { 'mcp-param-region': 'us-east' }, { 'mcp-param-region': '=?base64?dXMtZWFzdA==?=' }];
+  for (const bad of bads) {
     const r = await call(bad);
     assert.equal(r.status, 400, JSON.stringify(bad));
     assert.equal(r.body.error?.code, -32020);
