@@ -115,7 +115,7 @@ export function createLink(spec: McpServerSpec, upstream: Upstream | null, stder
     return { poster: null, transport: () => new SSEClientTransport(new URL(spec.url), { fetch, requestInit }) };
   }
   return {
-    poster: new StreamablePoster(spec.url, spec.headers, upstream!.dispatcher),
+    poster: new StreamablePoster(spec.url, spec.headers, upstream!.dispatch),
     transport: (session) => new StreamableHTTPClientTransport(new URL(spec.url), { fetch, requestInit, ...session }),
   };
 }
