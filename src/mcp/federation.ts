@@ -92,12 +92,15 @@ export class Federation {
     return { capabilities, instructions: parts.length === 0 ? null : parts.join('\n\n') };
   }
 
-  /** Answers one client request (not initialize, which the endpoint handles). */
-  async dispatch(call: CallContext, req: JsonRpcRequest): Promise<unknown> {
+  /**
+   * Answers one client request (not initialize, which the endpoint handles). Not async
+   * itself: each method's own promise is handed on as it is, a layer less per call.
+   */
+  dispatch(call: CallContext, req: JsonRpcRequest): Promise<unknown> {
     const params = req.params ?? {};
     switch (req.method) {
-      case 'ping': return {};
-      case 'tools/list': return this.#searchToolset ? { tools: SEARCH_TOOLSET } : this.#list(call, 'tools', params);
+      case 'ping': return Promise.resolve({});
+      case 'tools/list': return this.#searchToolset ? Promise.resolve({ tools: SEARCH_TOOLSET }) : this.#list(call, 'tools', params);
       case 'prompts/list': return this.#list(call, 'prompts', params);
       case 'resources/list': return this.#list(call, 'resources', params);
       case 'resources/templates/list': return this.#list(call, 'resourceTemplates', params);
@@ -108,7 +111,7 @@ export class Federation {
       case 'resources/unsubscribe': return this.#subscribe(call, req);
       case 'completion/complete': return this.#complete(call, req);
       case 'logging/setLevel': return this.#setLevel(call, params);
-      default: throw new RpcError(RPC.METHOD_NOT_FOUND, `Method not found: ${req.method}`);
+      default: return Promise.reject(new RpcError(RPC.METHOD_NOT_FOUND, `Method not found: ${req.method}`));
     }
   }
 
@@ -225,7 +228,7 @@ export class Federation {
     // The usage ledger's record of the call (call-record.ts): refused, or answered ok / error.
     const record = new CallRecord(call.ctx, call.active.abort.signal, req.method, String(params.name), s.handle.name, name);
     // A 2026-07-28 retry that continues a held call was admitted (and counted) when it began.
-    if (!this.#continues(call, params)) await record.admitted(admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name, arguments: args ?? {} } }));
+    if (call.ctx.gate !== null && !this.#continues(call, params)) await record.admitted(admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name, arguments: args ?? {} } }));
     return record.answered(this.#forward(call, s, req, { ...params, name }));
   }
 
@@ -233,7 +236,7 @@ export class Federation {
     const params = req.params ?? {};
     const { s, name: uri } = this.#target(params.uri, 'uri');
     const record = new CallRecord(call.ctx, call.active.abort.signal, req.method, String(params.uri), s.handle.name, uri);
-    if (!this.#continues(call, params)) await record.admitted(admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name: uri, arguments: {} } }));
+    if (call.ctx.gate !== null && !this.#continues(call, params)) await record.admitted(admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name: uri, arguments: {} } }));
     const result = await record.answered(this.#forward(call, s, req, { ...params, uri }));
     if (isObject(result) && Array.isArray(result.contents)) {
       return { ...result, contents: result.contents.map((c: unknown) => isObject(c) && typeof c.uri === 'string' ? { ...c, uri: this.#naming.outward(s.handle.name, c.uri) } : c) };
