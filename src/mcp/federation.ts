@@ -5,6 +5,7 @@
 // use). Calls go to the one server a name or URI belongs to, through the call gate first;
 // a refused or unknown call is a JSON-RPC error and the upstream is never reached.
 import type { CallGate, RequestContext } from '../core/index.js';
+import { Cancel } from './cancel.js';
 import { CallRecord } from './call-record.js';
 import { InputBridge } from './input-bridge.js';
 import { CALL_TOOL, innerCall, SEARCH_TOOL, SEARCH_TOOLSET, searchTools } from './toolset.js';
@@ -226,7 +227,7 @@ export class Federation {
     }
     const args = isObject(params.arguments) ? params.arguments : undefined;
     // The usage ledger's record of the call (call-record.ts): refused, or answered ok / error.
-    const record = new CallRecord(call.ctx, call.active.abort.signal, req.method, String(params.name), s.handle.name, name);
+    const record = new CallRecord(call.ctx, call.active.abort, req.method, String(params.name), s.handle.name, name);
     // A 2026-07-28 retry that continues a held call was admitted (and counted) when it began.
     if (call.ctx.gate !== null && !this.#continues(call, params)) await record.admitted(admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name, arguments: args ?? {} } }));
     return record.answered(this.#forward(call, s, req, { ...params, name }));
@@ -235,7 +236,7 @@ export class Federation {
   async #callResource(call: CallContext, req: JsonRpcRequest): Promise<unknown> {
     const params = req.params ?? {};
     const { s, name: uri } = this.#target(params.uri, 'uri');
-    const record = new CallRecord(call.ctx, call.active.abort.signal, req.method, String(params.uri), s.handle.name, uri);
+    const record = new CallRecord(call.ctx, call.active.abort, req.method, String(params.uri), s.handle.name, uri);
     if (call.ctx.gate !== null && !this.#continues(call, params)) await record.admitted(admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name: uri, arguments: {} } }));
     const result = await record.answered(this.#forward(call, s, req, { ...params, uri }));
     if (isObject(result) && Array.isArray(result.contents)) {
@@ -301,7 +302,7 @@ export class Federation {
     }
     try {
       if (call.session.transport === 'stateless' && BRIDGED.has(req.method)) return await this.#bridged(call, s, req, params);
-      return await s.handle.request(call.session.id, req.method, params, { signal: call.active.abort.signal });
+      return await s.handle.request(call.session.id, req.method, params, { cancel: call.active.abort });
     } catch (err) {
       throw upstreamError(server, err);
     } finally {
@@ -328,14 +329,14 @@ export class Federation {
       bridge.answer(params.inputResponses);
     } else {
       // The upstream call outlives this response (it waits for the client's retry): its own abort.
-      const abort = new AbortController();
-      const upstream = s.handle.request(session.id, req.method, params, { signal: abort.signal });
+      const abort = new Cancel();
+      const upstream = s.handle.request(session.id, req.method, params, { cancel: abort });
       bridge = new InputBridge(session.id, server, req.method, upstream, abort);
       session.bridges.add(bridge);
     }
     // 2026-07-28: closing the response stream cancels the call.
     const onAbort = () => { this.#drop(session, bridge); };
-    call.active.abort.signal.addEventListener('abort', onAbort, { once: true });
+    const forget = call.active.abort.onAbort(onAbort);
     try {
       const step = await bridge.next();
       if (step.kind === 'result') {
@@ -349,7 +350,7 @@ export class Federation {
       session.bridges.delete(bridge);
       throw err;
     } finally {
-      call.active.abort.signal.removeEventListener('abort', onAbort);
+      forget();
     }
   }
 

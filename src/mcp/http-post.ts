@@ -13,6 +13,7 @@
 // ends it, an event stream's messages in the reads that bring them.
 import type { Dispatcher } from 'undici';
 import { parseJson, sseData, sseEvents, SseFramer, UNTRUSTED_JSON, type UpstreamHeaders } from '../core/index.js';
+import type { Cancel } from './cancel.js';
 import { isObject } from './jsonrpc.js';
 
 /** The most an upstream answer may hold (one JSON body, or one event of a stream). */
@@ -65,9 +66,9 @@ export class StreamablePoster {
   }
 
   /** POSTs one message; every message of the answer goes to `deliver`. Rejects with a PostFailure. */
-  post(msg: object, deliver: (m: unknown) => void, signal?: AbortSignal): Promise<void> {
+  post(msg: object, deliver: (m: unknown) => void, cancel?: Cancel): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const exchange = new PostExchange(this, deliver, resolve, reject, signal);
+      const exchange = new PostExchange(this, deliver, resolve, reject, cancel);
       const opts: Dispatcher.DispatchOptions = { origin: this.#origin, path: this.#path, method: 'POST', headers: this.#headerSet(), body: JSON.stringify(msg) };
       try {
         this.#dispatch(opts, exchange);
@@ -102,7 +103,8 @@ class PostExchange implements Dispatcher.DispatchHandler {
   readonly #deliver: (m: unknown) => void;
   readonly #resolve: () => void;
   readonly #reject: (err: Error) => void;
-  readonly #signal: AbortSignal | undefined;
+  /** Forgets this exchange's cancel listener; null when it has none. */
+  readonly #forget: (() => void) | null;
   #controller: Dispatcher.DispatchController | null = null;
   #settled = false;
   #status = 0;
@@ -113,19 +115,18 @@ class PostExchange implements Dispatcher.DispatchHandler {
   #size = 0;
   #framer: SseFramer | null = null;
 
-  constructor(poster: StreamablePoster, deliver: (m: unknown) => void, resolve: () => void, reject: (err: Error) => void, signal: AbortSignal | undefined) {
+  constructor(poster: StreamablePoster, deliver: (m: unknown) => void, resolve: () => void, reject: (err: Error) => void, cancel: Cancel | undefined) {
     this.#poster = poster;
     this.#deliver = deliver;
     this.#resolve = resolve;
     this.#reject = reject;
-    this.#signal = signal;
-    signal?.addEventListener('abort', this.#onAbort);
+    this.#forget = cancel === undefined ? null : cancel.onAbort(this.#onAbort);
   }
 
   // The caller gave up on the call (the client cancelled it or left): the request is
   // aborted, which closes its connection, as undici's request does with a signal.
   readonly #onAbort = (): void => {
-    const reason = this.#signal?.reason instanceof Error ? this.#signal.reason : new Error('This operation was aborted');
+    const reason = new Error('This operation was aborted');
     if (this.#controller !== null) this.#controller.abort(reason);
     else this.onResponseError(undefined, reason);
   };
@@ -230,7 +231,7 @@ class PostExchange implements Dispatcher.DispatchHandler {
   #done(): void {
     this.#settled = true;
     this.#chunks = [];
-    this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#forget?.();
   }
 }
 

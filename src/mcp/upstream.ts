@@ -16,6 +16,7 @@ import { SSEClientTransport, StreamableHTTPClientTransport, type Transport } fro
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import type { JSONRPCMessage } from '@modelcontextprotocol/client';
 import type { Upstream } from '../core/index.js';
+import type { Cancel } from './cancel.js';
 import { isObject, RPC, RpcError, type JsonRpcErrorObject, type JsonRpcId, type JsonRpcNotification, type JsonRpcRequest } from './jsonrpc.js';
 import type { McpServerSpec } from './spec.js';
 import { PostFailure, StreamablePoster } from './http-post.js';
@@ -68,7 +69,8 @@ interface Pending {
 
 export interface RequestOptions {
   readonly timeoutMs: number;
-  readonly signal?: AbortSignal;
+  /** Cancels the request: the server is told (notifications/cancelled) and an HTTP exchange aborted. */
+  readonly cancel?: Cancel;
 }
 
 /**
@@ -238,8 +240,8 @@ export class UpstreamConnection {
         }
       }, opts.timeoutMs) : null;
       this.#pending.set(id, { resolve, reject, timer, method });
-      const signal = opts.signal;
-      if (signal !== undefined) {
+      const cancel = opts.cancel;
+      if (cancel !== undefined) {
         const onAbort = () => {
           const p = this.#pending.get(id);
           if (p === undefined) return;
@@ -247,12 +249,12 @@ export class UpstreamConnection {
           this.#cancel(id, 'cancelled by the client');
           reject(new UpstreamFailure('cancelled'));
         };
-        if (signal.aborted) { onAbort(); return; }
-        signal.addEventListener('abort', onAbort, { once: true });
+        if (cancel.aborted) { onAbort(); return; }
+        cancel.onAbort(onAbort);
       }
       const msg = params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
       const sent = this.#poster !== null
-        ? this.#poster.post(msg, (m) => { this.#onMessage(m); }, signal)
+        ? this.#poster.post(msg, (m) => { this.#onMessage(m); }, cancel)
         : this.#transport!.send(msg as JSONRPCMessage);
       sent.then(() => {
         // An answer without the response (202, or a stream that ended early) leaves the request
