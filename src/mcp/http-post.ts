@@ -83,7 +83,8 @@ export class StreamablePoster {
     const headers: Record<string, string> = { ...this.#headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
     if (this.#sessionId !== null) headers['mcp-session-id'] = this.#sessionId;
     if (this.#protocolVersion !== null) headers['mcp-protocol-version'] = this.#protocolVersion;
-    return this.#requestHeaders = headers;
+    // Shared by every POST of the session: an interceptor that wrote into it would change them all.
+    return this.#requestHeaders = Object.freeze(headers);
   }
 }
 
