@@ -38,6 +38,8 @@ class BodyReader {
   readonly #done: BodyDone;
   readonly #chunks: Buffer[] = [];
   #size = 0;
+  /** The declared Content-Length; -1 without one (a chunked body ends with its 'end' event). */
+  #expected = -1;
   #over = false;
   #timer: NodeJS.Timeout | null = null;
 
@@ -48,6 +50,8 @@ class BodyReader {
   }
 
   start(): void {
+    const declared = this.#ctx.req.headers['content-length'];
+    if (declared !== undefined) this.#expected = Number(declared);
     // Plain `on`: #finish() removes all three, and `once` would wrap each one.
     this.#ctx.req.on('data', this.#onData).on('end', this.#onEnd).on('error', this.#onError);
     this.#ctx.onEnd(this.#onClose);
@@ -59,6 +63,9 @@ class BodyReader {
     this.#ctx.bytesIn += c.length;
     if (this.#size > this.#limits.maxBodyBytes) return this.#refuse(new GatewayError('AE_BODY_TOO_LARGE'));
     this.#chunks.push(c);
+    // llhttp holds a body with a Content-Length to exactly that length: with the last byte in,
+    // the body is whole, a tick before the stream's 'end' (nothing is listening for it then).
+    if (this.#size === this.#expected) return this.#onEnd();
     this.#timer?.refresh();
   };
 

@@ -13,6 +13,7 @@ import {
   ClientGoneError, GatewayError, JsonRefusedError, parseJson, readBody, settleDeferred, subPath,
   type AdminActionAnswer, type BackendDeps, type BodyLimits, type ErrorRenderer, type PooledHandler, type RequestContext, type Upstream,
 } from '../core/index.js';
+import { Cancel } from './cancel.js';
 import { federatedServer, Federation } from './federation.js';
 import { classify, gatewayRpcError, isObject, RPC, rpcFailure, rpcResult, toRpcError, type JsonRpcErrorObject, type JsonRpcId, type JsonRpcRequest, type JsonRpcResponse } from './jsonrpc.js';
 import { ServerHandle, type PoolEvents } from './server-pool.js';
@@ -311,7 +312,7 @@ export class McpBackend implements PooledHandler {
    * response, and the SDK reports one for an id it has forgotten as an error.
    */
   async #answer(ctx: RequestContext, session: Session, req: JsonRpcRequest, outbox: () => Outbox | null): Promise<JsonRpcResponse | null> {
-    const abort = new AbortController();
+    const abort = new Cancel();
     const active: ActiveRequest = { id: req.id, server: null, abort, outbox };
     session.active.set(req.id, active);
     // A client that leaves mid-call cancels it upstream.
@@ -321,11 +322,11 @@ export class McpBackend implements PooledHandler {
       const result = await this.#federation.dispatch({ ctx, session, active }, req);
       // Another replica continuing the session must see its new log level or subscriptions.
       if (this.#shared !== null && session.transport === 'streamable-http' && RECORDED.has(req.method)) await this.#shared.save(session);
-      return abort.signal.aborted ? null : rpcResult(req.id, result);
+      return abort.aborted ? null : rpcResult(req.id, result);
     } catch (err) {
       if (err instanceof GatewayError) ctx.errorCode = err.code;
       else if (!(isObject(err) && typeof (err as { code?: unknown }).code === 'number')) ctx.observer.internalError?.(ctx, err);
-      return abort.signal.aborted ? null : rpcFailure(req.id, toRpcError(err));
+      return abort.aborted ? null : rpcFailure(req.id, toRpcError(err));
     } finally {
       ctx.res.off('close', onClose);
       if (session.active.get(req.id) === active) session.active.delete(req.id);

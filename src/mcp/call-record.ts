@@ -3,20 +3,21 @@
 // ProtocolCall, begun once the federation knows the server and name, ended refused when
 // the call gate says no, else ok or error when the server's answer (or failure) is known.
 import { beginCall, endCall, GatewayError, type ProtocolCall, type RequestContext } from '../core/index.js';
+import type { Cancel } from './cancel.js';
 import { isObject } from './jsonrpc.js';
 
 export class CallRecord {
   readonly #ctx: RequestContext;
-  readonly #signal: AbortSignal;
+  readonly #cancel: Cancel;
   readonly call: ProtocolCall;
 
   /**
    * `called`: the name or URI as the client sent it (`<server>__<name>`, or the server's own
    * with `namespace: false`); `name`: as the server knows it (tool, prompt, resource URI).
    */
-  constructor(ctx: RequestContext, signal: AbortSignal, method: string, called: string, server: string, name: string) {
+  constructor(ctx: RequestContext, cancel: Cancel, method: string, called: string, server: string, name: string) {
     this.#ctx = ctx;
-    this.#signal = signal;
+    this.#cancel = cancel;
     this.call = beginCall(ctx, 'mcp', method, called, server, name);
   }
 
@@ -39,7 +40,7 @@ export class CallRecord {
     try {
       result = await answer;
     } catch (err) {
-      const status = this.#signal.aborted ? 499 : err instanceof GatewayError ? err.status : 502;
+      const status = this.#cancel.aborted ? 499 : err instanceof GatewayError ? err.status : 502;
       endCall(this.#ctx, this.call, 'error', status);
       throw err;
     }

@@ -5,6 +5,7 @@
 // use). Calls go to the one server a name or URI belongs to, through the call gate first;
 // a refused or unknown call is a JSON-RPC error and the upstream is never reached.
 import type { CallGate, RequestContext } from '../core/index.js';
+import { Cancel } from './cancel.js';
 import { CallRecord } from './call-record.js';
 import { InputBridge } from './input-bridge.js';
 import { CALL_TOOL, innerCall, SEARCH_TOOL, SEARCH_TOOLSET, searchTools } from './toolset.js';
@@ -95,12 +96,15 @@ export class Federation {
     return { capabilities, instructions: parts.length === 0 ? null : parts.join('\n\n') };
   }
 
-  /** Answers one client request (not initialize, which the endpoint handles). */
-  async dispatch(call: CallContext, req: JsonRpcRequest): Promise<unknown> {
+  /**
+   * Answers one client request (not initialize, which the endpoint handles). Not async
+   * itself: each method's own promise is handed on as it is, a layer less per call.
+   */
+  dispatch(call: CallContext, req: JsonRpcRequest): Promise<unknown> {
     const params = req.params ?? {};
     switch (req.method) {
-      case 'ping': return {};
-      case 'tools/list': return this.#searchToolset ? { tools: SEARCH_TOOLSET } : this.#list(call, 'tools', params);
+      case 'ping': return Promise.resolve({});
+      case 'tools/list': return this.#searchToolset ? Promise.resolve({ tools: SEARCH_TOOLSET }) : this.#list(call, 'tools', params);
       case 'prompts/list': return this.#list(call, 'prompts', params);
       case 'resources/list': return this.#list(call, 'resources', params);
       case 'resources/templates/list': return this.#list(call, 'resourceTemplates', params);
@@ -111,7 +115,7 @@ export class Federation {
       case 'resources/unsubscribe': return this.#subscribe(call, req);
       case 'completion/complete': return this.#complete(call, req);
       case 'logging/setLevel': return this.#setLevel(call, params);
-      default: throw new RpcError(RPC.METHOD_NOT_FOUND, `Method not found: ${req.method}`);
+      default: return Promise.reject(new RpcError(RPC.METHOD_NOT_FOUND, `Method not found: ${req.method}`));
     }
   }
 
@@ -241,7 +245,7 @@ export class Federation {
     const { s, name } = this.#target(params.name, what === 'tool' ? 'tool' : 'prompt');
     if (what === 'tool' && !s.allowsTool(name)) throw new RpcError(RPC.INVALID_PARAMS, `Unknown tool: ${clip(String(params.name))}`);
     // The usage ledger's record of the call (call-record.ts): refused, or answered ok / error.
-    const record = new CallRecord(call.ctx, call.active.abort.signal, req.method, String(params.name), s.handle.name, name);
+    const record = new CallRecord(call.ctx, call.active.abort, req.method, String(params.name), s.handle.name, name);
     if (what === 'tool' && this.#pins !== null) {
       // A withheld tool is refused before the server is reached: one Map lookup once listed.
       const owner = call.session.id;
@@ -256,15 +260,15 @@ export class Federation {
     }
     const args = isObject(params.arguments) ? params.arguments : undefined;
     // A 2026-07-28 retry that continues a held call was admitted (and counted) when it began.
-    if (!this.#continues(call, params)) await record.admitted(admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name, arguments: args ?? {} } }));
+    if (call.ctx.gate !== null && !this.#continues(call, params)) await record.admitted(admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name, arguments: args ?? {} } }));
     return record.answered(this.#forward(call, s, req, { ...params, name }));
   }
 
   async #callResource(call: CallContext, req: JsonRpcRequest): Promise<unknown> {
     const params = req.params ?? {};
     const { s, name: uri } = this.#target(params.uri, 'uri');
-    const record = new CallRecord(call.ctx, call.active.abort.signal, req.method, String(params.uri), s.handle.name, uri);
-    if (!this.#continues(call, params)) await record.admitted(admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name: uri, arguments: {} } }));
+    const record = new CallRecord(call.ctx, call.active.abort, req.method, String(params.uri), s.handle.name, uri);
+    if (call.ctx.gate !== null && !this.#continues(call, params)) await record.admitted(admit(call.ctx, { server: s.handle.name, method: req.method, tool: { name: uri, arguments: {} } }));
     const result = await record.answered(this.#forward(call, s, req, { ...params, uri }));
     if (isObject(result) && Array.isArray(result.contents)) {
       return { ...result, contents: result.contents.map((c: unknown) => isObject(c) && typeof c.uri === 'string' ? { ...c, uri: this.#naming.outward(s.handle.name, c.uri) } : c) };
@@ -331,7 +335,7 @@ export class Federation {
     }
     try {
       if (call.session.transport === 'stateless' && BRIDGED.has(req.method)) return await this.#bridged(call, s, req, params, client);
-      return await s.handle.request(call.session.id, req.method, params, { signal: call.active.abort.signal, ...client });
+      return await s.handle.request(call.session.id, req.method, params, { cancel: call.active.abort, ...client });
     } catch (err) {
       throw upstreamError(server, err);
     } finally {
@@ -358,14 +362,14 @@ export class Federation {
       bridge.answer(params.inputResponses);
     } else {
       // The upstream call outlives this response (it waits for the client's retry): its own abort.
-      const abort = new AbortController();
-      const upstream = s.handle.request(session.id, req.method, params, { signal: abort.signal, ...client });
+      const abort = new Cancel();
+      const upstream = s.handle.request(session.id, req.method, params, { cancel: abort, ...client });
       bridge = new InputBridge(session.id, server, req.method, upstream, abort);
       session.bridges.add(bridge);
     }
     // 2026-07-28: closing the response stream cancels the call.
     const onAbort = () => { this.#drop(session, bridge); };
-    call.active.abort.signal.addEventListener('abort', onAbort, { once: true });
+    const forget = call.active.abort.onAbort(onAbort);
     try {
       const step = await bridge.next();
       if (step.kind === 'result') {
@@ -379,7 +383,7 @@ export class Federation {
       session.bridges.delete(bridge);
       throw err;
     } finally {
-      call.active.abort.signal.removeEventListener('abort', onAbort);
+      forget();
     }
   }
 

@@ -12,6 +12,7 @@
 // timeout. It lives in this process: a retry that reaches another replica finds nothing
 // and is told so.
 import { randomBytes } from 'node:crypto';
+import type { Cancel } from './cancel.js';
 import { isObject, RPC, RpcError } from './jsonrpc.js';
 
 interface Held {
@@ -40,10 +41,10 @@ export class InputBridge {
   #wake: (() => void) | null = null;
   #expiry: NodeJS.Timeout | null = null;
 
-  readonly #abort: AbortController;
+  readonly #abort: Cancel;
 
   /** `abort` cancels the upstream call (it outlives the client's first response). */
-  constructor(owner: string, server: string, method: string, upstream: Promise<unknown>, abort: AbortController) {
+  constructor(owner: string, server: string, method: string, upstream: Promise<unknown>, abort: Cancel) {
     this.owner = owner;
     this.server = server;
     this.method = method;

@@ -170,7 +170,9 @@ export class ServerHandle {
   async request(owner: string, method: string, params: Record<string, unknown> | undefined, opts: Omit<RequestOptions, 'timeoutMs'> = {}): Promise<unknown> {
     let used: UpstreamConnection | null = null;
     const run = async (): Promise<unknown> => {
-      const conn = used = await this.connection(owner);
+      // An open connection is taken as it is: no await before the request goes out.
+      const open = this.#closed ? undefined : this.#open.get(this.#key(owner));
+      const conn = used = open ?? await this.connection(owner);
       this.#busy();
       try {
         return await conn.request(method, params, { ...opts, asker: owner, timeoutMs: this.spec.callTimeoutMs });

@@ -12,6 +12,7 @@
 // legacy SSE connection).
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import type { Cancel } from './cancel.js';
 import type { InputBridge } from './input-bridge.js';
 import type { JsonRpcId } from './jsonrpc.js';
 import { listenWants, META_SUBSCRIPTION, MODERN_VERSION, type ListenFilter } from './modern.js';
@@ -51,7 +52,7 @@ export interface ActiveRequest {
   readonly id: JsonRpcId;
   /** The server it went to, once known. */
   server: string | null;
-  readonly abort: AbortController;
+  readonly abort: Cancel;
   /** Its own channel for interim messages (null: it has none; use the session's stream). */
   outbox(): Outbox | null;
 }

@@ -16,6 +16,7 @@ import { SSEClientTransport, StreamableHTTPClientTransport, type Transport } fro
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import type { JSONRPCMessage } from '@modelcontextprotocol/client';
 import type { Upstream } from '../core/index.js';
+import { Cancel } from './cancel.js';
 import { isObject, RPC, RpcError, type JsonRpcErrorObject, type JsonRpcId, type JsonRpcNotification, type JsonRpcRequest } from './jsonrpc.js';
 import type { McpServerSpec } from './spec.js';
 import { PostFailure, StreamablePoster } from './http-post.js';
@@ -83,7 +84,8 @@ interface Pending {
 
 export interface RequestOptions {
   readonly timeoutMs: number;
-  readonly signal?: AbortSignal;
+  /** Cancels the request: the server is told (notifications/cancelled) and an HTTP exchange aborted. */
+  readonly cancel?: Cancel;
   /** The client session the request is made for (see ConnectionOwner). */
   readonly asker?: string;
   /** 2026-07-28 servers, per request: the client's capabilities (default: those given to open) and log level. */
@@ -135,7 +137,7 @@ export function createLink(spec: McpServerSpec, upstream: Upstream | null, stder
     return { poster: null, transport: () => new SSEClientTransport(new URL(spec.url), { fetch, requestInit }) };
   }
   return {
-    poster: new StreamablePoster(spec.url, spec.headers, upstream!.dispatcher),
+    poster: new StreamablePoster(spec.url, spec.headers, upstream!.dispatch),
     transport: (session) => new StreamableHTTPClientTransport(new URL(spec.url), { fetch, requestInit, ...session }),
   };
 }
@@ -199,7 +201,7 @@ export class UpstreamConnection {
   /** Modern: resources a client subscribed to (the listen stream asks for their updates). */
   readonly #subscribed = new Set<string>();
   /** Modern: the open subscriptions/listen, and the wait before opening it again. */
-  #listening: AbortController | null = null;
+  #listening: Cancel | null = null;
   #listenTimer: NodeJS.Timeout | null = null;
   #listenRetryMs = LISTEN_RETRY_MS;
   /** Modern Streamable HTTP: each listed tool's x-mcp-header annotations. */
@@ -404,7 +406,7 @@ export class UpstreamConnection {
       ...(this.#subscribed.size > 0 && { resourceSubscriptions: [...this.#subscribed] }),
     };
     if (Object.keys(notifications).length === 0) return;
-    const abort = new AbortController();
+    const abort = new Cancel();
     this.#listening = abort;
     const params = envelope({ notifications }, this.#capabilities, GATEWAY_INFO, null);
     const opened = Date.now();
@@ -419,7 +421,7 @@ export class UpstreamConnection {
       this.#listenTimer.unref();
       this.#listenRetryMs = Math.min(this.#listenRetryMs * 2, LISTEN_RETRY_MAX_MS);
     };
-    this.#send('subscriptions/listen', params, { timeoutMs: 0, signal: abort.signal }, this.#httpHeaders('subscriptions/listen', params))
+    this.#send('subscriptions/listen', params, { timeoutMs: 0, cancel: abort }, this.#httpHeaders('subscriptions/listen', params))
       .then(() => { ended('the server closed it'); }, (err: unknown) => { ended(err instanceof Error ? err.message : String(err)); });
   }
 
@@ -427,7 +429,7 @@ export class UpstreamConnection {
     if (this.#closed) return Promise.reject(new UpstreamFailure('the connection is closed'));
     const id = this.#nextId++;
     // A 2026-07-28 request over HTTP is cancelled by closing its response: its own abort.
-    const own = this.#era === 'modern' && this.#poster !== null ? new AbortController() : null;
+    const own = this.#era === 'modern' && this.#poster !== null ? new Cancel() : null;
     return new Promise<unknown>((resolve, reject) => {
       const timer = opts.timeoutMs > 0 ? setTimeout(() => {
         if (this.#pending.delete(id)) {
@@ -437,8 +439,8 @@ export class UpstreamConnection {
         }
       }, opts.timeoutMs) : null;
       this.#pending.set(id, { resolve, reject, timer, method });
-      const signal = opts.signal;
-      if (signal !== undefined) {
+      const cancel = opts.cancel;
+      if (cancel !== undefined) {
         const onAbort = () => {
           const p = this.#pending.get(id);
           if (p === undefined) return;
@@ -447,13 +449,13 @@ export class UpstreamConnection {
           own?.abort();
           reject(new UpstreamFailure('cancelled'));
         };
-        if (signal.aborted) { onAbort(); return; }
-        signal.addEventListener('abort', onAbort, { once: true });
+        if (cancel.aborted) { onAbort(); return; }
+        cancel.onAbort(onAbort);
       }
       const msg = params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
       const asker = opts.asker ?? null;
       const sent = this.#poster !== null
-        ? this.#poster.post(msg, (m) => { this.#onMessage(m, asker); }, own?.signal ?? signal, headers)
+        ? this.#poster.post(msg, (m) => { this.#onMessage(m, asker); }, own ?? cancel, headers)
         : this.#transport!.send(msg as JSONRPCMessage);
       sent.then(() => {
         // An answer without the response (202, or a stream that ended early) leaves the request

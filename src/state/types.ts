@@ -99,8 +99,8 @@ export interface BudgetStore {
   /**
    * Replaces the reservation with the actual cost, durably: it survives a restart and a
    * kill -9 once committed (SQLite at the end of the event-loop turn, with the ledger rows
-   * recorded in it; Postgres when its promise resolves, at most 20 ms of a busy budget's
-   * settles per write).
+   * recorded in it, or within 5 ms on a busy gateway; Postgres when its promise resolves,
+   * at most 20 ms of a busy budget's settles per write).
    */
   settle(bucket: string, reservationId: string, actualUsd: number): MaybePromise<void>;
   /** Drops the reservation; nothing is spent. */
@@ -169,10 +169,11 @@ export interface UsageGroup {
 
 export interface UsageLedger {
   /**
-   * Records an entry. SQLite commits it with the settles of the same event-loop turn, so a
-   * kill -9 after that turn loses nothing. The Redis + Postgres store sends
-   * the entries of each 100 ms as one INSERT, durable once Postgres answers; while
-   * Postgres is unreachable it keeps retrying a bounded buffer. close() writes what is left.
+   * Records an entry. SQLite commits it with the settles of the same event-loop turn (on a
+   * busy gateway, of the same 5 ms), so a kill -9 after that loses nothing. The Redis +
+   * Postgres store sends the entries of each 100 ms as one INSERT, durable once Postgres
+   * answers; while Postgres is unreachable it keeps retrying a bounded buffer. close()
+   * writes what is left.
    */
   recordUsage(entry: UsageEntry): void;
   queryUsage(q: UsageQuery): MaybePromise<UsageEntry[] | UsageGroup[]>;

@@ -40,3 +40,13 @@ test('sqlite: usage recorded in the event-loop turn before SIGKILL is there afte
     assert.deepEqual(rows.map((r) => 'requestId' in r && r.requestId), ['req_killed']);
   } finally { await store.close(); }
 });
+
+test('sqlite: usage recorded within the commit interval of a busy store is there once the interval is over', async () => {
+  const file = join(dir, 'busy.db');
+  assert.equal(await run('busy', file), 'SIGKILL');
+  const store = await openState({ kind: 'sqlite', path: file });
+  try {
+    const rows = await store.queryUsage({ identity: 'alice' });
+    assert.deepEqual(rows.map((r) => 'requestId' in r && r.requestId).sort(), ['req_first', 'req_second']);
+  } finally { await store.close(); }
+});
