@@ -43,5 +43,5 @@ test('a key with no near match lists the valid keys instead', () => {
     routes: []
     zzzzzzzz: 1
 `);
-  assert.match(issueAt(err, 'listeners[0].zzzzzzzz').message, /valid keys: name, host, port, tls, policies, limits, routes$/);
+  assert.match(issueAt(err, 'listeners[0].zzzzzzzz').message, /valid keys: name, host, port, tls, publicUrl, policies, limits, routes$/);
 });
