@@ -328,13 +328,19 @@ export class Federation {
       meta = Object.fromEntries(Object.entries(meta).filter(([k]) => !isProtocolMetaKey(k)));
       params = { ...params, _meta: meta };
     }
+    if (call.session.transport === 'stateless' && BRIDGED.has(req.method)) {
+      try {
+        return await this.#bridged(call, s, req, params, meta, client);
+      } catch (err) {
+        throw upstreamError(server, err);
+      }
+    }
     if (meta !== null && meta.progressToken !== undefined) {
       token = `${server}-p${this.#nextToken++}`;
       this.#progress.set(token, { token: meta.progressToken, session: call.session, active: call.active });
       params = { ...params, _meta: { ...meta, progressToken: token } };
     }
     try {
-      if (call.session.transport === 'stateless' && BRIDGED.has(req.method)) return await this.#bridged(call, s, req, params, client);
       return await s.handle.request(call.session.id, req.method, params, { cancel: call.active.abort, ...client });
     } catch (err) {
       throw upstreamError(server, err);
@@ -345,11 +351,15 @@ export class Federation {
 
   /**
    * A 2026-07-28 client's call: the server's own requests during it become input_required
-   * rounds (input-bridge.ts). A retry carrying `requestState` continues the held call.
+   * rounds (input-bridge.ts). A retry carrying `requestState` continues the held call. The
+   * call's progress goes to the response that is open: the first, then each retry's (with
+   * the token the retry carries; none, none relayed).
    */
-  async #bridged(call: CallContext, s: FederatedServer, req: JsonRpcRequest, params: Record<string, unknown>, client: ClientFacts | null): Promise<unknown> {
+  async #bridged(call: CallContext, s: FederatedServer, req: JsonRpcRequest, params: Record<string, unknown>,
+    meta: Record<string, unknown> | null, client: ClientFacts | null): Promise<unknown> {
     const session = call.session;
     const server = s.handle.name;
+    const clientToken = meta?.progressToken;
     let bridge: InputBridge;
     if (params.requestState !== undefined) {
       const held = typeof params.requestState === 'string' ? this.#parked.get(params.requestState) : undefined;
@@ -359,12 +369,23 @@ export class Federation {
       this.#parked.delete(held.token);
       bridge = held;
       bridge.resume();
+      if (bridge.progress !== null) {
+        if (clientToken === undefined) this.#progress.delete(bridge.progress);
+        else this.#progress.set(bridge.progress, { token: clientToken, session, active: call.active });
+      }
       bridge.answer(params.inputResponses);
     } else {
+      let progress: string | null = null;
+      if (clientToken !== undefined) {
+        progress = `${server}-p${this.#nextToken++}`;
+        this.#progress.set(progress, { token: clientToken, session, active: call.active });
+        params = { ...params, _meta: { ...meta, progressToken: progress } };
+      }
       // The upstream call outlives this response (it waits for the client's retry): its own abort.
       const abort = new Cancel();
       const upstream = s.handle.request(session.id, req.method, params, { cancel: abort, ...client });
       bridge = new InputBridge(session.id, server, req.method, upstream, abort);
+      bridge.progress = progress;
       session.bridges.add(bridge);
     }
     // 2026-07-28: closing the response stream cancels the call.
@@ -373,14 +394,14 @@ export class Federation {
     try {
       const step = await bridge.next();
       if (step.kind === 'result') {
-        session.bridges.delete(bridge);
+        this.#ended(session, bridge);
         return step.value;
       }
       this.#parked.set(bridge.token, bridge);
       bridge.park(s.handle.spec.callTimeoutMs, () => { this.#drop(session, bridge); });
       return step.result;
     } catch (err) {
-      session.bridges.delete(bridge);
+      this.#ended(session, bridge);
       throw err;
     } finally {
       forget();
@@ -399,8 +420,14 @@ export class Federation {
 
   #drop(session: Session, bridge: InputBridge): void {
     this.#parked.delete(bridge.token);
-    session.bridges.delete(bridge);
+    this.#ended(session, bridge);
     bridge.cancel();
+  }
+
+  /** A bridged call is over: its session and progress token forget it. */
+  #ended(session: Session, bridge: InputBridge): void {
+    session.bridges.delete(bridge);
+    if (bridge.progress !== null) this.#progress.delete(bridge.progress);
   }
 
   // --- what servers send -------------------------------------------------------------

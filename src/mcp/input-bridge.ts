@@ -32,6 +32,8 @@ export class InputBridge {
   readonly owner: string;
   readonly server: string;
   readonly method: string;
+  /** The gateway's progress token of the upstream call, while the call lasts (null: none asked for). */
+  progress: string | null = null;
   readonly #upstream: Promise<BridgeStep>;
   /** Server requests not yet put to the client. */
   readonly #waiting = new Map<string, Held>();

@@ -1,8 +1,9 @@
 // Edges of the MCP endpoint that the broader files do not reach: a JSON-RPC batch from a
 // session on a revision without batches is refused (only 2025-03-26 and 2024-11-05 have
 // them); a call refused because its tool is withheld by pinning is still one usage ledger
-// entry (refused, 403), like any refusal of the call gate; and the log level a client set
-// is set again on the new upstream session that replaces an expired one.
+// entry (refused, 403), like any refusal of the call gate; the log level a client set is
+// set again on the new upstream session that replaces an expired one; and a 2026-07-28
+// client's call that waits for its input gets the server's progress on each round's response.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -110,4 +111,30 @@ test('the log level a client set is set again on the upstream session that repla
   } finally {
     await c.close();
   }
+});
+
+/** The JSON messages of an event-stream (or JSON) answer. */
+async function messages(r: Response): Promise<Record<string, any>[]> {
+  const text = await r.text();
+  if (!(r.headers.get('content-type') ?? '').startsWith('text/event-stream')) return [JSON.parse(text) as Record<string, any>];
+  return text.split(/\n\n/).flatMap((ev) => ev.split('\n').filter((l) => l.startsWith('data:')).map((l) => JSON.parse(l.slice(5)) as Record<string, any>));
+}
+
+test('a 2026-07-28 client\'s call that waits for its input gets the server\'s progress on each round, with that round\'s token', async () => {
+  const call = (params: Record<string, unknown>, progressToken: string) => fetch(`${g.url()}/mcp`, {
+    method: 'POST',
+    headers: { ...HEADERS, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'alpha__survey' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'alpha__survey', arguments: {}, ...params, _meta: {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': { elicitation: {} }, progressToken,
+    } } }),
+  });
+  const first = await messages(await call({}, 'first'));
+  assert.deepEqual(first.filter((m) => m.method === 'notifications/progress').map((m) => [m.params.progressToken, m.params.progress]), [['first', 1]]);
+  const asked = first.at(-1)!.result as { resultType: string; inputRequests: Record<string, { method: string }>; requestState: string };
+  assert.equal(asked.resultType, 'input_required');
+  const [key, request] = Object.entries(asked.inputRequests)[0]!;
+  assert.equal(request.method, 'elicitation/create');
+  const second = await messages(await call({ inputResponses: { [key]: { action: 'accept', content: { name: 'Ada' } } }, requestState: asked.requestState }, 'second'));
+  assert.deepEqual(second.filter((m) => m.method === 'notifications/progress').map((m) => [m.params.progressToken, m.params.progress]), [['second', 2]]);
+  assert.deepEqual(second.at(-1)!.result.content, [{ type: 'text', text: 'surveyed:Ada' }]);
 });
