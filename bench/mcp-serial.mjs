@@ -22,6 +22,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, request } from 'undici';
+import { mcpGatewayConfig } from './mcp-gateway-config.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const N = Number(process.env.N || 5000);
@@ -54,25 +55,6 @@ const up = await new Promise((resolve) => upstream.once('message', resolve));
 const upUrl = `http://127.0.0.1:${up.port}${up.path}`;
 
 const dir = mkdtempSync(join(tmpdir(), 'ae-mcp-serial-'));
-const configText = (port, adminPort) => `gateway:
-  admin: { host: 127.0.0.1, port: ${adminPort} }
-  accessLog: { format: off }
-  reload: { watch: false }
-listeners:
-  - name: bench
-    host: 127.0.0.1
-    port: ${port}
-    routes:
-      - name: tools
-        match: { path: /mcp }
-        backend: tools
-backends:
-  tools:
-    mcp:
-      servers:
-        - name: b
-          url: ${upUrl}
-`;
 if (PROFILE) mkdirSync(PROFILE_DIR, { recursive: true });
 const prof = (name) => (PROFILE ? ['--cpu-prof', '--cpu-prof-interval=50', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=gateway-mcp-serial-${name}-${process.pid}.cpuprofile`] : []);
 const gwEnv = (spec) => Object.fromEntries((spec ?? '').split(' ').filter(Boolean).map((kv) => kv.split('=')));
@@ -82,7 +64,7 @@ async function startGateway(name, bin, extraEnv) {
   const [port, adminPort] = [await freePort(), await freePort()];
   mkdirSync(join(dir, name));
   const config = join(dir, name, 'gateway.yaml');
-  writeFileSync(config, configText(port, adminPort));
+  writeFileSync(config, mcpGatewayConfig({ port, adminPort, upstream: upUrl }));
   const hook = process.env.SPANS === '1' ? ['--import', join(ROOT, 'bench/mcp-spans.mjs')] : [];
   const child = spawn(process.execPath, [...hook, ...prof(name), bin, 'serve', '--config', config], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, SPANS_OUT: join(dir, name, 'spans.json'), ...extraEnv } });
   children.push(child);

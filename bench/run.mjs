@@ -52,6 +52,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Client, request } from 'undici';
+import { mcpGatewayConfig } from './mcp-gateway-config.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = join(ROOT, 'bench/results');
@@ -684,34 +685,6 @@ async function llmChainScenarios(dir, store) {
   console.log(`${label}  concurrency 1 p50 bare ${fmt(part.latency.bare.p50, 3)} ms, gateway ${fmt(part.latency.gateway.p50, 3)} ms → added ${fmt(j.addedP50Ms, 3)} ms (target ≤ 0.3 ms → ${verdict(j.addedP50Ms <= 0.3)})`);
   await Promise.all([upstream.child, bare.child, gateway.child].map(stop));
   return part;
-}
-
-/** One listener, one route at /mcp to an mcp backend with one Streamable HTTP server `b`. */
-function mcpGatewayConfig({ port, adminPort, upstream }) {
-  return `# Written by bench/run.mjs for one run.
-gateway:
-  admin:
-    host: 127.0.0.1
-    port: ${adminPort}
-  accessLog:
-    format: off
-  reload:
-    watch: false
-listeners:
-  - name: bench
-    host: 127.0.0.1
-    port: ${port}
-    routes:
-      - name: tools
-        match: { path: /mcp }
-        backend: tools
-backends:
-  tools:
-    mcp:
-      servers:
-        - name: b
-          url: ${upstream}
-`;
 }
 
 const MCP_ACCEPT = 'application/json, text/event-stream';
