@@ -147,12 +147,15 @@ export class ServerHandle {
         throw new UpstreamFailure('the backend was reloaded or closed');
       }
       this.hello = hello;
+      const opened = conn;
+      // What the client sessions set goes first: the connection is open to calls (request()
+      // takes an open one without waiting) only once it is restored.
+      await this.#events.opened(spec.name, key, (session, method, params) => opened.request(method, params, { timeoutMs: spec.callTimeoutMs, asker: session }));
+      if (conn.closed) throw new UpstreamFailure('the connection closed while it was being set up');
       this.#lastFailed = false;
       this.#open.set(key, conn);
       this.#backoffMs = spec.transport === 'stdio' ? spec.restartBackoffMs : 1000;
       if (spec.transport === 'stdio') this.#events.log(spec.name, 'info', `started (protocol ${hello.protocolVersion})`);
-      const opened = conn;
-      await this.#events.opened(spec.name, key, (session, method, params) => opened.request(method, params, { timeoutMs: spec.callTimeoutMs, asker: session }));
       // The idle clock starts now, not at the first request: a process started by a client's
       // initialize and never called would otherwise run forever (a caller's #busy() stops it).
       this.#maybeIdle(conn);
