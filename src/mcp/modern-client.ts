@@ -6,7 +6,7 @@
 // clients do not know. The connection (upstream.ts) uses these; modern.ts is the same
 // revision on the client-facing side.
 import { isObject, RpcError } from './jsonrpc.js';
-import { META_CAPABILITIES, META_CLIENT_INFO, META_SERVER_INFO, META_VERSION, MODERN_RPC, MODERN_VERSION } from './modern.js';
+import { META_CAPABILITIES, META_CLIENT_INFO, META_SERVER_INFO, META_VERSION, MODERN_RPC, MODERN_VERSION, NAMED } from './modern.js';
 
 export const META_LOG_LEVEL = 'io.modelcontextprotocol/logLevel';
 export const META_SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId';
@@ -40,9 +40,6 @@ export function envelope(
   if (logLevel !== null) meta[META_LOG_LEVEL] = logLevel;
   return { ...params, _meta: meta };
 }
-
-/** The methods whose `Mcp-Name` header mirrors a param, and which param. */
-const NAMED: Readonly<Record<string, 'name' | 'uri'>> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
 
 /**
  * The headers a Streamable HTTP request of the revision carries: the version, the method,

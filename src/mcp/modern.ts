@@ -25,7 +25,7 @@ const REMOVED = new Set(['initialize', 'ping', 'logging/setLevel', 'resources/su
 const CACHEABLE = new Set(['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list', 'resources/read', 'server/discover']);
 
 /** The methods whose `Mcp-Name` header mirrors a param, and which param. */
-const NAMED: Readonly<Record<string, 'name' | 'uri'>> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
+export const NAMED: Readonly<Record<string, 'name' | 'uri'>> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
 
 /** The version a message claims in `params._meta`, or null: a message of an older revision. */
 export function modernClaim(params: Record<string, unknown> | undefined): string | null {
