@@ -16,8 +16,8 @@ import type { ServerHandle } from './server-pool.js';
 import type { SessionSettings } from './session-store.js';
 import type { ActiveRequest, Session } from './session.js';
 import { UpstreamFailure, type UpstreamConnection } from './upstream.js';
-import { decodeHeaderValue, MODERN_VERSION } from './modern.js';
-import { argumentHeaders, META_LOG_LEVEL, paramHeaders, type ParamHeader } from './modern-client.js';
+import { decodeHeaderValue, META_LOG_LEVEL, MODERN_VERSION } from './modern.js';
+import { argumentHeaders, paramHeaders, type ParamHeader } from './modern-client.js';
 
 /** Most entries of one list page the gateway sends a client. */
 export const PAGE_SIZE = 100;

@@ -6,10 +6,8 @@
 // clients do not know. The connection (upstream.ts) uses these; modern.ts is the same
 // revision on the client-facing side.
 import { isObject, RpcError } from './jsonrpc.js';
-import { META_CAPABILITIES, META_CLIENT_INFO, META_SERVER_INFO, META_VERSION, MODERN_RPC, MODERN_VERSION, NAMED } from './modern.js';
+import { META_CAPABILITIES, META_CLIENT_INFO, META_LOG_LEVEL, META_SERVER_INFO, META_VERSION, MODERN_RPC, MODERN_VERSION, NAMED } from './modern.js';
 
-export const META_LOG_LEVEL = 'io.modelcontextprotocol/logLevel';
-export const META_SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId';
 
 /**
  * True when an answer to `initialize` says the server speaks 2026-07-28 and not the older

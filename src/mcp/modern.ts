@@ -14,6 +14,7 @@ export const META_CAPABILITIES = 'io.modelcontextprotocol/clientCapabilities';
 export const META_CLIENT_INFO = 'io.modelcontextprotocol/clientInfo';
 export const META_SERVER_INFO = 'io.modelcontextprotocol/serverInfo';
 export const META_SUBSCRIPTION = 'io.modelcontextprotocol/subscriptionId';
+export const META_LOG_LEVEL = 'io.modelcontextprotocol/logLevel';
 
 /** JSON-RPC codes of the revision. */
 export const MODERN_RPC = Object.freeze({ HEADER_MISMATCH: -32020, MISSING_CAPABILITY: -32021, UNSUPPORTED_VERSION: -32022 });

@@ -20,8 +20,8 @@ import { Cancel } from './cancel.js';
 import { isObject, RPC, RpcError, type JsonRpcErrorObject, type JsonRpcId, type JsonRpcNotification, type JsonRpcRequest } from './jsonrpc.js';
 import type { McpServerSpec } from './spec.js';
 import { PostFailure, StreamablePoster } from './http-post.js';
-import { META_SERVER_INFO, MODERN_RPC, MODERN_VERSION } from './modern.js';
-import { argumentHeaders, envelope, inputRequired, META_SUBSCRIPTION_ID, modernOnly, paramHeaders, plainResult, standardHeaders, type ParamHeader } from './modern-client.js';
+import { META_SERVER_INFO, META_SUBSCRIPTION, MODERN_RPC, MODERN_VERSION } from './modern.js';
+import { argumentHeaders, envelope, inputRequired, modernOnly, paramHeaders, plainResult, standardHeaders, type ParamHeader } from './modern-client.js';
 
 /** The revision the gateway offers upstream; a server answers with it or its own latest. */
 export const UPSTREAM_PROTOCOL_VERSION = '2025-11-25';
@@ -519,8 +519,8 @@ export class UpstreamConnection {
         void this.#answerServerRequest(req, asker);
       } else {
         // A modern listen stream's notifications name the gateway's subscription: not the client's business.
-        if (params !== undefined && isObject(params._meta) && Object.hasOwn(params._meta, META_SUBSCRIPTION_ID)) {
-          const { [META_SUBSCRIPTION_ID]: _sub, ...meta } = params._meta;
+        if (params !== undefined && isObject(params._meta) && Object.hasOwn(params._meta, META_SUBSCRIPTION)) {
+          const { [META_SUBSCRIPTION]: _sub, ...meta } = params._meta;
           const { _meta: _m, ...rest } = params;
           params = Object.keys(meta).length === 0 ? rest : { ...rest, _meta: meta };
         }
